@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"mailroom/internal/store"
+)
+
+// Accept writes a.Message, one queue row per recipient and a.Entries in one
+// transaction; all of it is durable when Accept returns nil.
+//
+// A zero Message.CreatedAt is set to the current time. Queue rows start with
+// no attempts, are due at once (next_attempt_at is the message's creation
+// time) and are delivered when a.Delivered names the recipient. An entry
+// with an empty MessageID or a zero CreatedAt takes the message's.
+// store.ErrConflict if the message ID exists; store.ErrNotFound if an entry
+// names a mailbox that does not exist.
+func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
+	msg := a.Message
+	if msg.CreatedAt.IsZero() {
+		msg.CreatedAt = db.now()
+	}
+	created := nanos(msg.CreatedAt)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			msg.ID, msg.MessageID, msg.MailboxID, msg.EnvelopeFrom, msg.Size, msg.Blob, msg.DeliveryBlob, created)
+		if isUnique(err) {
+			return store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if err := insertQueueRows(ctx, tx, msg.ID, created, a.Recipients, a.Delivered); err != nil {
+			return err
+		}
+		return insertEntries(ctx, tx, msg.ID, created, a.Entries)
+	})
+	if err != nil {
+		return fmt.Errorf("accept message %s: %w", msg.ID, err)
+	}
+	return nil
+}
+
+// insertQueueRows writes one queue row per recipient of message id.
+func insertQueueRows(ctx context.Context, tx *sql.Tx, id string, created int64, rcpts []string, delivered map[string]bool) error {
+	if len(rcpts) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx,
+		`INSERT INTO queue (message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at)
+		 VALUES (?, ?, ?, 0, ?, '', ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare queue insert: %w", err)
+	}
+	defer stmt.Close()
+	for _, rcpt := range rcpts {
+		state := store.StateQueued
+		if delivered[rcpt] {
+			state = store.StateDelivered
+		}
+		if _, err := stmt.ExecContext(ctx, id, rcpt, state, created, created); err != nil {
+			return fmt.Errorf("insert queue row for %s: %w", rcpt, err)
+		}
+	}
+	return nil
+}
+
+// insertEntries writes the folder entries of message id.
+func insertEntries(ctx context.Context, tx *sql.Tx, id string, created int64, entries []store.FolderEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx,
+		`INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare folder entry insert: %w", err)
+	}
+	defer stmt.Close()
+	for _, e := range entries {
+		msgID, at := e.MessageID, created
+		if msgID == "" {
+			msgID = id
+		}
+		if !e.CreatedAt.IsZero() {
+			at = nanos(e.CreatedAt)
+		}
+		_, err := stmt.ExecContext(ctx, e.MailboxID, string(e.Folder), msgID, e.Blob, e.Size, at)
+		if isForeignKey(err) {
+			return fmt.Errorf("folder entry for mailbox %d, message %s: %w", e.MailboxID, msgID, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
+		}
+	}
+	return nil
+}
+
+// Message returns one message by queue id; store.ErrNotFound if absent.
+func (db *DB) Message(ctx context.Context, id string) (store.Message, error) {
+	var m store.Message
+	var created int64
+	err := db.sql.QueryRowContext(ctx,
+		`SELECT id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at
+		 FROM messages WHERE id = ?`, id).
+		Scan(&m.ID, &m.MessageID, &m.MailboxID, &m.EnvelopeFrom, &m.Size, &m.Blob, &m.DeliveryBlob, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Message{}, fmt.Errorf("read message %s: %w", id, err)
+	}
+	m.CreatedAt = fromNanos(created)
+	return m, nil
+}
+
+// QueueRows returns the queue rows of message messageID, or of all messages
+// when messageID is "", oldest first. An unknown message has no rows.
+func (db *DB) QueueRows(ctx context.Context, messageID string) ([]store.QueueRow, error) {
+	const cols = `SELECT id, message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at FROM queue`
+	q, args := cols+` ORDER BY id`, []any(nil)
+	if messageID != "" {
+		q, args = cols+` WHERE message_id = ? ORDER BY id`, []any{messageID}
+	}
+	rows, err := db.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
+	}
+	defer rows.Close()
+	var qs []store.QueueRow
+	for rows.Next() {
+		var r store.QueueRow
+		var next, updated int64
+		err := rows.Scan(&r.ID, &r.MessageID, &r.Recipient, &r.State, &r.Attempts, &next, &r.LastReply, &updated)
+		if err != nil {
+			return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
+		}
+		r.NextAttemptAt = fromNanos(next)
+		r.UpdatedAt = fromNanos(updated)
+		qs = append(qs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
+	}
+	return qs, nil
+}
+
+// FolderEntries lists the entries of one folder of a mailbox, oldest first.
+func (db *DB) FolderEntries(ctx context.Context, mailboxID int64, folder store.Folder) ([]store.FolderEntry, error) {
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT id, mailbox_id, folder, message_id, blob, size, created_at
+		 FROM folder_entries WHERE mailbox_id = ? AND folder = ? ORDER BY id`,
+		mailboxID, string(folder))
+	if err != nil {
+		return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
+	}
+	defer rows.Close()
+	var es []store.FolderEntry
+	for rows.Next() {
+		var e store.FolderEntry
+		var f string
+		var created int64
+		if err := rows.Scan(&e.ID, &e.MailboxID, &f, &e.MessageID, &e.Blob, &e.Size, &created); err != nil {
+			return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
+		}
+		e.Folder = store.Folder(f)
+		e.CreatedAt = fromNanos(created)
+		es = append(es, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
+	}
+	return es, nil
+}

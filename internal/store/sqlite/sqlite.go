@@ -1,0 +1,127 @@
+// Package sqlite owns mailroom's state in one SQLite database file: it
+// implements store.Store on modernc.org/sqlite (pure Go, no cgo) through
+// database/sql, with embedded, versioned schema migrations.
+//
+// The database runs in WAL mode with synchronous=FULL, so every commit is on
+// disk when it returns (a 250 reply follows the commit), and with a busy
+// timeout so that several processes (the server and the CLI) can share the
+// file. Write transactions begin IMMEDIATE: they take the write lock at BEGIN
+// and never fail on a read-to-write lock upgrade.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"mailroom/internal/store"
+)
+
+// maxOpenConns bounds the connection pool. WAL lets readers run alongside
+// the one writer; writers queue on the database lock (busy_timeout).
+const maxOpenConns = 8
+
+// DB is a store.Store backed by one SQLite database file. It is safe for
+// concurrent use, and other processes may use the same file at the same time.
+type DB struct {
+	// Now returns the current time, used for created_at and updated_at.
+	// Open sets it to time.Now; a test may replace it before first use.
+	Now func() time.Time
+
+	sql *sql.DB
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens the database file at path, creating it if it does not exist,
+// and applies any schema migrations it has not seen yet. Several processes
+// may open the same fresh file at once; each migration is applied exactly
+// once.
+func Open(ctx context.Context, path string) (*DB, error) {
+	sdb, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(maxOpenConns)
+	sdb.SetMaxIdleConns(maxOpenConns)
+	db := &DB{Now: time.Now, sql: sdb}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database after the statements in progress finish.
+func (db *DB) Close() error {
+	if err := db.sql.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// dsn builds the modernc.org/sqlite data source name for path. The driver
+// opens it as an SQLite URI filename, so the characters that URIs reserve
+// are percent-encoded; busy_timeout is applied first by the driver, before
+// the journal mode change that needs a lock.
+func dsn(path string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + esc +
+		"?_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(FULL)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_txlock=immediate"
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// now returns the current time as stored: whole nanoseconds, UTC, no
+// monotonic reading, so a returned row equals the row read back later.
+func (db *DB) now() time.Time {
+	return fromNanos(db.Now().UnixNano())
+}
+
+// nanos converts t to the stored representation.
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+// fromNanos converts a stored time back to a UTC time.Time.
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// sqliteCode returns the extended result code of err, or 0 when err does not
+// come from SQLite.
+func sqliteCode(err error) int {
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports whether err is a FOREIGN KEY violation.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
