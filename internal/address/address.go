@@ -1,0 +1,95 @@
+// Package address owns the canonical form of mail addresses: how an address
+// typed by a client, an administrator or a header compares with one in the
+// directory. Domains are IDNA A-labels in lower case; local parts compare
+// case-insensitively (RFC 5321 allows case-sensitive local parts, but every
+// mailbox mailroom serves treats them alike, as Exchange does).
+package address
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// ErrInvalid is wrapped by every parse error of this package.
+var ErrInvalid = errors.New("invalid address")
+
+// maxLocal and maxDomain are the RFC 5321 §4.5.3.1 size limits.
+const (
+	maxLocal  = 64
+	maxDomain = 255
+)
+
+// Normalize returns the canonical form of addr ("local@domain"): the local
+// part lower-cased, the domain converted to lower-case A-labels. It refuses
+// anything that is not a plain addr-spec: no angle brackets, display names,
+// source routes or empty parts.
+func Normalize(addr string) (string, error) {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return "", fmt.Errorf("%w %q: want local@domain", ErrInvalid, addr)
+	}
+	local, domain := addr[:at], addr[at+1:]
+	d, err := Domain(domain)
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %v", ErrInvalid, addr, err)
+	}
+	if err := checkLocal(local); err != nil {
+		return "", fmt.Errorf("%w %q: %v", ErrInvalid, addr, err)
+	}
+	return strings.ToLower(local) + "@" + d, nil
+}
+
+// Domain returns the canonical form of a domain name: lower-case A-labels,
+// no trailing dot.
+func Domain(domain string) (string, error) {
+	domain = strings.TrimSuffix(domain, ".")
+	if domain == "" {
+		return "", fmt.Errorf("%w: empty domain", ErrInvalid)
+	}
+	if strings.HasPrefix(domain, "[") {
+		return "", fmt.Errorf("%w: address literals are not served", ErrInvalid)
+	}
+	a, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return "", fmt.Errorf("%w: domain %q: %v", ErrInvalid, domain, err)
+	}
+	a = strings.ToLower(a)
+	if len(a) > maxDomain || !strings.Contains(a, ".") && a != "localhost" {
+		return "", fmt.Errorf("%w: domain %q is not a fully qualified name", ErrInvalid, domain)
+	}
+	return a, nil
+}
+
+// checkLocal accepts dot-atoms and quoted strings of printable text,
+// including UTF-8 (RFC 6531).
+func checkLocal(local string) error {
+	if len(local) > maxLocal {
+		return fmt.Errorf("local part longer than %d octets", maxLocal)
+	}
+	if !utf8.ValidString(local) {
+		return errors.New("local part is not valid UTF-8")
+	}
+	for _, r := range local {
+		if r < 0x21 || r == 0x7f {
+			if r == ' ' && strings.HasPrefix(local, `"`) {
+				continue
+			}
+			return errors.New("local part contains a space or control character")
+		}
+	}
+	return nil
+}
+
+// DomainOf returns the domain part of a normalized address.
+func DomainOf(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
+}
+
+// LocalOf returns the local part of a normalized address.
+func LocalOf(addr string) string {
+	return addr[:strings.LastIndexByte(addr, '@')]
+}

@@ -1,0 +1,115 @@
+// Package message owns what mailroom reads from and writes into a message's
+// header at acceptance: the From/Sender addresses, the Message-ID, Date and
+// Received fields it adds, and the Bcc-less copy that recipients get. It does
+// not touch bodies beyond copying them.
+package message
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
+
+	"mailroom/internal/address"
+)
+
+// ErrMalformed is wrapped by errors about a header mailroom cannot parse.
+var ErrMalformed = errors.New("malformed message header")
+
+// ReadHeader reads the header section from r, leaving r at the body.
+func ReadHeader(r *bufio.Reader) (textproto.Header, error) {
+	h, err := textproto.ReadHeader(r)
+	if err != nil {
+		// Wrapped with %w too: a read error (the size limit) stays visible.
+		return h, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return h, nil
+}
+
+// Addresses parses the address list of header field key ("From", "Sender")
+// and returns the addresses in canonical form. An absent field gives none.
+func Addresses(h textproto.Header, key string) ([]string, error) {
+	vals := h.Values(key)
+	var out []string
+	for _, v := range vals {
+		list, err := mail.ParseAddressList(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %q: %v", ErrMalformed, key, v, err)
+		}
+		for _, a := range list {
+			n, err := address.Normalize(a.Address)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, key, err)
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Stamp is what acceptance records in the header of a message.
+type Stamp struct {
+	Hostname string    // our host name
+	Helo     string    // the client's EHLO argument
+	RemoteIP string    // the client's address
+	TLS      string    // e.g. "TLS1.3 TLS_AES_128_GCM_SHA256"; "" without TLS
+	QueueID  string    // the id the 250 reply names
+	Now      time.Time // acceptance time
+}
+
+// Complete adds what a submitted message lacks and records its passage:
+// From: (the envelope sender) when missing, Message-ID and Date when missing
+// (RFC 6409 §8), and a Received: field on top (RFC 5321 §4.4). It returns the
+// Message-ID, without angle brackets.
+func Complete(h *textproto.Header, st Stamp, envelopeFrom string) (string, error) {
+	if !h.Has("From") && envelopeFrom != "" {
+		h.Add("From", "<"+envelopeFrom+">")
+	}
+	if !h.Has("Date") {
+		h.Add("Date", st.Now.Format(time.RFC1123Z))
+	}
+	msgID := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
+	if msgID == "" {
+		var rnd [6]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return "", fmt.Errorf("message id: %w", err)
+		}
+		msgID = st.QueueID + "." + hex.EncodeToString(rnd[:]) + "@" + st.Hostname
+		h.Add("Message-Id", "<"+msgID+">")
+	}
+	with := "ESMTPA"
+	tls := ""
+	if st.TLS != "" {
+		with = "ESMTPSA"
+		tls = " (" + st.TLS + ")"
+	}
+	h.Add("Received", fmt.Sprintf("from %s ([%s]) by %s (mailroom) with %s id %s%s; %s",
+		st.Helo, st.RemoteIP, st.Hostname, with, st.QueueID, tls, st.Now.Format(time.RFC1123Z)))
+	return msgID, nil
+}
+
+// HasBcc reports whether the header carries a Bcc: field.
+func HasBcc(h textproto.Header) bool { return h.Has("Bcc") }
+
+// WithoutBcc returns a copy of h without Bcc: fields, for the copies
+// recipients receive (RFC 5322 §3.6.3).
+func WithoutBcc(h textproto.Header) textproto.Header {
+	c := h.Copy()
+	c.Del("Bcc")
+	return c
+}
+
+// WriteHeader writes h followed by the blank line that ends it.
+func WriteHeader(w io.Writer, h textproto.Header) error {
+	if err := textproto.WriteHeader(w, h); err != nil {
+		return fmt.Errorf("write header: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package message
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func read(t *testing.T, s string) (*bufio.Reader, error) {
+	t.Helper()
+	br := bufio.NewReader(strings.NewReader(s))
+	_, err := ReadHeader(br)
+	return br, err
+}
+
+func TestReadHeader_Malformed(t *testing.T) {
+	for _, s := range []string{" leading space\r\n\r\n", "no colon here\r\n\r\n", "Bad Key: v\r\n\r\n"} {
+		if _, err := read(t, s); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ReadHeader(%q) err = %v, want ErrMalformed", s, err)
+		}
+	}
+}
+
+func TestAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		name, hdr string
+		want      []string
+		bad       bool
+	}{
+		{"display name", "From: Alice Smith <Alice@Example.COM>\r\n\r\n", []string{"alice@example.com"}, false},
+		{"encoded word", "From: =?utf-8?q?J=C3=B6rg?= <j@example.com>\r\n\r\n", []string{"j@example.com"}, false},
+		{"two", "From: a@example.com, b@example.com\r\n\r\n", []string{"a@example.com", "b@example.com"}, false},
+		{"absent", "Subject: x\r\n\r\n", nil, false},
+		{"garbage", "From: <<<\r\n\r\n", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := ReadHeader(bufio.NewReader(strings.NewReader(tc.hdr)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Addresses(h, "From")
+			if tc.bad != (err != nil) || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Addresses = %v, %v; want %v (bad=%v)", got, err, tc.want, tc.bad)
+			}
+		})
+	}
+}
+
+func TestComplete(t *testing.T) {
+	st := Stamp{Hostname: "mx.example.test", Helo: "client", RemoteIP: "127.0.0.1", TLS: "TLS1.3", QueueID: "Q1", Now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	t.Run("adds missing fields", func(t *testing.T) {
+		h, _ := ReadHeader(bufio.NewReader(strings.NewReader("Subject: hi\r\n\r\n")))
+		id, err := Complete(&h, st, "alice@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(id, "Q1.") || !strings.HasSuffix(id, "@mx.example.test") {
+			t.Errorf("message id %q", id)
+		}
+		var b bytes.Buffer
+		WriteHeader(&b, h)
+		out := strings.ReplaceAll(b.String(), "\r\n ", " ")
+		if !strings.HasPrefix(out, "Received: from client ([127.0.0.1]) by mx.example.test (mailroom) with ESMTPSA id Q1 (TLS1.3); Tue, 24 Nov 2026 10:00:00 +0000\r\n") {
+			t.Errorf("Received not on top:\n%s", out)
+		}
+		for _, want := range []string{"From: <alice@example.com>\r\n", "Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n", "Message-Id: <" + id + ">\r\n", "Subject: hi\r\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("header lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("keeps present fields", func(t *testing.T) {
+		h, _ := ReadHeader(bufio.NewReader(strings.NewReader("From: b@example.com\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <x@y>\r\n\r\n")))
+		id, _ := Complete(&h, st, "alice@example.com")
+		if id != "x@y" || h.Get("From") != "b@example.com" || len(h.Values("Date")) != 1 || len(h.Values("Message-Id")) != 1 {
+			t.Fatalf("present fields changed: id=%q from=%q", id, h.Get("From"))
+		}
+	})
+}
+
+func TestWithoutBcc(t *testing.T) {
+	br := bufio.NewReader(strings.NewReader("From: a@example.com\r\nBcc: secret@example.com\r\nTo: b@example.com\r\n\r\nbody\r\n"))
+	h, _ := ReadHeader(br)
+	if !HasBcc(h) {
+		t.Fatal("HasBcc = false")
+	}
+	c := WithoutBcc(h)
+	if HasBcc(c) || !HasBcc(h) {
+		t.Fatal("WithoutBcc changed the original or kept Bcc")
+	}
+	var b bytes.Buffer
+	WriteHeader(&b, c)
+	body, _ := io.ReadAll(br)
+	if strings.Contains(b.String(), "secret") || string(body) != "body\r\n" {
+		t.Fatalf("copy %q body %q", b.String(), body)
+	}
+}
