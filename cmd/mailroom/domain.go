@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/config"
+)
+
+// withAdmin opens the store named by the configuration for one command.
+func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := admin.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	err = f(admin.New(st))
+	if cerr := st.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close store: %w", cerr)
+	}
+	return err
+}
+
+const domainUsage = `mailroom domain add DOMAIN | list | remove DOMAIN  [--config FILE]`
+
+func runDomain(ctx context.Context, args []string, s ioSet) error {
+	if len(args) == 0 {
+		return usagef("usage: %s", domainUsage)
+	}
+	fs := flag.NewFlagSet("domain "+args[0], flag.ContinueOnError)
+	cfg := configFlag(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return showHelp(err, s.out, domainUsage)
+	}
+	switch args[0] {
+	case "add":
+		if len(pos) != 1 {
+			return usagef("usage: mailroom domain add DOMAIN")
+		}
+		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+			d, err := a.AddDomain(ctx, pos[0])
+			if err == nil {
+				fmt.Fprintf(s.out, "domain %s added\n", d.Name)
+			}
+			return err
+		})
+	case "list":
+		if len(pos) != 0 {
+			return usagef("usage: mailroom domain list")
+		}
+		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+			ds, err := a.Domains(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DOMAIN\tCREATED")
+			for _, d := range ds {
+				fmt.Fprintf(tw, "%s\t%s\n", d.Name, d.CreatedAt.Format("2006-01-02 15:04"))
+			}
+			return tw.Flush()
+		})
+	case "remove":
+		if len(pos) != 1 {
+			return usagef("usage: mailroom domain remove DOMAIN")
+		}
+		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+			err := a.RemoveDomain(ctx, pos[0])
+			if err == nil {
+				fmt.Fprintf(s.out, "domain %s removed\n", pos[0])
+			}
+			return err
+		})
+	}
+	return usagef("unknown domain command %q; usage: %s", args[0], domainUsage)
+}

@@ -1,0 +1,133 @@
+// Command mailroom is the SMTP Authenticated Submission service and its
+// administration CLI. This package parses arguments and wires; the work is
+// in internal/daemon (serving) and internal/admin (administration).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsageShown) {
+			fmt.Fprintln(os.Stderr, "mailroom:", err)
+		}
+		var u usageError
+		if errors.As(err, &u) || errors.Is(err, errUsageShown) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `mailroom: SMTP Authenticated Submission service
+
+Usage:
+  mailroom quickstart [--data-dir DIR] [--domain D] [--mailbox ADDR]
+  mailroom serve [--config FILE]
+  mailroom domain add|list|remove ...
+  mailroom mailbox add|list|show|set|remove|passwd ...
+  mailroom version
+
+Every command takes --config FILE (default: none, every key at its default).
+Run "mailroom COMMAND --help" for a command's flags.
+`
+
+// errUsageShown is returned after a usage text was printed for --help.
+var errUsageShown = errors.New("usage shown")
+
+// usageError is a command line mistake; main exits with 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// Run executes one mailroom command line. It is main without the process:
+// tests call it directly.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	io := ioSet{in: stdin, out: stdout, err: stderr}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], io)
+	case "quickstart":
+		return runQuickstart(ctx, args[1:], io)
+	case "domain":
+		return runDomain(ctx, args[1:], io)
+	case "mailbox":
+		return runMailbox(ctx, args[1:], io)
+	case "version":
+		fmt.Fprintln(stdout, "mailroom", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usagef("unknown command %q", args[0])
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// ioSet carries the standard streams.
+type ioSet struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// parse parses flags that may appear before, between or after positional
+// arguments (mailroom mailbox add ADDR --shared), returning the positionals.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp{fs}
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// errHelp asks the caller to print the flag set's usage.
+type errHelp struct{ fs *flag.FlagSet }
+
+func (e errHelp) Error() string { return "help requested" }
+
+// showHelp prints a flag set's usage for errHelp and returns errUsageShown;
+// other errors pass through.
+func showHelp(err error, w io.Writer, synopsis string) error {
+	var h errHelp
+	if !errors.As(err, &h) {
+		return err
+	}
+	fmt.Fprintf(w, "Usage: %s\n\nFlags:\n", synopsis)
+	h.fs.SetOutput(w)
+	h.fs.PrintDefaults()
+	return errUsageShown
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"mailroom/internal/testkit"
+)
+
+// writeConfig writes a config file with loopback ports chosen by the OS.
+func writeConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "mailroom.toml")
+	cfg := `data_dir = "data"
+hostname = "mail.example.test"
+[submission]
+listen = "127.0.0.1:0"
+listen_tls = "127.0.0.1:0"
+[http]
+listen = ""
+[log]
+level = "warn"
+`
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// run executes a command line and returns stdout; it fails the test on error.
+func run(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	out, err := tryRun(stdin, args...)
+	if err != nil {
+		t.Fatalf("mailroom %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func tryRun(stdin string, args ...string) (string, error) {
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String() + errb.String(), err
+}
+
+func TestCLI_DomainAndMailbox(t *testing.T) {
+	cfg := writeConfig(t)
+	run(t, "", "domain", "add", "Example.TEST", "--config", cfg)
+	if _, err := tryRun("", "domain", "add", "example.test", "--config", cfg); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate domain: %v", err)
+	}
+	if out := run(t, "", "domain", "list", "--config", cfg); !strings.Contains(out, "example.test") {
+		t.Fatalf("domain list:\n%s", out)
+	}
+	if _, err := tryRun("", "mailbox", "add", "a@nowhere.test", "--config", cfg); err == nil || !strings.Contains(err.Error(), "mailroom domain add nowhere.test") {
+		t.Fatalf("mailbox in unknown domain: %v", err)
+	}
+	out := run(t, "", "mailbox", "add", "alice@example.test", "--display-name", "Alice Smith", "--config", cfg)
+	gen := regexp.MustCompile(`generated password \(shown once\): (\S+)`).FindStringSubmatch(out)
+	if gen == nil {
+		t.Fatalf("no generated password printed:\n%s", out)
+	}
+	run(t, "s3cret-from-stdin\n", "mailbox", "add", "bob@example.test", "--password-stdin", "--config", cfg)
+	run(t, "", "mailbox", "add", "info@example.test", "--shared", "--config", cfg)
+	if _, err := tryRun("short\n", "mailbox", "add", "x@example.test", "--password-stdin", "--config", cfg); err == nil {
+		t.Fatal("a 5-character password was accepted")
+	}
+	out = run(t, "", "mailbox", "list", "--config", cfg)
+	for _, want := range []string{"alice@example.test", "Alice Smith", "bob@example.test", "info@example.test", "shared"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("mailbox list lacks %q:\n%s", want, out)
+		}
+	}
+	out = run(t, "", "mailbox", "set", "alice@example.test", "--smtp-auth=off", "--config", cfg)
+	if !regexp.MustCompile(`smtp auth:\s+off`).MatchString(out) {
+		t.Errorf("set --smtp-auth=off:\n%s", out)
+	}
+	if out := run(t, "", "mailbox", "show", "alice@example.test", "--config", cfg); !regexp.MustCompile(`smtp auth:\s+off`).MatchString(out) {
+		t.Errorf("show after set:\n%s", out)
+	}
+	if _, err := tryRun("", "mailbox", "set", "info@example.test", "--smtp-auth=on", "--config", cfg); err == nil {
+		t.Error("SMTP AUTH switched on for a shared mailbox")
+	}
+	if out := run(t, "", "mailbox", "passwd", "bob@example.test", "--config", cfg); !strings.Contains(out, "generated password") {
+		t.Errorf("passwd:\n%s", out)
+	}
+	if _, err := tryRun("", "domain", "remove", "example.test", "--config", cfg); err == nil || !strings.Contains(err.Error(), "still has mailboxes") {
+		t.Fatalf("remove non-empty domain: %v", err)
+	}
+	for _, m := range []string{"alice@example.test", "bob@example.test", "info@example.test"} {
+		run(t, "", "mailbox", "remove", m, "--config", cfg)
+	}
+	run(t, "", "domain", "remove", "example.test", "--config", cfg)
+	if out := run(t, "", "domain", "list", "--config", cfg); strings.Contains(out, "example.test") {
+		t.Fatalf("domain still listed:\n%s", out)
+	}
+}
+
+func TestCLI_Usage(t *testing.T) {
+	var u usageError
+	for _, args := range [][]string{{}, {"frobnicate"}, {"domain"}, {"mailbox", "add"}, {"mailbox", "set", "a@example.test", "--bogus"}} {
+		if _, err := tryRun("", args...); !errors.As(err, &u) {
+			t.Errorf("mailroom %q: err %v, want a usage error", args, err)
+		}
+	}
+	out, err := tryRun("", "mailbox", "add", "--help")
+	if !errors.Is(err, errUsageShown) || !strings.Contains(out, "--password-stdin") {
+		t.Errorf("--help: %v\n%s", err, out)
+	}
+	if _, err := tryRun("", "serve", "--config", "/nonexistent/mailroom.toml"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing config file: %v", err)
+	}
+}
+
+// TestQuickstart runs quickstart, reads the printed settings and sends a
+// message with them.
+func TestQuickstart(t *testing.T) {
+	cfg := writeConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"quickstart", "--config", cfg}, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	settings := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok && strings.HasPrefix(k, "MAIL_") {
+			settings[k] = v
+		}
+		if strings.HasPrefix(sc.Text(), "Try it:") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	for _, k := range []string{"MAIL_MAILER", "MAIL_HOST", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_ENCRYPTION", "MAIL_FROM_ADDRESS"} {
+		if settings[k] == "" {
+			t.Fatalf("quickstart did not print %s: %v", k, settings)
+		}
+	}
+	c := testkit.Dial(t, "127.0.0.1:"+settings["MAIL_PORT"])
+	c.MustCmd("EHLO client.example.test", 250, "")
+	c.MustCmd("STARTTLS", 220, "")
+	// The self-signed certificate is not in any trust store; quickstart
+	// says so, and this client skips verification as told.
+	c2 := testkit.Upgrade(t, c)
+	c2.Expect(c2.AuthPlain(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"]), 235, "2.0.0")
+	c2.MustCmd("MAIL FROM:<"+settings["MAIL_FROM_ADDRESS"]+">", 250, "")
+	c2.MustCmd("RCPT TO:<"+settings["MAIL_FROM_ADDRESS"]+">", 250, "")
+	c2.Expect(c2.SendData("Subject: quickstart\n\nit works\n"), 250, "2.0.0")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("quickstart: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("quickstart did not stop after its context ended")
+	}
+}

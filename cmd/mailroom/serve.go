@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+
+	"mailroom/internal/config"
+	"mailroom/internal/daemon"
+)
+
+func runServe(ctx context.Context, args []string, s ioSet) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "TOML configuration file (default: none, every key at its default)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return showHelp(err, s.out, "mailroom serve [--config FILE]")
+	}
+	if len(pos) > 0 {
+		return usagef("serve takes no arguments, got %q", pos)
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	return daemon.Serve(ctx, daemon.Options{Config: cfg, Log: newLogger(cfg.Log, s.err)})
+}
+
+// newLogger builds the process log from the [log] section.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	o := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// loadConfig parses the shared --config flag of admin commands.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "TOML configuration file (default: none, every key at its default)")
+}

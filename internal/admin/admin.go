@@ -1,0 +1,224 @@
+// Package admin owns every administrative operation (domains, mailboxes,
+// passwords) with its validation, so that the CLI, the JSON API and the
+// console change the directory the same way. It writes through the store;
+// running servers notice through the store's change counter.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"mailroom/internal/address"
+	"mailroom/internal/config"
+	"mailroom/internal/directory"
+	"mailroom/internal/store"
+	"mailroom/internal/store/sqlite"
+)
+
+// DatabaseFile is the SQLite database's name inside data_dir.
+const DatabaseFile = "mailroom.db"
+
+// MinPasswordLen is the shortest password an administrator may set.
+const MinPasswordLen = 8
+
+// Errors callers branch on; messages that wrap them say what to do.
+var (
+	ErrInvalid  = errors.New("invalid")        // a value fails validation
+	ErrExists   = errors.New("already exists") // the object to create exists
+	ErrNotFound = errors.New("does not exist") // the object named does not exist
+)
+
+// OpenStore opens the store the configuration names (the embedded SQLite
+// database in data_dir), creating data_dir when needed.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	dir := cfg.DataPath()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data_dir %s: %w", dir, err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, DatabaseFile))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
+// Service runs administrative operations against a store.
+type Service struct {
+	st store.Store
+	// Params are the argon2id costs of new password hashes.
+	Params directory.Params
+}
+
+// New returns a Service on st.
+func New(st store.Store) *Service { return &Service{st: st, Params: directory.DefaultParams} }
+
+// AddDomain adds a domain, given in any case or as a U-label.
+func (s *Service) AddDomain(ctx context.Context, name string) (store.Domain, error) {
+	d, err := address.Domain(name)
+	if err != nil {
+		return store.Domain{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	dom, err := s.st.CreateDomain(ctx, d)
+	if errors.Is(err, store.ErrConflict) {
+		return dom, fmt.Errorf("domain %s: %w", d, ErrExists)
+	}
+	return dom, err
+}
+
+// Domains lists the domains.
+func (s *Service) Domains(ctx context.Context) ([]store.Domain, error) { return s.st.Domains(ctx) }
+
+// RemoveDomain removes a domain that has no mailboxes left.
+func (s *Service) RemoveDomain(ctx context.Context, name string) error {
+	d, err := address.Domain(name)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	err = s.st.DeleteDomain(ctx, d)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("domain %s %w (mailroom domain list shows the domains)", d, ErrNotFound)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("domain %s still has mailboxes; remove them first (mailroom mailbox list --domain %s)", d, d)
+	}
+	return err
+}
+
+// NewMailbox describes a mailbox to create.
+type NewMailbox struct {
+	Address     string
+	DisplayName string
+	// Password is the login password; empty means generate one. Ignored
+	// for shared mailboxes, which cannot log in.
+	Password string
+	Shared   bool
+}
+
+// AddMailbox creates a mailbox. It returns the generated password, if one
+// was generated (to be shown once), else "".
+func (s *Service) AddMailbox(ctx context.Context, n NewMailbox) (store.Mailbox, string, error) {
+	addr, err := address.Normalize(n.Address)
+	if err != nil {
+		return store.Mailbox{}, "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared}
+	generated := ""
+	if !n.Shared {
+		pw := n.Password
+		if pw == "" {
+			pw = directory.GeneratePassword()
+			generated = pw
+		}
+		if m.PasswordHash, err = s.hash(pw); err != nil {
+			return store.Mailbox{}, "", err
+		}
+	}
+	m, err = s.st.CreateMailbox(ctx, m)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return m, "", fmt.Errorf("domain %s %w here; add it first: mailroom domain add %s", address.DomainOf(addr), ErrNotFound, address.DomainOf(addr))
+	case errors.Is(err, store.ErrConflict):
+		return m, "", fmt.Errorf("mailbox %s: %w", addr, ErrExists)
+	case err != nil:
+		return m, "", err
+	}
+	return m, generated, nil
+}
+
+// Mailbox returns one mailbox.
+func (s *Service) Mailbox(ctx context.Context, addr string) (store.Mailbox, error) {
+	a, err := address.Normalize(addr)
+	if err != nil {
+		return store.Mailbox{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	m, err := s.st.Mailbox(ctx, a)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, fmt.Errorf("mailbox %s %w (mailroom mailbox list shows the mailboxes)", a, ErrNotFound)
+	}
+	return m, err
+}
+
+// Mailboxes lists the mailboxes of one domain, or all (domain "").
+func (s *Service) Mailboxes(ctx context.Context, domain string) ([]store.Mailbox, error) {
+	if domain != "" {
+		d, err := address.Domain(domain)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		domain = d
+	}
+	return s.st.Mailboxes(ctx, domain)
+}
+
+// MailboxChange lists the settings to change; nil fields stay as they are.
+type MailboxChange struct {
+	DisplayName *string
+	SMTPAuth    *bool
+}
+
+// SetMailbox changes a mailbox's settings.
+func (s *Service) SetMailbox(ctx context.Context, addr string, c MailboxChange) (store.Mailbox, error) {
+	m, err := s.Mailbox(ctx, addr)
+	if err != nil {
+		return m, err
+	}
+	if c.DisplayName != nil {
+		m.DisplayName = strings.TrimSpace(*c.DisplayName)
+	}
+	if c.SMTPAuth != nil {
+		if *c.SMTPAuth && m.Shared {
+			return m, fmt.Errorf("%w: %s is a shared mailbox and cannot log in; grant a user mailbox send-as on it instead", ErrInvalid, m.Address)
+		}
+		m.SMTPAuth = *c.SMTPAuth
+	}
+	return m, s.st.UpdateMailbox(ctx, m)
+}
+
+// SetPassword sets a mailbox's password; empty means generate one, which
+// is returned (else "").
+func (s *Service) SetPassword(ctx context.Context, addr, password string) (string, error) {
+	m, err := s.Mailbox(ctx, addr)
+	if err != nil {
+		return "", err
+	}
+	if m.Shared {
+		return "", fmt.Errorf("%w: %s is a shared mailbox and has no password", ErrInvalid, m.Address)
+	}
+	generated := ""
+	if password == "" {
+		password = directory.GeneratePassword()
+		generated = password
+	}
+	if m.PasswordHash, err = s.hash(password); err != nil {
+		return "", err
+	}
+	return generated, s.st.UpdateMailbox(ctx, m)
+}
+
+// RemoveMailbox removes a mailbox and its folders.
+func (s *Service) RemoveMailbox(ctx context.Context, addr string) error {
+	a, err := address.Normalize(addr)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := s.st.DeleteMailbox(ctx, a); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("mailbox %s %w", a, ErrNotFound)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Service) hash(password string) (string, error) {
+	if len(password) < MinPasswordLen {
+		return "", fmt.Errorf("%w: password shorter than %d characters", ErrInvalid, MinPasswordLen)
+	}
+	if strings.ContainsAny(password, "\x00\r\n") {
+		return "", fmt.Errorf("%w: password contains a NUL or line break", ErrInvalid)
+	}
+	return directory.HashPassword(password, s.Params)
+}

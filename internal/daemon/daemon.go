@@ -1,0 +1,234 @@
+// Package daemon is the composition root of `mailroom serve` and
+// `mailroom quickstart`: it builds every component from the Config, starts
+// the listeners and workers, and shuts them down in order.
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/blob"
+	"mailroom/internal/config"
+	"mailroom/internal/directory"
+	"mailroom/internal/store"
+	"mailroom/internal/submission"
+	"mailroom/internal/web"
+)
+
+// Options configure Start.
+type Options struct {
+	Config config.Config
+	Log    *slog.Logger
+	// PortFallback lets an unprivileged user run: when a configured port
+	// below 1024 cannot be bound for lack of permission, 2000 is added to it
+	// (587 → 2587, 465 → 2465) and the log says so.
+	PortFallback bool
+}
+
+// Daemon is a running server.
+type Daemon struct {
+	cfg     config.Config
+	log     *slog.Logger
+	st      store.Store
+	be      *submission.Backend
+	smtp    []*smtp.Server
+	ls      []net.Listener
+	http    *http.Server
+	addrs   map[string]net.Addr
+	cancel  context.CancelFunc
+	workers sync.WaitGroup
+	serving sync.WaitGroup
+	stop    sync.Once
+	stopErr error
+}
+
+// Listener names, for Addr.
+const (
+	ListenSubmission = "submission"
+	ListenTLS        = "submission_tls"
+	ListenHTTP       = "http"
+)
+
+// Start builds the server and starts listening. It returns once every
+// listener is bound; Shutdown stops it.
+func Start(ctx context.Context, o Options) (d *Daemon, err error) {
+	cfg := o.Config
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dataDir := cfg.DataPath()
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data_dir: %w", err)
+	}
+	st, err := admin.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d = &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr)}
+	defer func() {
+		if err != nil {
+			d.closeAll()
+		}
+	}()
+	blobs, err := blob.Open(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	cert, err := loadOrMakeCert(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile), dataDir, cfg.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.cancel = cancel
+	dir, err := directory.New(ctx, st, directory.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	d.workers.Add(1)
+	go func() { defer d.workers.Done(); dir.Run(wctx) }()
+
+	d.be = submission.NewBackend(submission.Options{
+		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
+		Directory: dir, Store: st, Blobs: blobs, Log: log,
+	})
+	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
+		return nil, err
+	}
+	if cfg.Submission.ListenTLS != "" {
+		if err := d.listenSMTP(ListenTLS, cfg.Submission.ListenTLS, tlsConfig, tlsConfig, o.PortFallback); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.HTTP.Listen != "" {
+		l, err := listen(cfg.HTTP.Listen, false, log)
+		if err != nil {
+			return nil, fmt.Errorf("http.listen: %w", err)
+		}
+		d.addrs[ListenHTTP] = l.Addr()
+		d.http = &http.Server{Handler: web.New(st), ReadHeaderTimeout: 10 * time.Second}
+		d.serving.Add(1)
+		go func() {
+			defer d.serving.Done()
+			if err := d.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http serve", "err", err)
+			}
+		}()
+	}
+	log.Info("mailroom started", "hostname", cfg.Hostname, "data_dir", dataDir,
+		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "http", d.Addr(ListenHTTP))
+	return d, nil
+}
+
+// listenSMTP binds addr and serves SMTP on it; implicit is the TLS config
+// of an implicit-TLS listener (nil for STARTTLS).
+func (d *Daemon) listenSMTP(name, addr string, implicit, starttls *tls.Config, fallback bool) error {
+	l, err := listen(addr, fallback, d.log)
+	if err != nil {
+		return fmt.Errorf("%s listen %s: %w", name, addr, err)
+	}
+	d.addrs[name] = l.Addr()
+	d.ls = append(d.ls, l)
+	l = d.be.Listen(l)
+	if implicit != nil {
+		l = tls.NewListener(l, implicit)
+	}
+	srv := d.be.NewServer(starttls)
+	d.smtp = append(d.smtp, srv)
+	d.serving.Add(1)
+	go func() {
+		defer d.serving.Done()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			d.log.Error("smtp serve", "listener", name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// listen binds addr, falling back to port+2000 when allowed and the port
+// is privileged.
+func listen(addr string, fallback bool, log *slog.Logger) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err == nil || !fallback || !errors.Is(err, syscall.EACCES) {
+		return l, err
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscanf(port, "%d", &p)
+	alt := net.JoinHostPort(host, fmt.Sprint(p+2000))
+	log.Warn("privileged port not allowed for this user; using a fallback", "wanted", addr, "using", alt)
+	return net.Listen("tcp", alt)
+}
+
+// Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
+// ListenHTTP), or nil when it is off.
+func (d *Daemon) Addr(name string) net.Addr { return d.addrs[name] }
+
+// Shutdown stops accepting connections, lets transactions in flight finish
+// until ctx ends, then closes every connection, the workers and the store.
+// Later calls return the first call's result.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.stop.Do(func() { d.stopErr = d.shutdown(ctx) })
+	return d.stopErr
+}
+
+func (d *Daemon) shutdown(ctx context.Context) error {
+	d.log.Info("shutting down")
+	for _, l := range d.ls {
+		_ = l.Close()
+	}
+	if d.http != nil {
+		_ = d.http.Shutdown(ctx)
+	}
+	d.be.Drain(ctx)
+	// Past the grace period: close what is left. A transaction cut here
+	// never got its 250, so the client still owns the message.
+	d.be.CloseAll()
+	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range d.smtp {
+		_ = s.Shutdown(wctx) // waits for the connection handlers to return
+	}
+	d.serving.Wait()
+	return d.closeAll()
+}
+
+func (d *Daemon) closeAll() error {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	d.workers.Wait()
+	if err := d.st.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+// Serve runs the daemon until ctx ends (SIGTERM), then shuts down within
+// submission.shutdown_grace.
+func Serve(ctx context.Context, o Options) error {
+	d, err := Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), o.Config.Submission.ShutdownGrace.Std())
+	defer cancel()
+	return d.Shutdown(sctx)
+}

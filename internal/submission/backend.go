@@ -1,0 +1,231 @@
+// Package submission owns the SMTP submission protocol (RFC 6409) on top of
+// github.com/emersion/go-smtp: it turns AUTH, MAIL, RCPT and DATA into
+// questions to the directory and to policy, writes accepted messages through
+// blob and store, and answers with the replies of replies.go. It never
+// speaks SQL.
+//
+// go-smtp creates a Session at the first EHLO and logs it out at STARTTLS;
+// what must outlive that (the connection id, the drain state) lives in the
+// tracked connection, not the Session.
+package submission
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"mailroom/internal/blob"
+	"mailroom/internal/directory"
+	"mailroom/internal/store"
+)
+
+// Options are the dependencies and settings of a Backend.
+type Options struct {
+	Hostname        string
+	MaxMessageBytes int64
+	Directory       *directory.Directory
+	Store           store.Messages
+	Blobs           *blob.FS
+	Log             *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Backend is the go-smtp backend shared by the STARTTLS and implicit-TLS
+// servers.
+type Backend struct {
+	o   Options
+	log *slog.Logger
+
+	mu       sync.Mutex
+	conns    map[*trackedConn]struct{}
+	draining bool
+}
+
+var _ smtp.Backend = (*Backend)(nil)
+
+// NewBackend returns a Backend.
+func NewBackend(o Options) *Backend {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Backend{o: o, log: o.Log, conns: make(map[*trackedConn]struct{})}
+}
+
+// NewServer returns a go-smtp server for this backend. implicitTLS says
+// whether the listener it will serve already speaks TLS (port 465).
+func (b *Backend) NewServer(tlsConfig *tls.Config) *smtp.Server {
+	s := smtp.NewServer(b)
+	s.Domain = b.o.Hostname
+	s.TLSConfig = tlsConfig
+	s.MaxMessageBytes = b.o.MaxMessageBytes
+	// go-smtp enforces this on the whole connection, DATA included, and a
+	// connection that crosses it is broken from then on. RFC 5322 allows
+	// 998 octets, but real clients send longer unwrapped HTML lines; 64 KiB
+	// accepts them and still bounds a command's memory.
+	s.MaxLineLength = 64 << 10
+	s.EnableSMTPUTF8 = true
+	// go-smtp would answer AUTH before TLS with 523 5.7.10; our contract is
+	// 538 5.7.11, which Session.Auth returns. AuthMechanisms hides AUTH from
+	// EHLO until TLS is up.
+	s.AllowInsecureAuth = true
+	// RFC 5321 §4.5.3.2: at least 5 minutes for commands; DATA blocks are
+	// read under the same deadline.
+	s.ReadTimeout = 5 * time.Minute
+	s.WriteTimeout = time.Minute
+	s.ErrorLog = slogErrorLog{b.log}
+	return s
+}
+
+// Listen wraps l so that every connection is tracked for logging and
+// draining. Wrap before adding TLS, so that implicit-TLS connections are
+// tracked too.
+func (b *Backend) Listen(l net.Listener) net.Listener { return &trackedListener{Listener: l, b: b} }
+
+// Drain closes every connection that is not inside a mail transaction, now
+// and whenever one leaves its transaction, until ctx ends. Call it after
+// the servers' listeners are closed; in-flight transactions may finish and
+// get their reply first.
+func (b *Backend) Drain(ctx context.Context) {
+	b.mu.Lock()
+	b.draining = true
+	b.mu.Unlock()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		b.mu.Lock()
+		for c := range b.conns {
+			if !c.inTx.Load() {
+				c.shutdown()
+			}
+		}
+		n := len(b.conns)
+		b.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// CloseAll closes every tracked connection at once.
+func (b *Backend) CloseAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.conns {
+		_ = c.Conn.Close()
+	}
+}
+
+// NewSession starts a session at the client's (first, or post-STARTTLS) EHLO.
+func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	tc := b.tracked(c)
+	s := &Session{b: b, c: c, tc: tc}
+	state, isTLS := c.TLSConnectionState()
+	s.tls = isTLS
+	s.log = b.log.With("conn", tc.id)
+	attrs := []any{"remote", c.Conn().RemoteAddr().String(), "helo", c.Hostname()}
+	if isTLS {
+		attrs = append(attrs, "tls", tls.VersionName(state.Version))
+	}
+	s.log.Info("session start", attrs...)
+	tc.session.Store(s)
+	return s, nil
+}
+
+// tracked finds the tracked connection beneath c, unwrapping TLS.
+func (b *Backend) tracked(c *smtp.Conn) *trackedConn {
+	nc := c.Conn()
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	if tc, ok := nc.(*trackedConn); ok {
+		return tc
+	}
+	// A listener that was not wrapped by Listen: track nothing, but keep a
+	// usable id.
+	return &trackedConn{Conn: nc, id: newID()}
+}
+
+// trackedListener registers each accepted connection with the Backend.
+type trackedListener struct {
+	net.Listener
+	b *Backend
+}
+
+func (l *trackedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, id: newID(), b: l.b}
+	l.b.mu.Lock()
+	l.b.conns[tc] = struct{}{}
+	l.b.mu.Unlock()
+	return tc, nil
+}
+
+// trackedConn is one client connection, across STARTTLS.
+type trackedConn struct {
+	net.Conn
+	id      string
+	b       *Backend
+	inTx    atomic.Bool // between MAIL and the end of the transaction
+	session atomic.Pointer[Session]
+	once    sync.Once
+}
+
+// Close unregisters the connection.
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		if c.b != nil {
+			c.b.mu.Lock()
+			delete(c.b.conns, c)
+			c.b.mu.Unlock()
+		}
+	})
+	return c.Conn.Close()
+}
+
+// shutdown tells an idle client the service is going away and closes the
+// connection. The caller holds b.mu.
+func (c *trackedConn) shutdown() {
+	if s := c.session.Load(); s != nil {
+		// The client is idle (not in a transaction), so go-smtp is waiting
+		// for a command and nothing else writes to the connection now.
+		_ = s.c.Conn().SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = s.c.Conn().Write([]byte("421 4.3.2 Service shutting down, try again later\r\n"))
+	}
+	_ = c.Conn.Close()
+}
+
+// newID returns a short random id for connections and queue entries.
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// slogErrorLog adapts go-smtp's error logger to slog.
+type slogErrorLog struct{ log *slog.Logger }
+
+func (l slogErrorLog) Printf(format string, v ...any) {
+	l.log.Warn("smtp", "err", fmt.Sprintf(format, v...))
+}
+func (l slogErrorLog) Println(v ...any) { l.log.Warn("smtp", "err", fmt.Sprint(v...)) }

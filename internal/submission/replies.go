@@ -1,0 +1,94 @@
+package submission
+
+import (
+	"fmt"
+
+	"github.com/emersion/go-smtp"
+)
+
+// This file holds every reply the submission service gives that carries a
+// decision: the table of DESIGN.md ("Replies"). The code, the enhanced code
+// and any quoted token are a contract; the text after them may improve.
+// replies_test.go pins each one.
+
+func reply(code int, enh smtp.EnhancedCode, format string, args ...any) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: fmt.Sprintf(format, args...)}
+}
+
+// replyAuthRequired: MAIL before AUTH (DESIGN: 530 5.7.57).
+func replyAuthRequired() *smtp.SMTPError {
+	return reply(530, smtp.EnhancedCode{5, 7, 57}, "Client not authenticated to send mail. Log in with AUTH PLAIN or LOGIN (after STARTTLS on this port) before MAIL FROM")
+}
+
+// replyEncryptionRequired: AUTH before TLS (DESIGN: 538 5.7.11, not go-smtp's 523 5.7.10).
+func replyEncryptionRequired() *smtp.SMTPError {
+	return reply(538, smtp.EnhancedCode{5, 7, 11}, "Encryption required for requested authentication mechanism. Send STARTTLS first, or connect to the implicit-TLS port")
+}
+
+// replyBadCredentials: wrong password or unknown user; one text for both (DESIGN: 535 5.7.3).
+func replyBadCredentials() *smtp.SMTPError {
+	return reply(535, smtp.EnhancedCode{5, 7, 3}, "Authentication unsuccessful")
+}
+
+// replyLoginRefused: correct password, but the mailbox may not log in here
+// (DESIGN: 535 5.7.139, naming which rule).
+func replyLoginRefused(detail string) *smtp.SMTPError {
+	return reply(535, smtp.EnhancedCode{5, 7, 139}, "Authentication unsuccessful, %s", detail)
+}
+
+// replySendAsDeniedMail: envelope sender not owned or granted, at MAIL (DESIGN: 550 5.7.60).
+func replySendAsDeniedMail(detail string) *smtp.SMTPError {
+	return reply(550, smtp.EnhancedCode{5, 7, 60}, "SendAsDenied: %s", detail)
+}
+
+// replySendAsDeniedData: header sender not owned or granted, after DATA (DESIGN: 554 5.7.60).
+func replySendAsDeniedData(detail string) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 7, 60}, "SendAsDenied: %s", detail)
+}
+
+// replyNullSender: MAIL FROM:<> from a submission client.
+func replyNullSender(detail string) *smtp.SMTPError {
+	return reply(550, smtp.EnhancedCode{5, 7, 1}, "NullSenderDenied: %s", detail)
+}
+
+// replyMessageTooLarge: over submission.max_message_bytes (DESIGN: 552 5.3.4).
+// go-smtp gives the same code for SIZE= at MAIL and for oversize DATA.
+func replyMessageTooLarge(max int64) *smtp.SMTPError {
+	return reply(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds the limit of %d bytes; send a smaller message or ask the administrator to raise submission.max_message_bytes", max)
+}
+
+// replyBadSenderSyntax: MAIL FROM address that does not parse (RFC 3463 5.1.7).
+func replyBadSenderSyntax(err error) *smtp.SMTPError {
+	return reply(501, smtp.EnhancedCode{5, 1, 7}, "Bad sender address syntax: %v", err)
+}
+
+// replyBadRecipientSyntax: RCPT TO address that does not parse (RFC 3463 5.1.3).
+func replyBadRecipientSyntax(err error) *smtp.SMTPError {
+	return reply(501, smtp.EnhancedCode{5, 1, 3}, "Bad recipient address syntax: %v", err)
+}
+
+// replyNoSuchMailbox: RCPT TO an address of a served domain that has no mailbox (RFC 3463 5.1.1).
+func replyNoSuchMailbox(rcpt string) *smtp.SMTPError {
+	return reply(550, smtp.EnhancedCode{5, 1, 1}, "No such mailbox: %s is in a domain served here but no mailbox has that address", rcpt)
+}
+
+// replyBadMAILOrder: RCPT or DATA without a successful MAIL.
+func replyNeedMail() *smtp.SMTPError {
+	return reply(503, smtp.EnhancedCode{5, 5, 1}, "Send MAIL FROM first")
+}
+
+// replyMalformedHeader: the message header cannot be parsed (RFC 3463 5.6.0).
+func replyMalformedHeader(err error) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 6, 0}, "Message not accepted: %v; the message must start with header fields such as From: and Subject:, then a blank line", err)
+}
+
+// replyLocalError: the message could not be made durable; nothing was
+// accepted and the client should retry (RFC 3463 4.3.0).
+func replyLocalError() *smtp.SMTPError {
+	return reply(451, smtp.EnhancedCode{4, 3, 0}, "Message not accepted because of a local storage error; nothing was queued, try again later")
+}
+
+// replyQueued: the message and its queue rows are durable.
+func replyQueued(queueID string) *smtp.SMTPError {
+	return reply(250, smtp.EnhancedCode{2, 0, 0}, "OK queued as %s", queueID)
+}

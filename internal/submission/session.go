@@ -1,0 +1,134 @@
+package submission
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/emersion/go-smtp"
+
+	"mailroom/internal/address"
+	"mailroom/internal/policy"
+	"mailroom/internal/store"
+)
+
+// Session is one client's state between EHLO and QUIT (or STARTTLS, which
+// starts a new Session).
+type Session struct {
+	b   *Backend
+	c   *smtp.Conn
+	tc  *trackedConn
+	log *slog.Logger
+	tls bool
+
+	mailbox string // canonical address after a successful AUTH
+
+	// The current transaction.
+	from  string
+	rcpts []string
+}
+
+var (
+	_ smtp.Session     = (*Session)(nil)
+	_ smtp.AuthSession = (*Session)(nil)
+)
+
+// Mail starts a transaction once the client has authenticated and the
+// envelope sender is one the mailbox may use.
+func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.mailbox == "" {
+		s.log.Info("refused", "cmd", "MAIL", "reason", "not_authenticated", "code", 530)
+		return replyAuthRequired()
+	}
+	mb, ok := s.b.o.Directory.Snapshot().Mailbox(s.mailbox)
+	if !ok {
+		// Removed since the login.
+		return replyAuthRequired()
+	}
+	var norm string
+	if from != "" {
+		var err error
+		if norm, err = address.Normalize(from); err != nil {
+			return replyBadSenderSyntax(err)
+		}
+	}
+	d := policy.EnvelopeSender(senderOf(mb), norm)
+	if !d.Allow {
+		s.log.Info("refused", "cmd", "MAIL", "from", from, "reason", d.Reason, "code", 550)
+		if d.Reason == policy.ReasonNullSender {
+			return replyNullSender(d.Detail)
+		}
+		return replySendAsDeniedMail(d.Detail)
+	}
+	s.from = norm
+	s.rcpts = s.rcpts[:0]
+	s.tc.inTx.Store(true)
+	return nil
+}
+
+// Rcpt adds an envelope recipient. Addresses of served domains must name
+// a mailbox; others are queued for remote delivery.
+func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.from == "" {
+		if s.mailbox == "" {
+			return replyAuthRequired()
+		}
+		return replyNeedMail()
+	}
+	norm, err := address.Normalize(to)
+	if err != nil {
+		return replyBadRecipientSyntax(err)
+	}
+	snap := s.b.o.Directory.Snapshot()
+	if snap.ServesDomain(address.DomainOf(norm)) {
+		if _, ok := snap.Mailbox(norm); !ok {
+			s.log.Info("refused", "cmd", "RCPT", "rcpt", norm, "reason", "no_such_mailbox", "code", 550)
+			return replyNoSuchMailbox(norm)
+		}
+	}
+	if !slices.Contains(s.rcpts, norm) {
+		s.rcpts = append(s.rcpts, norm)
+	}
+	return nil
+}
+
+// Data reads the message, checks its header senders and accepts it
+// durably; see accept.go.
+func (s *Session) Data(r io.Reader) error {
+	if s.from == "" || len(s.rcpts) == 0 {
+		return replyNeedMail()
+	}
+	id, err := s.accept(r)
+	if err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			s.log.Info("refused", "cmd", "DATA", "code", se.Code, "enhanced", fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2]), "text", se.Message)
+			return se
+		}
+		s.log.Error("accept", "err", err)
+		return replyLocalError()
+	}
+	return replyQueued(id)
+}
+
+// Reset ends the transaction (RSET, a new EHLO, or after DATA).
+func (s *Session) Reset() {
+	s.from = ""
+	s.rcpts = s.rcpts[:0]
+	s.tc.inTx.Store(false)
+}
+
+// Logout ends the session (QUIT, disconnect, or STARTTLS).
+func (s *Session) Logout() error {
+	s.Reset()
+	s.tc.session.CompareAndSwap(s, nil)
+	s.log.Info("session end")
+	return nil
+}
+
+// senderOf is the policy view of a mailbox.
+func senderOf(mb *store.Mailbox) policy.Sender {
+	return policy.Sender{Mailbox: mb.Address}
+}

@@ -1,0 +1,132 @@
+// Package testkit owns what end-to-end tests need to drive the real server:
+// a daemon on 127.0.0.1 ports with a temporary data dir and its self-signed
+// certificate, a raw SMTP dialogue that asserts reply and enhanced codes,
+// and log capture that is printed when a test fails. Test code only.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/config"
+	"mailroom/internal/daemon"
+	"mailroom/internal/store"
+)
+
+// Server is a running daemon for one test.
+type Server struct {
+	TB     testing.TB
+	Config config.Config
+	Daemon *daemon.Daemon
+	// Store is a second handle on the database, as the CLI would open it.
+	Store store.Store
+	Admin *admin.Service
+	log   *syncBuffer
+}
+
+// Option changes the configuration before the daemon starts.
+type Option func(*config.Config)
+
+// Start runs a daemon with every listener on 127.0.0.1:0. setup, if not
+// nil, runs against the store before the daemon starts (add domains and
+// mailboxes there). The daemon stops when the test ends; its log is
+// printed if the test failed.
+func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	cfg := config.Default()
+	cfg.SetDir(dir)
+	cfg.Hostname = "mail.example.test"
+	cfg.Submission.Listen = "127.0.0.1:0"
+	cfg.Submission.ListenTLS = "127.0.0.1:0"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Submission.ShutdownGrace = config.Duration(2 * time.Second)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx := context.Background()
+	st, err := admin.OpenStore(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	s := &Server{TB: tb, Config: cfg, Store: st, Admin: admin.New(st), log: &syncBuffer{}}
+	// Cheap hashes keep tests fast; production cost is tested in directory.
+	s.Admin.Params.Time, s.Admin.Params.Memory = 1, 1024
+	if setup != nil {
+		setup(s.Admin)
+	}
+	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := daemon.Start(ctx, daemon.Options{Config: cfg, Log: logger})
+	if err != nil {
+		tb.Fatalf("start daemon: %v", err)
+	}
+	s.Daemon = d
+	tb.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := d.Shutdown(sctx); err != nil {
+			tb.Errorf("shutdown: %v", err)
+		}
+		st.Close()
+		if tb.Failed() {
+			tb.Logf("server log:\n%s", s.log.String())
+		}
+	})
+	return s
+}
+
+// Log returns what the daemon logged so far.
+func (s *Server) Log() string { return s.log.String() }
+
+// Addr is the address of a listener (daemon.ListenSubmission, ...).
+func (s *Server) Addr(name string) string { return s.Daemon.Addr(name).String() }
+
+// DataDir is the daemon's data directory.
+func (s *Server) DataDir() string { return s.Config.DataPath() }
+
+// TLSConfig trusts the daemon's self-signed certificate.
+func (s *Server) TLSConfig() *tls.Config {
+	s.TB.Helper()
+	pem, err := os.ReadFile(filepath.Join(s.DataDir(), "tls", "cert.pem"))
+	if err != nil {
+		s.TB.Fatalf("read server certificate: %v", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+// MustAdd runs an admin operation's error check in setup code.
+func MustAdd(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatalf("setup: %v", err)
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
