@@ -68,14 +68,14 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	if err != nil {
 		return err
 	}
-	printSettings(s, d, m.Address, password, cfg.Hostname)
+	printSettings(s, d, m.Address, password, cfg.Hostname, cfg.DataPath())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Submission.ShutdownGrace.Std())
 	defer cancel()
 	return d.Shutdown(sctx)
 }
 
-func printSettings(s ioSet, d *daemon.Daemon, user, password, hostname string) {
+func printSettings(s ioSet, d *daemon.Daemon, user, password, hostname, dataDir string) {
 	port := func(name string) string {
 		a := d.Addr(name)
 		if a == nil {
@@ -86,7 +86,7 @@ func printSettings(s ioSet, d *daemon.Daemon, user, password, hostname string) {
 	}
 	sub, tls := port(daemon.ListenSubmission), port(daemon.ListenTLS)
 	w := s.out
-	fmt.Fprintf(w, "\nmailroom is running. Data: this folder's data dir; stop with Ctrl-C.\n")
+	fmt.Fprintf(w, "\nmailroom is running; data in %s. Stop with Ctrl-C.\n", dataDir)
 	if sub != "587" || (tls != "" && tls != "465") {
 		fmt.Fprintf(w, "Note: ports 587/465 were not available to this user, so mailroom listens on %s (STARTTLS) and %s (TLS).\n", sub, tls)
 	}
