@@ -38,11 +38,31 @@ const (
 	StateFailed    = "failed"    // failed permanently; a DSN is due or sent
 )
 
+// Display-name policies of a domain.
+const (
+	DisplayNameClient    = "client"    // keep the display name the client wrote
+	DisplayNameDirectory = "directory" // replace it with the directory's display name
+)
+
 // Domain is a mail domain mailroom serves.
 type Domain struct {
-	ID        int64
-	Name      string // lower case, ASCII (A-labels)
+	ID          int64
+	Name        string // lower case, ASCII (A-labels)
+	DisplayName string // DisplayNameClient (default) or DisplayNameDirectory
+	// Networks, when not empty, are the CIDR prefixes SMTP submission of
+	// the domain's mailboxes may come from.
+	Networks  []string
+	Limits    Limits // overrides of the server defaults; zero fields inherit
 	CreatedAt time.Time
+}
+
+// Limits are per-mailbox throttles. At each level (server, domain,
+// mailbox) a zero field inherits the level above.
+type Limits struct {
+	Concurrent           int // transactions in flight at once
+	MessagesPerMinute    int // accepted messages per sliding minute
+	RecipientsPerMessage int
+	RecipientsPerDay     int // envelope recipients per rolling 24 hours
 }
 
 // Mailbox is an address that can log in (unless Shared) and owns folders.
@@ -54,8 +74,62 @@ type Mailbox struct {
 	PasswordHash string // PHC-encoded argon2id; empty for shared mailboxes
 	SMTPAuth     bool   // SMTP AUTH allowed for this mailbox
 	Shared       bool   // shared mailboxes cannot log in
+
+	SaveSent         bool          // keep a Sent Items copy of what it submits (default true)
+	CopySentAs       bool          // keep a Sent Items copy of what others send as it
+	CopySentOnBehalf bool          // keep a Sent Items copy of what others send on its behalf
+	SentRetention    time.Duration // Sent Items entries older than this are removed; 0 keeps them
+	QuotaBytes       int64         // storage quota over all folders; 0 is unlimited
+
+	// Networks, when not empty, are the CIDR prefixes SMTP submission
+	// may come from (in addition to the domain's restriction).
+	Networks []string
+	Limits   Limits // overrides of the domain's and server's limits
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Alias is a further address a mailbox owns.
+type Alias struct {
+	Address string // normalized
+	Mailbox string // the owning mailbox's address
+}
+
+// Grant kinds.
+const (
+	GrantSendAs       = "send-as"        // From: the target; nothing shows the grantee
+	GrantSendOnBehalf = "send-on-behalf" // From: the target; Sender: the grantee
+)
+
+// Grant lets a mailbox (Grantee) send as, or on behalf of, an address or a
+// whole domain (On is "@domain").
+type Grant struct {
+	ID        int64
+	Kind      string // GrantSendAs or GrantSendOnBehalf
+	On        string // normalized address, or "@" + domain
+	Grantee   string // the mailbox's address
+	CreatedAt time.Time
+}
+
+// AppPassword is an extra, revocable credential of one mailbox.
+type AppPassword struct {
+	ID           int64
+	Mailbox      string // the owning mailbox's address
+	Label        string // unique per mailbox, e.g. "printer-3f"
+	PasswordHash string
+	Networks     []string // CIDR prefixes it may be used from; empty: anywhere the mailbox may
 	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	LastUsedAt   time.Time // zero when never used
+	LastUsedFrom string    // remote IP of the last use
+}
+
+// SubmissionRecord is one accepted message in the submission log, the
+// durable basis of rate and recipient-budget counters.
+type SubmissionRecord struct {
+	MailboxID  int64
+	At         time.Time
+	Recipients int
 }
 
 // Message is one accepted submission.
@@ -110,26 +184,65 @@ type Acceptance struct {
 
 // Directory is the read and write access to domains and mailboxes.
 type Directory interface {
-	// CreateDomain adds a domain; ErrConflict if it exists.
+	// CreateDomain adds a domain with DisplayNameClient, no network
+	// restriction and inherited limits; ErrConflict if it exists.
 	CreateDomain(ctx context.Context, name string) (Domain, error)
 	// Domains lists all domains by name.
 	Domains(ctx context.Context) ([]Domain, error)
 	// DeleteDomain removes a domain; ErrNotFound if absent, ErrConflict if it still has mailboxes.
 	DeleteDomain(ctx context.Context, name string) error
 
-	// CreateMailbox adds a mailbox; its domain must exist (ErrNotFound)
-	// and its address must be new (ErrConflict). ID and timestamps are set
-	// from the stored row.
+	// CreateMailbox adds a mailbox with all its fields; its domain must
+	// exist (ErrNotFound) and its address must be new, neither a mailbox
+	// nor an alias (ErrConflict). ID and timestamps are set from the
+	// stored row.
 	CreateMailbox(ctx context.Context, m Mailbox) (Mailbox, error)
-	// UpdateMailbox writes DisplayName, PasswordHash, SMTPAuth and Shared of
-	// the mailbox with m.Address; ErrNotFound if absent.
+	// UpdateMailbox writes every settable field (all but ID, Address,
+	// Domain and CreatedAt) of the mailbox with m.Address; ErrNotFound if absent.
 	UpdateMailbox(ctx context.Context, m Mailbox) error
 	// Mailbox returns one mailbox by normalized address.
 	Mailbox(ctx context.Context, address string) (Mailbox, error)
 	// Mailboxes lists mailboxes by address, of one domain or (domain "") all.
 	Mailboxes(ctx context.Context, domain string) ([]Mailbox, error)
-	// DeleteMailbox removes a mailbox and its folder references; ErrNotFound if absent.
+	// DeleteMailbox removes a mailbox, its folder references, aliases and
+	// app passwords, the grants it holds, and the grants on its address and
+	// its aliases; ErrNotFound if absent.
 	DeleteMailbox(ctx context.Context, address string) error
+
+	// UpdateDomain writes DisplayName, Networks and Limits of the domain
+	// named d.Name; ErrNotFound if absent.
+	UpdateDomain(ctx context.Context, d Domain) error
+
+	// AddAlias gives the mailbox a further address. ErrNotFound if the
+	// mailbox does not exist; ErrConflict if the address is a mailbox's or
+	// another alias.
+	AddAlias(ctx context.Context, mailbox, alias string) error
+	// RemoveAlias removes an alias and the grants on its address;
+	// ErrNotFound if absent.
+	RemoveAlias(ctx context.Context, alias string) error
+	// Aliases lists all aliases by address.
+	Aliases(ctx context.Context) ([]Alias, error)
+
+	// AddGrant records a grant; ErrNotFound if the grantee mailbox does not
+	// exist, ErrConflict if the same grant exists.
+	AddGrant(ctx context.Context, g Grant) (Grant, error)
+	// RemoveGrant removes the grant matching Kind, On and Grantee;
+	// ErrNotFound if absent.
+	RemoveGrant(ctx context.Context, g Grant) error
+	// Grants lists all grants ordered by On, then Grantee, then Kind.
+	Grants(ctx context.Context) ([]Grant, error)
+
+	// AddAppPassword stores an app password (ID and CreatedAt are set);
+	// ErrNotFound if the mailbox does not exist, ErrConflict if the mailbox
+	// has one with that label.
+	AddAppPassword(ctx context.Context, p AppPassword) (AppPassword, error)
+	// RevokeAppPassword deletes one app password; ErrNotFound if absent.
+	RevokeAppPassword(ctx context.Context, mailbox, label string) error
+	// AppPasswords lists the app passwords of one mailbox, or all (mailbox "").
+	AppPasswords(ctx context.Context, mailbox string) ([]AppPassword, error)
+	// TouchAppPassword records a use. It is not a directory change (the
+	// version does not move); ErrNotFound if absent.
+	TouchAppPassword(ctx context.Context, id int64, at time.Time, from string) error
 
 	// DirectoryVersion returns a counter that every directory write increases,
 	// in the same transaction, so readers in other processes can tell that
@@ -150,6 +263,24 @@ type Messages interface {
 	QueueRows(ctx context.Context, messageID string) ([]QueueRow, error)
 	// FolderEntries lists a mailbox's folder, oldest first.
 	FolderEntries(ctx context.Context, mailboxID int64, folder Folder) ([]FolderEntry, error)
+	// MailboxUsage is the sum of the sizes of the mailbox's folder entries.
+	MailboxUsage(ctx context.Context, mailboxID int64) (int64, error)
+	// ExpireFolderEntries deletes the mailbox's entries of folder created
+	// before cutoff and returns how many went.
+	ExpireFolderEntries(ctx context.Context, mailboxID int64, folder Folder, cutoff time.Time) (int, error)
+	// DeleteUnreferenced deletes up to limit messages that no folder entry
+	// references and none of whose queue rows is in a non-final state
+	// (anything but delivered or failed), with their queue rows, and returns
+	// their blob keys (Blob and DeliveryBlob, each once). The caller removes
+	// the blobs after it returns; a crash in between leaves only orphan files.
+	DeleteUnreferenced(ctx context.Context, limit int) ([]string, error)
+
+	// SubmissionLog returns the submission records at or after since,
+	// oldest first. Accept writes one record per accepted message (its
+	// MailboxID, CreatedAt and number of Recipients) in its transaction.
+	SubmissionLog(ctx context.Context, since time.Time) ([]SubmissionRecord, error)
+	// PruneSubmissionLog deletes records older than cutoff.
+	PruneSubmissionLog(ctx context.Context, cutoff time.Time) error
 }
 
 // Store is the whole persistent state. Implementations are safe for

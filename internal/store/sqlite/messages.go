@@ -9,8 +9,10 @@ import (
 	"mailroom/internal/store"
 )
 
-// Accept writes a.Message, one queue row per recipient and a.Entries in one
-// transaction; all of it is durable when Accept returns nil.
+// Accept writes a.Message, one queue row per recipient, a.Entries and one
+// submission record (the message's MailboxID, CreatedAt and number of
+// recipients) in one transaction; all of it is durable when Accept returns
+// nil.
 //
 // A zero Message.CreatedAt is set to the current time. Queue rows start with
 // no attempts, are due at once (next_attempt_at is the message's creation
@@ -38,7 +40,16 @@ func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
 		if err := insertQueueRows(ctx, tx, msg.ID, created, a.Recipients, a.Delivered); err != nil {
 			return err
 		}
-		return insertEntries(ctx, tx, msg.ID, created, a.Entries)
+		if err := insertEntries(ctx, tx, msg.ID, created, a.Entries); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
+			msg.MailboxID, created, len(a.Recipients))
+		if err != nil {
+			return fmt.Errorf("insert submission record: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("accept message %s: %w", msg.ID, err)

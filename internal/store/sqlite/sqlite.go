@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -101,6 +102,25 @@ func (db *DB) now() time.Time {
 
 // nanos converts t to the stored representation.
 func nanos(t time.Time) int64 { return t.UnixNano() }
+
+// bound converts a time a query compares against to the stored
+// representation, clamping times beyond what int64 nanoseconds hold (such
+// as the zero time.Time) to the smallest or largest value.
+func bound(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// The range of times int64 nanoseconds since the Unix epoch hold.
+var (
+	minNanos = time.Unix(0, math.MinInt64)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
 
 // fromNanos converts a stored time back to a UTC time.Time.
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

@@ -3,12 +3,16 @@ package storetest
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"mailroom/internal/store"
 )
 
 var domainTests = []test{
 	{"CreateListDelete", testDomainCreateListDelete},
+	{"CreateDefaults", testDomainCreateDefaults},
+	{"Update", testDomainUpdate},
+	{"UpdateMissingNotFound", testDomainUpdateMissing},
 	{"CreateDuplicateConflict", testDomainCreateDuplicate},
 	{"DeleteMissingNotFound", testDomainDeleteMissing},
 	{"DeleteWithMailboxesConflict", testDomainDeleteWithMailboxes},
@@ -16,6 +20,7 @@ var domainTests = []test{
 
 var mailboxTests = []test{
 	{"CreateAndGet", testMailboxCreateAndGet},
+	{"CreateWritesFieldsAsGiven", testMailboxCreateAsGiven},
 	{"CreateMissingDomainNotFound", testMailboxCreateMissingDomain},
 	{"CreateDuplicateConflict", testMailboxCreateDuplicate},
 	{"GetMissingNotFound", testMailboxGetMissing},
@@ -24,11 +29,14 @@ var mailboxTests = []test{
 	{"ListByDomainAndAll", testMailboxList},
 	{"Delete", testMailboxDelete},
 	{"DeleteRemovesFolderEntries", testMailboxDeleteRemovesEntries},
+	{"DeleteRemovesAliasesGrantsAppPasswords", testMailboxDeleteCleansUp},
 }
 
 var versionTests = []test{
 	{"IncreasesOnEveryWrite", testVersionIncreases},
 	{"UnchangedByReadsAndFailedWrites", testVersionUnchanged},
+	{"IncreasesOnSenderWrites", testVersionSenderWrites},
+	{"UnchangedByTouchReadsAndFailedSenderWrites", testVersionSenderUnchanged},
 }
 
 func testDomainCreateListDelete(t *testing.T, s store.Store) {
@@ -86,12 +94,19 @@ func testDomainDeleteWithMailboxes(t *testing.T, s store.Store) {
 func testMailboxCreateAndGet(t *testing.T, s store.Store) {
 	mustCreateDomain(t, s, "example.org")
 	want := store.Mailbox{
-		Address:      "shared@example.org",
-		Domain:       "example.org",
-		DisplayName:  "Shared Box",
-		PasswordHash: "",
-		SMTPAuth:     false,
-		Shared:       true,
+		Address:          "shared@example.org",
+		Domain:           "example.org",
+		DisplayName:      "Shared Box",
+		PasswordHash:     "",
+		SMTPAuth:         false,
+		Shared:           true,
+		SaveSent:         false,
+		CopySentAs:       true,
+		CopySentOnBehalf: true,
+		SentRetention:    30 * 24 * time.Hour,
+		QuotaBytes:       5 << 30,
+		Networks:         []string{"192.0.2.0/24", "2001:db8::/32"},
+		Limits:           store.Limits{Concurrent: 2, MessagesPerMinute: 30, RecipientsPerMessage: 50, RecipientsPerDay: 1000},
 	}
 	got, err := s.CreateMailbox(t.Context(), want)
 	noErr(t, err, "create mailbox")
@@ -148,6 +163,13 @@ func testMailboxUpdate(t *testing.T, s store.Store) {
 	upd.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3$bmV3"
 	upd.SMTPAuth = false
 	upd.Shared = true
+	upd.SaveSent = false
+	upd.CopySentAs = true
+	upd.CopySentOnBehalf = true
+	upd.SentRetention = 90 * 24 * time.Hour
+	upd.QuotaBytes = 1 << 20
+	upd.Networks = []string{"198.51.100.7/32"}
+	upd.Limits = store.Limits{Concurrent: 1, MessagesPerMinute: 2, RecipientsPerMessage: 3, RecipientsPerDay: 4}
 	noErr(t, s.UpdateMailbox(t.Context(), upd), "update mailbox")
 	got, err := s.Mailbox(t.Context(), m.Address)
 	noErr(t, err, "read updated mailbox")
@@ -159,6 +181,22 @@ func testMailboxUpdate(t *testing.T, s store.Store) {
 	gotOther, err := s.Mailbox(t.Context(), other.Address)
 	noErr(t, err, "read other mailbox")
 	equalMailbox(t, gotOther, other)
+
+	// Clearing writes the zero values back.
+	clr := got
+	clr.CopySentAs, clr.CopySentOnBehalf, clr.SaveSent = false, false, true
+	clr.SentRetention, clr.QuotaBytes, clr.Networks, clr.Limits = 0, 0, nil, store.Limits{}
+	noErr(t, s.UpdateMailbox(t.Context(), clr), "clear mailbox settings")
+	got, err = s.Mailbox(t.Context(), m.Address)
+	noErr(t, err, "read cleared mailbox")
+	clr.UpdatedAt = got.UpdatedAt
+	equalMailbox(t, got, clr)
+	ms, err := s.Mailboxes(t.Context(), "example.org")
+	noErr(t, err, "list mailboxes")
+	if len(ms) != 2 {
+		t.Fatalf("listed %d mailboxes, want 2", len(ms))
+	}
+	equalMailbox(t, ms[0], clr)
 }
 
 func testMailboxUpdateMissing(t *testing.T, s store.Store) {
@@ -318,12 +356,16 @@ func domainNames(ds []store.Domain) []string {
 }
 
 // equalMailbox fails tb unless got and want are the same mailbox, comparing
-// times as instants.
+// times as instants and an empty Networks equal to a nil one.
 func equalMailbox(tb testing.TB, got, want store.Mailbox) {
 	tb.Helper()
 	same := got.ID == want.ID && got.Address == want.Address && got.Domain == want.Domain &&
 		got.DisplayName == want.DisplayName && got.PasswordHash == want.PasswordHash &&
 		got.SMTPAuth == want.SMTPAuth && got.Shared == want.Shared &&
+		got.SaveSent == want.SaveSent && got.CopySentAs == want.CopySentAs &&
+		got.CopySentOnBehalf == want.CopySentOnBehalf && got.SentRetention == want.SentRetention &&
+		got.QuotaBytes == want.QuotaBytes && slices.Equal(got.Networks, want.Networks) &&
+		got.Limits == want.Limits &&
 		got.CreatedAt.Equal(want.CreatedAt) && got.UpdatedAt.Equal(want.UpdatedAt)
 	if !same {
 		tb.Fatalf("mailbox\n got %+v\nwant %+v", got, want)

@@ -25,8 +25,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Domain", domainTests},
 		{"Mailbox", mailboxTests},
+		{"Alias", aliasTests},
+		{"Grant", grantTests},
+		{"AppPassword", appPasswordTests},
 		{"DirectoryVersion", versionTests},
 		{"Accept", acceptTests},
+		{"Retention", retentionTests},
+		{"SubmissionLog", submissionLogTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -80,7 +85,8 @@ func mustCreateDomain(tb testing.TB, s store.Store, name string) store.Domain {
 	return d
 }
 
-// mustCreateMailbox creates the mailbox address in domain, which must exist.
+// mustCreateMailbox creates the mailbox address in domain, which must exist,
+// as callers create a new login mailbox (SaveSent set, nothing else).
 func mustCreateMailbox(tb testing.TB, s store.Store, address, domain string) store.Mailbox {
 	tb.Helper()
 	m, err := s.CreateMailbox(tb.Context(), store.Mailbox{
@@ -89,6 +95,7 @@ func mustCreateMailbox(tb testing.TB, s store.Store, address, domain string) sto
 		DisplayName:  "Display " + address,
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
 		SMTPAuth:     true,
+		SaveSent:     true,
 	})
 	noErr(tb, err, "create mailbox "+address)
 	return m
