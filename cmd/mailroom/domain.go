@@ -27,7 +27,11 @@ func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error
 	return err
 }
 
-const domainUsage = `mailroom domain add DOMAIN | list | remove DOMAIN  [--config FILE]`
+const domainUsage = `mailroom domain COMMAND [--config FILE]
+  add DOMAIN
+  list
+  set DOMAIN --display-name client|directory
+  remove DOMAIN`
 
 func runDomain(ctx context.Context, args []string, s ioSet) error {
 	if len(args) == 0 {
@@ -35,6 +39,10 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 	}
 	fs := flag.NewFlagSet("domain "+args[0], flag.ContinueOnError)
 	cfg := configFlag(fs)
+	var display string
+	if args[0] == "set" {
+		fs.StringVar(&display, "display-name", "", "client: keep the display name the client wrote; directory: use the mailbox's display name")
+	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return showHelp(err, s.out, domainUsage)
@@ -61,11 +69,22 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 				return err
 			}
 			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DOMAIN\tCREATED")
+			fmt.Fprintln(tw, "DOMAIN\tDISPLAY NAMES\tCREATED")
 			for _, d := range ds {
-				fmt.Fprintf(tw, "%s\t%s\n", d.Name, d.CreatedAt.Format("2006-01-02 15:04"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, d.DisplayName, d.CreatedAt.Format("2006-01-02 15:04"))
 			}
 			return tw.Flush()
+		})
+	case "set":
+		if len(pos) != 1 || display == "" {
+			return usagef("usage: mailroom domain set DOMAIN --display-name client|directory")
+		}
+		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+			d, err := a.SetDomain(ctx, pos[0], admin.DomainChange{DisplayName: &display})
+			if err == nil {
+				fmt.Fprintf(s.out, "domain %s: display names: %s\n", d.Name, d.DisplayName)
+			}
+			return err
 		})
 	case "remove":
 		if len(pos) != 1 {

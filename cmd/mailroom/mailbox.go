@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/policy"
 	"mailroom/internal/store"
 )
 
@@ -16,19 +17,27 @@ const mailboxUsage = `mailroom mailbox COMMAND [--config FILE]
   add ADDRESS [--display-name NAME] [--password-stdin] [--shared]
   list [--domain DOMAIN]
   show ADDRESS
-  set ADDRESS [--display-name NAME] [--smtp-auth=on|off]
+  set ADDRESS [--display-name NAME] [--smtp-auth=on|off] [--save-sent=on|off]
+              [--copy-sent-as=on|off] [--copy-sent-on-behalf=on|off]
+              [--sent-retention 30d|0] [--quota 2G|0]
   passwd ADDRESS [--password-stdin]
-  remove ADDRESS`
+  remove ADDRESS
+  alias add|remove MAILBOX ADDRESS`
 
 func runMailbox(ctx context.Context, args []string, s ioSet) error {
 	if len(args) == 0 {
 		return usagef("usage: %s", mailboxUsage)
 	}
+	if args[0] == "alias" {
+		return runAlias(ctx, args[1:], s)
+	}
 	fs := flag.NewFlagSet("mailbox "+args[0], flag.ContinueOnError)
 	cfg := configFlag(fs)
 	var (
-		display, domain, smtpAuth string
-		pwStdin, shared           bool
+		display, domain, smtpAuth                 string
+		saveSent, copyAs, copyOnBehalf, retention string
+		quota                                     string
+		pwStdin, shared                           bool
 	)
 	switch args[0] {
 	case "add":
@@ -40,6 +49,11 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 	case "set":
 		fs.StringVar(&display, "display-name", "\x00", "display name")
 		fs.StringVar(&smtpAuth, "smtp-auth", "", "on or off: whether the mailbox may log in over SMTP AUTH")
+		fs.StringVar(&saveSent, "save-sent", "", "on or off: keep a Sent Items copy of what it submits")
+		fs.StringVar(&copyAs, "copy-sent-as", "", "on or off: keep a Sent Items copy of what others send as it")
+		fs.StringVar(&copyOnBehalf, "copy-sent-on-behalf", "", "on or off: keep a Sent Items copy of what others send on its behalf")
+		fs.StringVar(&retention, "sent-retention", "", "remove Sent Items older than this (30d, 12h); 0 keeps them")
+		fs.StringVar(&quota, "quota", "", "storage quota over all folders (500M, 2G); 0 is unlimited")
 	case "passwd":
 		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (default: generate one and print it once)")
 	case "show", "remove":
@@ -88,31 +102,49 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 			}
 			return tw.Flush()
 		case "show":
-			m, err := a.Mailbox(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			printMailbox(s, m)
+			return showMailbox(ctx, a, s, pos[0])
 		case "set":
 			var c admin.MailboxChange
 			if display != "\x00" {
 				c.DisplayName = &display
 			}
-			if smtpAuth != "" {
-				v, err := parseOnOff("--smtp-auth", smtpAuth)
+			for _, f := range []struct {
+				name, val string
+				dst       **bool
+			}{
+				{"--smtp-auth", smtpAuth, &c.SMTPAuth}, {"--save-sent", saveSent, &c.SaveSent},
+				{"--copy-sent-as", copyAs, &c.CopySentAs}, {"--copy-sent-on-behalf", copyOnBehalf, &c.CopySentOnBehalf},
+			} {
+				if f.val == "" {
+					continue
+				}
+				v, err := parseOnOff(f.name, f.val)
 				if err != nil {
 					return err
 				}
-				c.SMTPAuth = &v
+				*f.dst = &v
 			}
-			if c.DisplayName == nil && c.SMTPAuth == nil {
-				return usagef("mailbox set: nothing to change; give --display-name or --smtp-auth=on|off")
+			if retention != "" {
+				d, err := parseDays("--sent-retention", retention)
+				if err != nil {
+					return err
+				}
+				c.SentRetention = &d
 			}
-			m, err := a.SetMailbox(ctx, pos[0], c)
-			if err != nil {
+			if quota != "" {
+				q, err := parseSize("--quota", quota)
+				if err != nil {
+					return err
+				}
+				c.QuotaBytes = &q
+			}
+			if c == (admin.MailboxChange{}) {
+				return usagef("mailbox set: nothing to change; usage: %s", mailboxUsage)
+			}
+			if _, err := a.SetMailbox(ctx, pos[0], c); err != nil {
 				return err
 			}
-			printMailbox(s, m)
+			return showMailbox(ctx, a, s, pos[0])
 		case "passwd":
 			gen, err := a.SetPassword(ctx, pos[0], password)
 			if err != nil {
@@ -148,14 +180,82 @@ func printGenerated(s ioSet, pw string) {
 	}
 }
 
-func printMailbox(s ioSet, m store.Mailbox) {
+// showMailbox prints a mailbox with its aliases, grants and usage.
+func showMailbox(ctx context.Context, a *admin.Service, s ioSet, addr string) error {
+	m, err := a.Mailbox(ctx, addr)
+	if err != nil {
+		return err
+	}
+	aliases, err := a.Aliases(ctx, m.Address)
+	if err != nil {
+		return err
+	}
+	usage, err := a.Usage(ctx, m.Address)
+	if err != nil {
+		return err
+	}
+	held, err := a.Grants(ctx, "", m.Address)
+	if err != nil {
+		return err
+	}
+	on, err := a.Grants(ctx, m.Address, "")
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "address:\t%s\n", m.Address)
 	fmt.Fprintf(tw, "display name:\t%s\n", m.DisplayName)
 	fmt.Fprintf(tw, "kind:\t%s\n", kindOf(m))
 	fmt.Fprintf(tw, "smtp auth:\t%s\n", onOff(m.SMTPAuth))
+	fmt.Fprintf(tw, "aliases:\t%s\n", strings.Join(aliases, ", "))
+	fmt.Fprintf(tw, "save sent:\t%s\n", onOff(m.SaveSent))
+	fmt.Fprintf(tw, "copy sent as:\t%s\n", onOff(m.CopySentAs))
+	fmt.Fprintf(tw, "copy sent on behalf:\t%s\n", onOff(m.CopySentOnBehalf))
+	fmt.Fprintf(tw, "sent retention:\t%s\n", formatDays(m.SentRetention))
+	quota := "unlimited"
+	if m.QuotaBytes > 0 {
+		quota = policy.HumanBytes(m.QuotaBytes)
+	}
+	fmt.Fprintf(tw, "storage:\t%s used of %s\n", policy.HumanBytes(usage), quota)
+	for _, g := range held {
+		fmt.Fprintf(tw, "may send %s:\t%s (%s grant)\n", verb(g.Kind), g.On, g.Kind)
+	}
+	for _, g := range on {
+		fmt.Fprintf(tw, "sent %s by:\t%s (%s grant on %s)\n", verb(g.Kind), g.Grantee, g.Kind, g.On)
+	}
 	fmt.Fprintf(tw, "created:\t%s\n", m.CreatedAt.Format("2006-01-02 15:04:05 MST"))
-	_ = tw.Flush()
+	return tw.Flush()
+}
+
+const aliasUsage = "mailroom mailbox alias add|remove MAILBOX ADDRESS [--config FILE]"
+
+func runAlias(ctx context.Context, args []string, s ioSet) error {
+	if len(args) == 0 {
+		return usagef("usage: %s", aliasUsage)
+	}
+	fs := flag.NewFlagSet("mailbox alias "+args[0], flag.ContinueOnError)
+	cfg := configFlag(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return showHelp(err, s.out, aliasUsage)
+	}
+	if len(pos) != 2 || (args[0] != "add" && args[0] != "remove") {
+		return usagef("usage: %s", aliasUsage)
+	}
+	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+		if args[0] == "add" {
+			al, err := a.AddAlias(ctx, pos[0], pos[1])
+			if err == nil {
+				fmt.Fprintf(s.out, "alias %s added to %s\n", al, pos[0])
+			}
+			return err
+		}
+		err := a.RemoveAlias(ctx, pos[0], pos[1])
+		if err == nil {
+			fmt.Fprintf(s.out, "alias %s removed from %s\n", pos[1], pos[0])
+		}
+		return err
+	})
 }
 
 func kindOf(m store.Mailbox) string {

@@ -35,8 +35,9 @@ const usage = `mailroom: SMTP Authenticated Submission service
 Usage:
   mailroom quickstart [--data-dir DIR] [--domain D] [--mailbox ADDR]
   mailroom serve [--config FILE]
-  mailroom domain add|list|remove ...
-  mailroom mailbox add|list|show|set|remove|passwd ...
+  mailroom domain add|list|set|remove ...
+  mailroom mailbox add|list|show|set|remove|passwd|alias ...
+  mailroom grant send-as|send-on-behalf|list|revoke ...
   mailroom version
 
 Every command takes --config FILE (default: none, every key at its default).
@@ -70,6 +71,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDomain(ctx, args[1:], io)
 	case "mailbox":
 		return runMailbox(ctx, args[1:], io)
+	case "grant":
+		return runGrant(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil

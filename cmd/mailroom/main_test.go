@@ -169,3 +169,57 @@ func TestQuickstart(t *testing.T) {
 		t.Fatal("quickstart did not stop after its context ended")
 	}
 }
+
+func TestCLI_GrantsAliasesAndSettings(t *testing.T) {
+	cfg := writeConfig(t)
+	run(t, "", "domain", "add", "example.test", "--config", cfg)
+	run(t, "", "mailbox", "add", "app@example.test", "--config", cfg)
+	run(t, "", "mailbox", "add", "support@example.test", "--shared", "--config", cfg)
+
+	out := run(t, "", "grant", "send-as", "--on", "support@example.test", "--to", "app@example.test", "--config", cfg)
+	if !strings.Contains(out, "app@example.test may send as support@example.test") {
+		t.Errorf("grant send-as:\n%s", out)
+	}
+	run(t, "", "grant", "send-on-behalf", "--on", "@example.test", "--to", "app@example.test", "--config", cfg)
+	if _, err := tryRun("", "grant", "send-as", "--on", "nobody@example.test", "--to", "app@example.test", "--config", cfg); err == nil || !strings.Contains(err.Error(), "--on @example.test") {
+		t.Errorf("grant on a missing address: %v", err)
+	}
+	if _, err := tryRun("", "grant", "send-as", "--on", "app@example.test", "--to", "support@example.test", "--config", cfg); err == nil || !strings.Contains(err.Error(), "shared mailbox") {
+		t.Errorf("grant to a shared mailbox: %v", err)
+	}
+	out = run(t, "", "grant", "list", "--on", "support@example.test", "--config", cfg)
+	for _, want := range []string{"support@example.test  send-as", "@example.test", "any address of example.test"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("grant list --on lacks %q (domain grants apply to the address too):\n%s", want, out)
+		}
+	}
+	run(t, "", "grant", "revoke", "send-as", "--on", "support@example.test", "--to", "app@example.test", "--config", cfg)
+	if out := run(t, "", "grant", "list", "--config", cfg); strings.Contains(out, "support@example.test") {
+		t.Errorf("revoked grant still listed:\n%s", out)
+	}
+
+	run(t, "", "mailbox", "alias", "add", "app@example.test", "noreply@example.test", "--config", cfg)
+	if _, err := tryRun("", "mailbox", "alias", "add", "app@example.test", "support@example.test", "--config", cfg); err == nil {
+		t.Error("an alias equal to a mailbox address was accepted")
+	}
+	out = run(t, "", "mailbox", "set", "support@example.test", "--copy-sent-as=on", "--copy-sent-on-behalf=on", "--sent-retention", "30d", "--quota", "1G", "--config", cfg)
+	for _, want := range []string{`copy sent as:\s+on`, `copy sent on behalf:\s+on`, `sent retention:\s+30d`, `of 1\.0 GiB`, `sent on behalf of by:\s+app@example.test`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("mailbox set/show lacks %q:\n%s", want, out)
+		}
+	}
+	if out := run(t, "", "mailbox", "show", "app@example.test", "--config", cfg); !strings.Contains(out, "noreply@example.test") || !strings.Contains(out, "may send on behalf of:") {
+		t.Errorf("mailbox show app@:\n%s", out)
+	}
+	run(t, "", "mailbox", "alias", "remove", "app@example.test", "noreply@example.test", "--config", cfg)
+	if _, err := tryRun("", "mailbox", "set", "app@example.test", "--quota", "lots", "--config", cfg); err == nil {
+		t.Error("--quota lots was accepted")
+	}
+	out = run(t, "", "domain", "set", "example.test", "--display-name", "directory", "--config", cfg)
+	if !strings.Contains(out, "display names: directory") {
+		t.Errorf("domain set:\n%s", out)
+	}
+	if _, err := tryRun("", "domain", "set", "example.test", "--display-name", "sometimes", "--config", cfg); err == nil {
+		t.Error("a bad display-name policy was accepted")
+	}
+}

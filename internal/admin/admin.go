@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"mailroom/internal/address"
 	"mailroom/internal/config"
@@ -72,6 +73,46 @@ func (s *Service) AddDomain(ctx context.Context, name string) (store.Domain, err
 // Domains lists the domains.
 func (s *Service) Domains(ctx context.Context) ([]store.Domain, error) { return s.st.Domains(ctx) }
 
+// DomainChange lists the domain settings to change; nil fields stay.
+type DomainChange struct {
+	DisplayName *string // store.DisplayNameClient or store.DisplayNameDirectory
+}
+
+// SetDomain changes a domain's settings.
+func (s *Service) SetDomain(ctx context.Context, name string, c DomainChange) (store.Domain, error) {
+	d, err := s.Domain(ctx, name)
+	if err != nil {
+		return d, err
+	}
+	if c.DisplayName != nil {
+		switch *c.DisplayName {
+		case store.DisplayNameClient, store.DisplayNameDirectory:
+			d.DisplayName = *c.DisplayName
+		default:
+			return d, fmt.Errorf("%w: display-name policy %q: want client (keep what the client wrote) or directory (use the mailbox's display name)", ErrInvalid, *c.DisplayName)
+		}
+	}
+	return d, s.st.UpdateDomain(ctx, d)
+}
+
+// Domain returns one domain.
+func (s *Service) Domain(ctx context.Context, name string) (store.Domain, error) {
+	n, err := address.Domain(name)
+	if err != nil {
+		return store.Domain{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	ds, err := s.st.Domains(ctx)
+	if err != nil {
+		return store.Domain{}, err
+	}
+	for _, d := range ds {
+		if d.Name == n {
+			return d, nil
+		}
+	}
+	return store.Domain{}, fmt.Errorf("domain %s %w (mailroom domain list shows the domains)", n, ErrNotFound)
+}
+
 // RemoveDomain removes a domain that has no mailboxes left.
 func (s *Service) RemoveDomain(ctx context.Context, name string) error {
 	d, err := address.Domain(name)
@@ -105,7 +146,7 @@ func (s *Service) AddMailbox(ctx context.Context, n NewMailbox) (store.Mailbox, 
 	if err != nil {
 		return store.Mailbox{}, "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared}
+	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared, SaveSent: true}
 	generated := ""
 	if !n.Shared {
 		pw := n.Password
@@ -122,7 +163,7 @@ func (s *Service) AddMailbox(ctx context.Context, n NewMailbox) (store.Mailbox, 
 	case errors.Is(err, store.ErrNotFound):
 		return m, "", fmt.Errorf("domain %s %w here; add it first: mailroom domain add %s", address.DomainOf(addr), ErrNotFound, address.DomainOf(addr))
 	case errors.Is(err, store.ErrConflict):
-		return m, "", fmt.Errorf("mailbox %s: %w", addr, ErrExists)
+		return m, "", fmt.Errorf("mailbox %s: %w (as a mailbox or an alias)", addr, ErrExists)
 	case err != nil:
 		return m, "", err
 	}
@@ -156,8 +197,13 @@ func (s *Service) Mailboxes(ctx context.Context, domain string) ([]store.Mailbox
 
 // MailboxChange lists the settings to change; nil fields stay as they are.
 type MailboxChange struct {
-	DisplayName *string
-	SMTPAuth    *bool
+	DisplayName      *string
+	SMTPAuth         *bool
+	SaveSent         *bool
+	CopySentAs       *bool
+	CopySentOnBehalf *bool
+	SentRetention    *time.Duration // 0 keeps Sent Items forever
+	QuotaBytes       *int64         // 0 is unlimited
 }
 
 // SetMailbox changes a mailbox's settings.
@@ -174,6 +220,27 @@ func (s *Service) SetMailbox(ctx context.Context, addr string, c MailboxChange) 
 			return m, fmt.Errorf("%w: %s is a shared mailbox and cannot log in; grant a user mailbox send-as on it instead", ErrInvalid, m.Address)
 		}
 		m.SMTPAuth = *c.SMTPAuth
+	}
+	if c.SaveSent != nil {
+		m.SaveSent = *c.SaveSent
+	}
+	if c.CopySentAs != nil {
+		m.CopySentAs = *c.CopySentAs
+	}
+	if c.CopySentOnBehalf != nil {
+		m.CopySentOnBehalf = *c.CopySentOnBehalf
+	}
+	if c.SentRetention != nil {
+		if *c.SentRetention < 0 {
+			return m, fmt.Errorf("%w: sent retention must not be negative", ErrInvalid)
+		}
+		m.SentRetention = *c.SentRetention
+	}
+	if c.QuotaBytes != nil {
+		if *c.QuotaBytes < 0 {
+			return m, fmt.Errorf("%w: quota must not be negative", ErrInvalid)
+		}
+		m.QuotaBytes = *c.QuotaBytes
 	}
 	return m, s.st.UpdateMailbox(ctx, m)
 }
@@ -197,6 +264,15 @@ func (s *Service) SetPassword(ctx context.Context, addr, password string) (strin
 		return "", err
 	}
 	return generated, s.st.UpdateMailbox(ctx, m)
+}
+
+// Usage is the storage a mailbox's folders take, in bytes.
+func (s *Service) Usage(ctx context.Context, addr string) (int64, error) {
+	m, err := s.Mailbox(ctx, addr)
+	if err != nil {
+		return 0, err
+	}
+	return s.st.MailboxUsage(ctx, m.ID)
 }
 
 // RemoveMailbox removes a mailbox and its folders.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	TLS        TLS        `toml:"tls"`
 	HTTP       HTTP       `toml:"http"`
 	Log        Log        `toml:"log"`
+	Addresses  Addresses  `toml:"addresses"`
+	Retention  Retention  `toml:"retention"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -66,6 +69,21 @@ type HTTP struct {
 	Listen string `toml:"listen"`
 }
 
+// Addresses configures how addresses compare.
+type Addresses struct {
+	// PlusSeparator makes local+tag@domain an address of local@domain, for
+	// sending (owned) and receiving. "" turns plus-addressing off.
+	// Default "+".
+	PlusSeparator string `toml:"plus_separator"`
+}
+
+// Retention configures the sweeper that enforces Sent Items retention and
+// frees message bodies nothing references any more.
+type Retention struct {
+	// SweepInterval is how often the sweeper runs. Default "1h".
+	SweepInterval Duration `toml:"sweep_interval"`
+}
+
 // Log configures the process log (not the message trace).
 type Log struct {
 	// Level is one of debug, info, warn, error. Default "info".
@@ -87,10 +105,12 @@ func Default() Config {
 			Listen:          ":587",
 			ListenTLS:       ":465",
 			MaxMessageBytes: 36700160,
-			ShutdownGrace:   Duration(10e9),
+			ShutdownGrace:   Duration(10 * time.Second),
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
-		Log:  Log{Level: "info", Format: "text"},
+		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
+		Log:       Log{Level: "info", Format: "text"},
+		Addresses: Addresses{PlusSeparator: "+"},
+		Retention: Retention{SweepInterval: Duration(time.Hour)},
 	}
 }
 
@@ -124,6 +144,9 @@ func Load(path string) (Config, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
+			if k := de.Key(); len(k) > 0 {
+				return c, fmt.Errorf("config %s:%d:%d: key %s: %v", path, row, col, strings.Join(k, "."), de)
+			}
 			return c, fmt.Errorf("config %s:%d:%d: %v", path, row, col, de)
 		}
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -170,6 +193,12 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}
+	}
+	if len(c.Addresses.PlusSeparator) > 1 || strings.ContainsAny(c.Addresses.PlusSeparator, "@\" \t") {
+		return &FieldError{"addresses.plus_separator", fmt.Sprintf("%q", c.Addresses.PlusSeparator), "want one character such as \"+\" or \"-\", or \"\" for none"}
+	}
+	if c.Retention.SweepInterval.Std() < time.Second {
+		return &FieldError{"retention.sweep_interval", c.Retention.SweepInterval.Std(), "must be at least 1s"}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

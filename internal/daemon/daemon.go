@@ -23,6 +23,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/directory"
+	"mailroom/internal/retention"
 	"mailroom/internal/store"
 	"mailroom/internal/submission"
 	"mailroom/internal/web"
@@ -44,6 +45,7 @@ type Daemon struct {
 	log     *slog.Logger
 	st      store.Store
 	be      *submission.Backend
+	dir     *directory.Directory
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -96,12 +98,17 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log})
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator})
 	if err != nil {
 		return nil, err
 	}
+	d.dir = dir
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); dir.Run(wctx) }()
+
+	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log}
+	d.workers.Add(1)
+	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
 
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
@@ -174,6 +181,10 @@ func listen(addr string, fallback bool, log *slog.Logger) (net.Listener, error) 
 	log.Warn("privileged port not allowed for this user; using a fallback", "wanted", addr, "using", alt)
 	return net.Listen("tcp", alt)
 }
+
+// DirectoryVersion is the store change counter the server's directory
+// snapshot was read at.
+func (d *Daemon) DirectoryVersion() int64 { return d.dir.Snapshot().Version }
 
 // Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
 // ListenHTTP), or nil when it is off.

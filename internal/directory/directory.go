@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mailroom/internal/policy"
 	"mailroom/internal/store"
 )
 
@@ -18,17 +19,48 @@ import (
 // after it is published.
 type Snapshot struct {
 	Version   int64
-	domains   map[string]bool
+	plusSep   string
+	domains   map[string]*store.Domain
 	mailboxes map[string]*store.Mailbox
+	aliases   map[string]*store.Mailbox // alias address → owner
+	owned     map[string][]string       // mailbox → its aliases
+	grants    map[string][]policy.Grant // grantee mailbox → grants it holds
 }
 
 // ServesDomain reports whether domain (canonical form) is one of ours.
-func (s *Snapshot) ServesDomain(domain string) bool { return s.domains[domain] }
+func (s *Snapshot) ServesDomain(domain string) bool { return s.domains[domain] != nil }
 
-// Mailbox returns the mailbox with the canonical address addr.
+// Domain returns the served domain named domain.
+func (s *Snapshot) Domain(domain string) (*store.Domain, bool) {
+	d, ok := s.domains[domain]
+	return d, ok
+}
+
+// Mailbox returns the mailbox whose own address is addr (canonical form).
+// It is the lookup for log-in names; Resolve also follows aliases.
 func (s *Snapshot) Mailbox(addr string) (*store.Mailbox, bool) {
 	m, ok := s.mailboxes[addr]
 	return m, ok
+}
+
+// Resolve returns the mailbox that receives mail for addr: the mailbox of
+// that address, or the owner of that alias, after removing a +tag when
+// plus-addressing is on.
+func (s *Snapshot) Resolve(addr string) (*store.Mailbox, bool) {
+	for _, a := range []string{addr, policy.StripPlus(addr, s.plusSep)} {
+		if m, ok := s.mailboxes[a]; ok {
+			return m, true
+		}
+		if m, ok := s.aliases[a]; ok {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// Sender is the policy view of a mailbox: what it owns and the grants it holds.
+func (s *Snapshot) Sender(m *store.Mailbox) policy.Sender {
+	return policy.Sender{Mailbox: m.Address, Owned: s.owned[m.Address], Grants: s.grants[m.Address], PlusSeparator: s.plusSep}
 }
 
 // Directory serves snapshots and keeps them current.
@@ -37,6 +69,7 @@ type Directory struct {
 	log      *slog.Logger
 	snap     atomic.Pointer[Snapshot]
 	interval time.Duration
+	plusSep  string
 	// dummyHash is checked for unknown users so that their refusal takes
 	// as long as a wrong password's.
 	dummyHash string
@@ -47,7 +80,9 @@ type Options struct {
 	// Poll is how often the store's change counter is read. Default 250ms,
 	// so a change made by the CLI is seen well within a second.
 	Poll time.Duration
-	Log  *slog.Logger
+	// PlusSeparator is addresses.plus_separator ("" turns it off).
+	PlusSeparator string
+	Log           *slog.Logger
 }
 
 // New loads the first snapshot.
@@ -62,7 +97,7 @@ func New(ctx context.Context, st store.Directory, o Options) (*Directory, error)
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy}
+	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator}
 	if err := d.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -88,12 +123,36 @@ func (d *Directory) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload directory: %w", err)
 	}
-	s := &Snapshot{Version: v, domains: make(map[string]bool, len(doms)), mailboxes: make(map[string]*store.Mailbox, len(mbs))}
-	for _, dm := range doms {
-		s.domains[dm.Name] = true
+	als, err := d.st.Aliases(ctx)
+	if err != nil {
+		return fmt.Errorf("reload directory: %w", err)
+	}
+	grs, err := d.st.Grants(ctx)
+	if err != nil {
+		return fmt.Errorf("reload directory: %w", err)
+	}
+	s := &Snapshot{
+		Version: v, plusSep: d.plusSep,
+		domains:   make(map[string]*store.Domain, len(doms)),
+		mailboxes: make(map[string]*store.Mailbox, len(mbs)),
+		aliases:   make(map[string]*store.Mailbox, len(als)),
+		owned:     make(map[string][]string),
+		grants:    make(map[string][]policy.Grant),
+	}
+	for i := range doms {
+		s.domains[doms[i].Name] = &doms[i]
 	}
 	for i := range mbs {
 		s.mailboxes[mbs[i].Address] = &mbs[i]
+	}
+	for _, a := range als {
+		if m, ok := s.mailboxes[a.Mailbox]; ok {
+			s.aliases[a.Address] = m
+			s.owned[a.Mailbox] = append(s.owned[a.Mailbox], a.Address)
+		}
+	}
+	for _, g := range grs {
+		s.grants[g.Grantee] = append(s.grants[g.Grantee], policy.Grant{Kind: g.Kind, On: g.On})
 	}
 	d.snap.Store(s)
 	return nil

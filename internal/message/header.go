@@ -33,25 +33,63 @@ func ReadHeader(r *bufio.Reader) (textproto.Header, error) {
 	return h, nil
 }
 
-// Addresses parses the address list of header field key ("From", "Sender")
-// and returns the addresses in canonical form. An absent field gives none.
-func Addresses(h textproto.Header, key string) ([]string, error) {
+// Address is one address of a From: or Sender: field.
+type Address struct {
+	Name string // display name, decoded from RFC 2047 encoded words
+	Addr string // as written
+	Norm string // canonical form (package address)
+}
+
+// AddressList parses header field key ("From", "Sender"). An absent field
+// gives none; a field that appears more than once is malformed (RFC 5322
+// §3.6 allows one From: and one Sender:).
+func AddressList(h textproto.Header, key string) ([]Address, error) {
 	vals := h.Values(key)
-	var out []string
-	for _, v := range vals {
-		list, err := mail.ParseAddressList(v)
+	if len(vals) > 1 {
+		return nil, fmt.Errorf("%w: %d %s: fields, RFC 5322 §3.6 allows one", ErrMalformed, len(vals), key)
+	}
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	list, err := mail.ParseAddressList(vals[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %q: %v", ErrMalformed, key, vals[0], err)
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("%w: %s: names no address", ErrMalformed, key)
+	}
+	out := make([]Address, 0, len(list))
+	for _, a := range list {
+		n, err := address.Normalize(a.Address)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %q: %v", ErrMalformed, key, v, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, key, err)
 		}
-		for _, a := range list {
-			n, err := address.Normalize(a.Address)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, key, err)
-			}
-			out = append(out, n)
-		}
+		out = append(out, Address{Name: a.Name, Addr: a.Address, Norm: n})
 	}
 	return out, nil
+}
+
+// Addresses is AddressList reduced to the canonical addresses.
+func Addresses(h textproto.Header, key string) ([]string, error) {
+	list, err := AddressList(h, key)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	out := make([]string, len(list))
+	for i, a := range list {
+		out[i] = a.Norm
+	}
+	return out, nil
+}
+
+// SetAddressList replaces header field key with list, display names
+// encoded as RFC 2047 words where they need it.
+func SetAddressList(h *textproto.Header, key string, list []Address) {
+	parts := make([]string, len(list))
+	for i, a := range list {
+		parts[i] = (&mail.Address{Name: a.Name, Address: a.Addr}).String()
+	}
+	h.Set(key, strings.Join(parts, ", "))
 }
 
 // Stamp is what acceptance records in the header of a message.

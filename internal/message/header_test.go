@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 func read(t *testing.T, s string) (*bufio.Reader, error) {
@@ -98,5 +100,49 @@ func TestWithoutBcc(t *testing.T) {
 	body, _ := io.ReadAll(br)
 	if strings.Contains(b.String(), "secret") || string(body) != "body\r\n" {
 		t.Fatalf("copy %q body %q", b.String(), body)
+	}
+}
+
+func TestAddressList(t *testing.T) {
+	for _, tc := range []struct {
+		name, hdr string
+		want      []Address
+		bad       bool
+	}{
+		{"duplicate From fields", "From: a@example.com\r\nFrom: b@example.com\r\n\r\n", nil, true},
+		{"folded", "From: Alice\r\n <a@example.com>\r\n\r\n", []Address{{"Alice", "a@example.com", "a@example.com"}}, false},
+		{"fold hides a second address", "From: a@example.com\r\n b@example.com\r\n\r\n", nil, true},
+		{"encoded-word name spelling an address", "From: =?utf-8?q?support=40example.com?= <app@example.com>\r\n\r\n", []Address{{"support@example.com", "app@example.com", "app@example.com"}}, false},
+		{"raw @ in an encoded word", "From: =?utf-8?q?support@example.com?= <app@example.com>\r\n\r\n", nil, true},
+		{"group syntax", "From: undisclosed:;\r\n\r\n", nil, true},
+		{"empty", "From: \r\n\r\n", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := ReadHeader(bufio.NewReader(strings.NewReader(tc.hdr)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AddressList(h, "From")
+			if tc.bad != (err != nil) || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("AddressList = %+v, %v; want %+v (bad=%v)", got, err, tc.want, tc.bad)
+			}
+			if tc.bad && !errors.Is(err, ErrMalformed) {
+				t.Errorf("error %v is not ErrMalformed", err)
+			}
+		})
+	}
+}
+
+func TestSetAddressList(t *testing.T) {
+	var h textproto.Header
+	h.Set("From", "x")
+	SetAddressList(&h, "From", []Address{{Name: "Jörg Müller", Addr: "j@example.com"}, {Addr: "b@example.com"}})
+	got := h.Get("From")
+	if got != "=?utf-8?q?J=C3=B6rg_M=C3=BCller?= <j@example.com>, <b@example.com>" {
+		t.Fatalf("From = %q", got)
+	}
+	list, err := AddressList(h, "From")
+	if err != nil || list[0].Name != "Jörg Müller" {
+		t.Fatalf("round trip: %+v, %v", list, err)
 	}
 }

@@ -17,6 +17,8 @@ const (
 	ReasonSendAsDenied      Reason = "send_as_denied"          // address neither owned nor granted
 	ReasonNullSender        Reason = "null_sender"             // MAIL FROM:<> from a submission client
 	ReasonMultipleFromNoSnd Reason = "multiple_from_no_sender" // several From: addresses and no Sender:
+	ReasonSenderMismatch    Reason = "sender_mismatch"         // send-on-behalf with a Sender: naming someone else
+	ReasonOverQuota         Reason = "over_quota"              // the mailbox is at or over its storage quota
 )
 
 // Decision is the outcome of one policy question. When Allow is false,

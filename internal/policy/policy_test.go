@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -36,25 +37,80 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// app is the service mailbox of the matrix: it owns an alias, holds a
+// send-as grant on support@, send-on-behalf on boss@, both on ceo@, and a
+// domain-wide send-as grant on @notify.example.com.
+var app = Sender{
+	Mailbox:       "app@example.com",
+	Owned:         []string{"app.alias@example.com"},
+	PlusSeparator: "+",
+	Grants: []Grant{
+		{GrantSendAs, "support@example.com"},
+		{GrantSendOnBehalf, "boss@example.com"},
+		{GrantSendOnBehalf, "ceo@example.com"},
+		{GrantSendAs, "ceo@example.com"},
+		{GrantSendAs, "@notify.example.com"},
+	},
+}
+
+func TestSender_Via(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want Via
+	}{
+		{"app@example.com", ViaOwn},
+		{"app+orders@example.com", ViaOwn},
+		{"app.alias@example.com", ViaOwn},
+		{"app.alias+x@example.com", ViaOwn},
+		{"support@example.com", ViaSendAs},
+		{"support+tickets@example.com", ViaSendAs},
+		{"boss@example.com", ViaSendOnBehalf},
+		{"ceo@example.com", ViaSendAs}, // send-as wins
+		{"anything@notify.example.com", ViaSendAs},
+		{"anything@sub.notify.example.com", ViaNone},
+		{"other@example.com", ViaNone},
+		{"app@example.org", ViaNone},
+		{"+app@example.com", ViaNone},
+	} {
+		t.Run(tc.addr, func(t *testing.T) {
+			if got, _ := app.Via(tc.addr); got != tc.want {
+				t.Fatalf("Via(%q) = %v, want %v", tc.addr, got, tc.want)
+			}
+		})
+	}
+	noPlus := app
+	noPlus.PlusSeparator = ""
+	if v, _ := noPlus.Via("app+orders@example.com"); v != ViaNone {
+		t.Errorf("plus-addressing off: Via = %v", v)
+	}
+	dash := app
+	dash.PlusSeparator = "-"
+	if v, _ := dash.Via("app-orders@example.com"); v != ViaOwn {
+		t.Errorf("separator '-': Via = %v", v)
+	}
+}
+
 func TestEnvelopeSender(t *testing.T) {
-	s := Sender{Mailbox: "alice@example.com", Owned: []string{"a.smith@example.com"}}
 	for _, tc := range []struct {
 		name, addr string
 		want       Reason
 	}{
-		{"own address", "alice@example.com", ReasonNone},
-		{"owned alias", "a.smith@example.com", ReasonNone},
+		{"own address", "app@example.com", ReasonNone},
+		{"alias", "app.alias@example.com", ReasonNone},
+		{"send-as", "support@example.com", ReasonNone},
+		{"send-on-behalf", "boss@example.com", ReasonNone},
+		{"domain grant", "x@notify.example.com", ReasonNone},
 		{"someone else", "bob@example.com", ReasonSendAsDenied},
-		{"other domain", "alice@example.org", ReasonSendAsDenied},
+		{"other domain", "app@example.org", ReasonSendAsDenied},
 		{"null sender", "", ReasonNullSender},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := EnvelopeSender(s, tc.addr)
+			d := EnvelopeSender(app, tc.addr)
 			if d.Allow != (tc.want == ReasonNone) || d.Reason != tc.want {
 				t.Fatalf("EnvelopeSender(%q) = %+v, want %q", tc.addr, d, tc.want)
 			}
 			if tc.want == ReasonSendAsDenied {
-				for _, part := range []string{"alice@example.com", tc.addr, "mailroom grant send-as --on " + tc.addr + " --to alice@example.com"} {
+				for _, part := range []string{"app@example.com", tc.addr, "mailroom grant send-as --on " + tc.addr + " --to app@example.com"} {
 					if !strings.Contains(d.Detail, part) {
 						t.Errorf("detail %q lacks %q", d.Detail, part)
 					}
@@ -65,26 +121,96 @@ func TestEnvelopeSender(t *testing.T) {
 }
 
 func TestHeaderSenders(t *testing.T) {
-	s := Sender{Mailbox: "alice@example.com", Owned: []string{"a.smith@example.com"}}
 	for _, tc := range []struct {
-		name   string
-		from   []string
-		sender string
-		want   Reason
+		name      string
+		from      []string
+		sender    string
+		want      Reason
+		addSender string
+		vias      []Via
 	}{
-		{"own from", []string{"alice@example.com"}, "", ReasonNone},
-		{"own from and sender", []string{"a.smith@example.com"}, "alice@example.com", ReasonNone},
-		{"foreign from", []string{"bob@example.com"}, "", ReasonSendAsDenied},
-		{"foreign sender", []string{"alice@example.com"}, "bob@example.com", ReasonSendAsDenied},
-		{"two owned froms need sender", []string{"alice@example.com", "a.smith@example.com"}, "", ReasonMultipleFromNoSnd},
-		{"two owned froms with sender", []string{"alice@example.com", "a.smith@example.com"}, "alice@example.com", ReasonNone},
-		{"one of two froms foreign", []string{"alice@example.com", "bob@example.com"}, "alice@example.com", ReasonSendAsDenied},
+		{"own", []string{"app@example.com"}, "", ReasonNone, "", []Via{ViaOwn}},
+		{"own with own sender", []string{"app.alias@example.com"}, "app@example.com", ReasonNone, "", []Via{ViaOwn}},
+		{"send-as adds nothing", []string{"support@example.com"}, "", ReasonNone, "", []Via{ViaSendAs}},
+		{"send-as with client's own sender", []string{"support@example.com"}, "app@example.com", ReasonNone, "", []Via{ViaSendAs}},
+		{"send-on-behalf adds sender", []string{"boss@example.com"}, "", ReasonNone, "app@example.com", []Via{ViaSendOnBehalf}},
+		{"send-on-behalf with own sender", []string{"boss@example.com"}, "app@example.com", ReasonNone, "", []Via{ViaSendOnBehalf}},
+		{"send-on-behalf with alias sender", []string{"boss@example.com"}, "app.alias@example.com", ReasonNone, "", []Via{ViaSendOnBehalf}},
+		{"send-on-behalf naming a granted other", []string{"boss@example.com"}, "support@example.com", ReasonSenderMismatch, "", nil},
+		{"send-on-behalf naming a stranger", []string{"boss@example.com"}, "eve@example.com", ReasonSendAsDenied, "", nil},
+		{"foreign from", []string{"bob@example.com"}, "", ReasonSendAsDenied, "", nil},
+		{"foreign sender", []string{"app@example.com"}, "bob@example.com", ReasonSendAsDenied, "", nil},
+		{"two owned froms need sender", []string{"app@example.com", "app.alias@example.com"}, "", ReasonMultipleFromNoSnd, "", nil},
+		{"two froms with sender", []string{"app@example.com", "support@example.com"}, "app@example.com", ReasonNone, "", []Via{ViaOwn, ViaSendAs}},
+		{"two froms, one on behalf: sender added", []string{"support@example.com", "boss@example.com"}, "", ReasonNone, "app@example.com", []Via{ViaSendAs, ViaSendOnBehalf}},
+		{"one of two froms foreign", []string{"app@example.com", "bob@example.com"}, "app@example.com", ReasonSendAsDenied, "", nil},
+		{"domain grant", []string{"alerts@notify.example.com"}, "", ReasonNone, "", []Via{ViaSendAs}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := HeaderSenders(s, tc.from, tc.sender)
+			d := HeaderSenders(app, tc.from, tc.sender)
 			if d.Allow != (tc.want == ReasonNone) || d.Reason != tc.want {
 				t.Fatalf("HeaderSenders(%v, %q) = %+v, want %q", tc.from, tc.sender, d, tc.want)
 			}
+			if d.AddSender != tc.addSender {
+				t.Errorf("AddSender = %q, want %q", d.AddSender, tc.addSender)
+			}
+			if tc.vias != nil && !reflect.DeepEqual(d.Vias, tc.vias) {
+				t.Errorf("Vias = %v, want %v", d.Vias, tc.vias)
+			}
 		})
+	}
+}
+
+func TestSentCopies(t *testing.T) {
+	shared := func(v Via, as, ob bool) CopyTarget {
+		return CopyTarget{Mailbox: "support@example.com", Via: v, CopySentAs: as, CopySentOnBehalf: ob}
+	}
+	for _, tc := range []struct {
+		name     string
+		saveSent bool
+		targets  []CopyTarget
+		want     []string
+	}{
+		{"own only", true, nil, []string{"app@example.com"}},
+		{"save-sent off", false, nil, nil},
+		{"send-as, shared wants copies", true, []CopyTarget{shared(ViaSendAs, true, false)}, []string{"app@example.com", "support@example.com"}},
+		{"send-as, shared wants only on-behalf copies", true, []CopyTarget{shared(ViaSendAs, false, true)}, []string{"app@example.com"}},
+		{"on behalf, shared wants copies, own off", false, []CopyTarget{shared(ViaSendOnBehalf, false, true)}, []string{"support@example.com"}},
+		{"two From of one shared: one copy", true, []CopyTarget{shared(ViaSendAs, true, true), shared(ViaSendOnBehalf, true, true)}, []string{"app@example.com", "support@example.com"}},
+		{"own address as target follows save-sent", false, []CopyTarget{{Mailbox: "app@example.com", Via: ViaOwn}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SentCopies("app@example.com", tc.saveSent, tc.targets); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("SentCopies = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestQuota(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		usage, quota, incoming int64
+		allow                  bool
+	}{
+		{"unlimited", 1 << 40, 0, 1 << 20, true},
+		{"below", 100, 1000, 10, true},
+		{"exactly fills", 990, 1000, 10, true},
+		{"would cross", 995, 1000, 10, false},
+		{"at quota", 1000, 1000, 0, false},
+		{"over quota", 2000, 1000, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Quota("a@example.com", tc.usage, tc.quota, tc.incoming)
+			if d.Allow != tc.allow {
+				t.Fatalf("Quota = %+v", d)
+			}
+			if !d.Allow && !strings.Contains(d.Detail, "mailroom mailbox set a@example.com --quota") {
+				t.Errorf("detail lacks the fix: %q", d.Detail)
+			}
+		})
+	}
+	if HumanBytes(1536) != "1.5 KiB" || HumanBytes(10) != "10 B" || HumanBytes(3<<30) != "3.0 GiB" {
+		t.Errorf("HumanBytes: %s %s %s", HumanBytes(1536), HumanBytes(10), HumanBytes(3<<30))
 	}
 }

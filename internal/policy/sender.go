@@ -1,25 +1,91 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
-// Sender is the authenticated mailbox whose right to use addresses is
-// decided: its own address and any others it owns.
-type Sender struct {
-	Mailbox string   // normalized address the client logged in as
-	Owned   []string // further normalized addresses the mailbox owns (aliases)
+// Grant kinds, as the CLI spells them.
+const (
+	GrantSendAs       = "send-as"
+	GrantSendOnBehalf = "send-on-behalf"
+)
+
+// Grant is a right held by the authenticated mailbox: to send as, or on
+// behalf of, one address (On) or a whole domain (On is "@domain").
+type Grant struct {
+	Kind string // GrantSendAs or GrantSendOnBehalf
+	On   string
 }
 
-// owns reports whether addr is the mailbox's own address or one it owns.
-func (s Sender) owns(addr string) bool {
-	if addr == s.Mailbox {
-		return true
+// Via says by which right a mailbox may use an address.
+type Via int
+
+// The ways a mailbox may use an address, weakest last.
+const (
+	ViaNone         Via = iota // not allowed
+	ViaOwn                     // its own address, an alias, or a plus-address of either
+	ViaSendAs                  // a send-as grant: nothing shows the delegate
+	ViaSendOnBehalf            // a send-on-behalf grant: Sender: names the delegate
+)
+
+// Sender is the authenticated mailbox whose right to use addresses is
+// decided, with everything it owns and holds.
+type Sender struct {
+	Mailbox string   // normalized address the client logged in as
+	Owned   []string // aliases: further normalized addresses it owns
+	Grants  []Grant  // grants held by the mailbox
+	// PlusSeparator, when not empty, makes local+tag@domain count as
+	// local@domain (RFC 5233 subaddressing).
+	PlusSeparator string
+}
+
+// Via returns how s may use the normalized address addr, and the grant
+// that allows it (zero for ViaOwn and ViaNone). A send-as grant wins over
+// send-on-behalf when both apply, since it needs no Sender:.
+func (s Sender) Via(addr string) (Via, Grant) {
+	base := StripPlus(addr, s.PlusSeparator)
+	if base == s.Mailbox || StripPlus(s.Mailbox, s.PlusSeparator) == base {
+		return ViaOwn, Grant{}
 	}
 	for _, o := range s.Owned {
-		if o == addr {
-			return true
+		if o == base {
+			return ViaOwn, Grant{}
 		}
 	}
-	return false
+	best, bestGrant := ViaNone, Grant{}
+	domain := "@" + addr[strings.LastIndexByte(addr, '@')+1:]
+	for _, g := range s.Grants {
+		if g.On != base && g.On != domain {
+			continue
+		}
+		v := ViaSendOnBehalf
+		if g.Kind == GrantSendAs {
+			v = ViaSendAs
+		}
+		if best == ViaNone || v < best {
+			best, bestGrant = v, g
+		}
+	}
+	return best, bestGrant
+}
+
+// StripPlus removes a +tag from the local part of a normalized address
+// (alice+news@example.com → alice@example.com). An empty separator, or
+// one at the very start of the local part, changes nothing.
+func StripPlus(addr, sep string) string {
+	if sep == "" {
+		return addr
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	i := strings.Index(addr[:at], sep)
+	if i <= 0 {
+		return addr
+	}
+	return addr[:i] + addr[at:]
 }
 
 // EnvelopeSender decides whether the authenticated mailbox may use addr
@@ -29,31 +95,106 @@ func EnvelopeSender(s Sender, addr string) Decision {
 	if addr == "" {
 		return Deny(ReasonNullSender, "the null reverse path MAIL FROM:<> is reserved for delivery status notifications; submit with MAIL FROM:<"+s.Mailbox+">")
 	}
-	return sendAs(s, addr)
+	if v, _ := s.Via(addr); v == ViaNone {
+		return denySendAs(s, addr)
+	}
+	return Allowed()
+}
+
+// HeaderDecision is the outcome of the header sender check.
+type HeaderDecision struct {
+	Decision
+	// AddSender, when not empty, is the address of the Sender: field to
+	// add (send-on-behalf without a Sender: field).
+	AddSender string
+	// Vias are how each From: address was allowed, in order.
+	Vias []Via
 }
 
 // HeaderSenders decides whether the authenticated mailbox may send a
 // message whose From: header holds from (normalized addresses, at least
 // one) and whose Sender: header holds sender ("" when absent).
-func HeaderSenders(s Sender, from []string, sender string) Decision {
-	for _, f := range from {
-		if d := sendAs(s, f); !d.Allow {
+//
+// Every From: address must be owned or granted. When one is used by a
+// send-on-behalf grant, Sender: must be the mailbox itself: it is added
+// when missing and refused when it names anyone else. Several From:
+// addresses need a Sender: (RFC 5322 §3.6.2).
+func HeaderSenders(s Sender, from []string, sender string) HeaderDecision {
+	d := HeaderDecision{Vias: make([]Via, len(from))}
+	onBehalf := ""
+	for i, f := range from {
+		v, _ := s.Via(f)
+		if v == ViaNone {
+			d.Decision = denySendAs(s, f)
+			return d
+		}
+		d.Vias[i] = v
+		if v == ViaSendOnBehalf && onBehalf == "" {
+			onBehalf = f
+		}
+	}
+	if sender != "" {
+		v, _ := s.Via(sender)
+		if v == ViaNone {
+			d.Decision = denySendAs(s, sender)
+			return d
+		}
+		if onBehalf != "" && v != ViaOwn {
+			d.Decision = Deny(ReasonSenderMismatch, fmt.Sprintf("%s may send on behalf of %s only as itself, but the Sender: header names %s; remove Sender: (mailroom adds Sender: <%s>) or set it to <%s>", s.Mailbox, onBehalf, sender, s.Mailbox, s.Mailbox))
 			return d
 		}
 	}
+	if onBehalf != "" && sender == "" {
+		d.AddSender = s.Mailbox
+		sender = s.Mailbox
+	}
 	if len(from) > 1 && sender == "" {
-		return Deny(ReasonMultipleFromNoSnd, fmt.Sprintf("the From: header lists %d addresses, so RFC 5322 §3.6.2 requires a Sender: header; add Sender: <%s>", len(from), s.Mailbox))
+		d.Decision = Deny(ReasonMultipleFromNoSnd, fmt.Sprintf("the From: header lists %d addresses, so RFC 5322 §3.6.2 requires a Sender: header; add Sender: <%s>", len(from), s.Mailbox))
+		return d
 	}
-	if sender != "" {
-		return sendAs(s, sender)
-	}
-	return Allowed()
+	d.Decision = Allowed()
+	return d
 }
 
-// sendAs is the ownership rule shared by envelope and header checks.
-func sendAs(s Sender, addr string) Decision {
-	if s.owns(addr) {
-		return Allowed()
+// denySendAs is the refusal of an address that is neither owned nor
+// granted; it names the command that would allow it.
+func denySendAs(s Sender, addr string) Decision {
+	return Deny(ReasonSendAsDenied, fmt.Sprintf("%s is not allowed to send as %s; an administrator can allow it with: mailroom grant send-as --on %s --to %s (or send-on-behalf, which shows %s in Sender:)", s.Mailbox, addr, addr, s.Mailbox, s.Mailbox))
+}
+
+// CopyTarget is a mailbox whose address a message was sent as (From:)
+// by a grant, with its Sent Items settings.
+type CopyTarget struct {
+	Mailbox          string
+	Via              Via
+	CopySentAs       bool
+	CopySentOnBehalf bool
+}
+
+// SentCopies returns the mailboxes that get a Sent Items copy: the
+// authenticated mailbox unless saveSent is off, and each granted mailbox
+// that asks for copies of mail sent as / on behalf of it. No mailbox is
+// listed twice.
+func SentCopies(mailbox string, saveSent bool, targets []CopyTarget) []string {
+	var out []string
+	add := func(m string) {
+		for _, o := range out {
+			if o == m {
+				return
+			}
+		}
+		out = append(out, m)
 	}
-	return Deny(ReasonSendAsDenied, fmt.Sprintf("%s is not allowed to send as %s; an administrator can allow it with: mailroom grant send-as --on %s --to %s", s.Mailbox, addr, addr, s.Mailbox))
+	if saveSent {
+		add(mailbox)
+	}
+	for _, t := range targets {
+		if t.Mailbox == mailbox {
+			continue // its own copy follows saveSent
+		}
+		if (t.Via == ViaSendAs && t.CopySentAs) || (t.Via == ViaSendOnBehalf && t.CopySentOnBehalf) {
+			add(t.Mailbox)
+		}
+	}
+	return out
 }

@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"time"
 
 	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
 
+	"mailroom/internal/address"
+	"mailroom/internal/directory"
 	"mailroom/internal/message"
 	"mailroom/internal/policy"
 	"mailroom/internal/store"
@@ -39,11 +42,13 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		}
 		return "", replyMalformedHeader(err)
 	}
-	mb, ok := o.Directory.Snapshot().Mailbox(s.mailbox)
+	snap := o.Directory.Snapshot()
+	mb, ok := snap.Mailbox(s.mailbox)
 	if !ok {
 		return "", replyAuthRequired()
 	}
-	if err := s.checkHeaderSenders(h, mb); err != nil {
+	copies, err := s.applySenderPolicy(&h, snap, mb)
+	if err != nil {
 		return "", err
 	}
 
@@ -75,6 +80,9 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		return "", fmt.Errorf("read message: %w", err)
 	}
 	size := full.Size()
+	if err := s.checkQuota(mb, size); err != nil {
+		return "", err
+	}
 	fullKey := id + ".eml"
 	if err := full.Commit(fullKey); err != nil {
 		return "", err
@@ -96,12 +104,19 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		},
 		Recipients: s.rcpts,
 		Delivered:  make(map[string]bool),
-		Entries:    []store.FolderEntry{{MailboxID: mb.ID, Folder: store.FolderSent, MessageID: id, Blob: fullKey, Size: size, CreatedAt: now}},
 	}
-	snap := o.Directory.Snapshot()
+	for _, c := range copies {
+		a.Entries = append(a.Entries, store.FolderEntry{MailboxID: c.ID, Folder: store.FolderSent, MessageID: id, Blob: fullKey, Size: size, CreatedAt: now})
+	}
+	inboxes := make(map[int64]bool)
 	for _, rcpt := range s.rcpts {
-		if local, ok := snap.Mailbox(rcpt); ok {
-			a.Delivered[rcpt] = true
+		local, ok := snap.Resolve(rcpt)
+		if !ok {
+			continue
+		}
+		a.Delivered[rcpt] = true
+		if !inboxes[local.ID] { // alice@ and alice+x@ in one message: one copy
+			inboxes[local.ID] = true
 			a.Entries = append(a.Entries, store.FolderEntry{MailboxID: local.ID, Folder: store.FolderInbox, MessageID: id, Blob: dlvKey, Size: size, CreatedAt: now})
 		}
 	}
@@ -111,35 +126,88 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		s.removeBlobs(keys)
 		return "", fmt.Errorf("store acceptance %s: %w", id, err)
 	}
-	s.log.Info("accepted", "queue_id", id, "msgid", msgID, "from", s.from, "rcpts", len(s.rcpts), "local", len(a.Delivered), "size", size)
+	s.log.Info("accepted", "queue_id", id, "msgid", msgID, "from", s.from, "rcpts", len(s.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil
 }
 
-// checkHeaderSenders applies the sender rule to From: and Sender:.
-func (s *Session) checkHeaderSenders(h textproto.Header, mb *store.Mailbox) error {
-	from, err := message.Addresses(h, "From")
+// applySenderPolicy checks From: and Sender: against what the mailbox owns
+// and is granted, adds Sender: for send-on-behalf, applies the domains'
+// display-name policy, and returns the mailboxes that keep a Sent Items copy.
+func (s *Session) applySenderPolicy(h *textproto.Header, snap *directory.Snapshot, mb *store.Mailbox) ([]*store.Mailbox, error) {
+	from, err := message.AddressList(*h, "From")
 	if err != nil {
-		return replyMalformedHeader(err)
+		return nil, replyMalformedHeader(err)
 	}
 	if len(from) == 0 {
 		// Complete adds From: <envelope sender>, already checked at MAIL.
-		from = []string{s.from}
+		from = []message.Address{{Addr: s.from, Norm: s.from}}
 	}
-	senders, err := message.Addresses(h, "Sender")
+	senders, err := message.AddressList(*h, "Sender")
 	if err != nil {
-		return replyMalformedHeader(err)
+		return nil, replyMalformedHeader(err)
 	}
 	if len(senders) > 1 {
-		return replyMalformedHeader(errors.New("Sender: must hold exactly one address (RFC 5322 §3.6.2)"))
+		return nil, replyMalformedHeader(errors.New("Sender: must hold exactly one address (RFC 5322 §3.6.2)"))
 	}
 	sender := ""
 	if len(senders) == 1 {
-		sender = senders[0]
+		sender = senders[0].Norm
 	}
-	if d := policy.HeaderSenders(senderOf(mb), from, sender); !d.Allow {
-		return replySendAsDeniedData(d.Detail)
+	norms := make([]string, len(from))
+	for i, f := range from {
+		norms[i] = f.Norm
 	}
-	return nil
+	d := policy.HeaderSenders(snap.Sender(mb), norms, sender)
+	if !d.Allow {
+		s.log.Info("refused", "cmd", "DATA", "reason", d.Reason, "from", norms, "sender", sender)
+		if d.Reason == policy.ReasonMultipleFromNoSnd {
+			return nil, replySenderRequired(d.Detail)
+		}
+		return nil, replySendAsDeniedData(d.Detail)
+	}
+	if d.AddSender != "" {
+		h.Set("Sender", (&mail.Address{Name: mb.DisplayName, Address: mb.Address}).String())
+	}
+	if rewriteDisplayNames(snap, from) && h.Has("From") {
+		message.SetAddressList(h, "From", from)
+	}
+
+	targets := make([]policy.CopyTarget, 0, len(from))
+	byAddr := map[string]*store.Mailbox{mb.Address: mb}
+	for i, f := range from {
+		if d.Vias[i] != policy.ViaSendAs && d.Vias[i] != policy.ViaSendOnBehalf {
+			continue
+		}
+		if t, ok := snap.Resolve(f.Norm); ok {
+			byAddr[t.Address] = t
+			targets = append(targets, policy.CopyTarget{Mailbox: t.Address, Via: d.Vias[i], CopySentAs: t.CopySentAs, CopySentOnBehalf: t.CopySentOnBehalf})
+		}
+	}
+	var out []*store.Mailbox
+	for _, addr := range policy.SentCopies(mb.Address, mb.SaveSent, targets) {
+		out = append(out, byAddr[addr])
+	}
+	return out, nil
+}
+
+// rewriteDisplayNames replaces the display name of every From: address
+// whose domain has the "directory" policy with its mailbox's display name.
+// It reports whether it changed anything.
+func rewriteDisplayNames(snap *directory.Snapshot, from []message.Address) bool {
+	changed := false
+	for i, f := range from {
+		dom, ok := snap.Domain(address.DomainOf(f.Norm))
+		if !ok || dom.DisplayName != store.DisplayNameDirectory {
+			continue
+		}
+		m, ok := snap.Resolve(f.Norm)
+		if !ok || m.DisplayName == from[i].Name {
+			continue
+		}
+		from[i].Name = m.DisplayName
+		changed = true
+	}
+	return changed
 }
 
 // writeWithoutBcc writes the recipients' copy: the header without Bcc:,

@@ -82,6 +82,16 @@ func replyMalformedHeader(err error) *smtp.SMTPError {
 	return reply(554, smtp.EnhancedCode{5, 6, 0}, "Message not accepted: %v; the message must start with header fields such as From: and Subject:, then a blank line", err)
 }
 
+// replyOverQuota: the mailbox is at or over its storage quota (DESIGN: 554 5.2.2).
+func replyOverQuota(detail string) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 2, 2}, "Mailbox full: %s", detail)
+}
+
+// replySenderRequired: several From: addresses and no Sender: (RFC 5322 §3.6.2).
+func replySenderRequired(detail string) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 6, 0}, "Message not accepted: %s", detail)
+}
+
 // replyLocalError: the message could not be made durable; nothing was
 // accepted and the client should retry (RFC 3463 4.3.0).
 func replyLocalError() *smtp.SMTPError {

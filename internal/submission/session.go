@@ -1,6 +1,7 @@
 package submission
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,13 +55,18 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
 			return replyBadSenderSyntax(err)
 		}
 	}
-	d := policy.EnvelopeSender(senderOf(mb), norm)
+	snap := s.b.o.Directory.Snapshot()
+	d := policy.EnvelopeSender(snap.Sender(mb), norm)
 	if !d.Allow {
 		s.log.Info("refused", "cmd", "MAIL", "from", from, "reason", d.Reason, "code", 550)
 		if d.Reason == policy.ReasonNullSender {
 			return replyNullSender(d.Detail)
 		}
 		return replySendAsDeniedMail(d.Detail)
+	}
+	if err := s.checkQuota(mb, 0); err != nil {
+		s.log.Info("refused", "cmd", "MAIL", "reason", policy.ReasonOverQuota, "code", 554)
+		return err
 	}
 	s.from = norm
 	s.rcpts = s.rcpts[:0]
@@ -83,7 +89,7 @@ func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	snap := s.b.o.Directory.Snapshot()
 	if snap.ServesDomain(address.DomainOf(norm)) {
-		if _, ok := snap.Mailbox(norm); !ok {
+		if _, ok := snap.Resolve(norm); !ok {
 			s.log.Info("refused", "cmd", "RCPT", "rcpt", norm, "reason", "no_such_mailbox", "code", 550)
 			return replyNoSuchMailbox(norm)
 		}
@@ -128,7 +134,21 @@ func (s *Session) Logout() error {
 	return nil
 }
 
-// senderOf is the policy view of a mailbox.
-func senderOf(mb *store.Mailbox) policy.Sender {
-	return policy.Sender{Mailbox: mb.Address}
+// checkQuota refuses when the mailbox is at or over its storage quota, or
+// would be with incoming more bytes.
+func (s *Session) checkQuota(mb *store.Mailbox, incoming int64) error {
+	if mb.QuotaBytes <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	usage, err := s.b.o.Store.MailboxUsage(ctx, mb.ID)
+	if err != nil {
+		s.log.Error("mailbox usage", "err", err)
+		return replyLocalError()
+	}
+	if d := policy.Quota(mb.Address, usage, mb.QuotaBytes, incoming); !d.Allow {
+		return replyOverQuota(d.Detail)
+	}
+	return nil
 }

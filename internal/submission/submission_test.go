@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
@@ -355,4 +356,22 @@ func assertNothingStored(t *testing.T, s *testkit.Server) {
 	if len(ents) != 0 {
 		t.Errorf("%d blob files after refusals", len(ents))
 	}
+}
+
+func countBlobs(t *testing.T, s *testkit.Server) int {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(s.DataDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func openBlobs(t *testing.T, s *testkit.Server) *blob.FS {
+	t.Helper()
+	b, err := blob.Open(filepath.Join(s.DataDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -84,6 +84,23 @@ func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server 
 	return s
 }
 
+// SyncDirectory waits until the daemon has loaded every directory change
+// written so far (through s.Admin or another store handle).
+func (s *Server) SyncDirectory() {
+	s.TB.Helper()
+	want, err := s.Store.DirectoryVersion(context.Background())
+	if err != nil {
+		s.TB.Fatalf("directory version: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Daemon.DirectoryVersion() < want {
+		if time.Now().After(deadline) {
+			s.TB.Fatalf("daemon did not load directory version %d within 10s", want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Log returns what the daemon logged so far.
 func (s *Server) Log() string { return s.log.String() }
 

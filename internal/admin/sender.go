@@ -1,0 +1,202 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"mailroom/internal/address"
+	"mailroom/internal/store"
+)
+
+// AddAlias gives a mailbox a further address, in a served domain.
+func (s *Service) AddAlias(ctx context.Context, mailbox, alias string) (string, error) {
+	m, err := s.Mailbox(ctx, mailbox)
+	if err != nil {
+		return "", err
+	}
+	a, err := address.Normalize(alias)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if _, err := s.Domain(ctx, address.DomainOf(a)); err != nil {
+		return "", fmt.Errorf("alias %s: domain %s is not served here; add it first: mailroom domain add %s", a, address.DomainOf(a), address.DomainOf(a))
+	}
+	err = s.st.AddAlias(ctx, m.Address, a)
+	if errors.Is(err, store.ErrConflict) {
+		return "", fmt.Errorf("%s %w as a mailbox or an alias", a, ErrExists)
+	}
+	return a, err
+}
+
+// RemoveAlias removes an alias.
+func (s *Service) RemoveAlias(ctx context.Context, mailbox, alias string) error {
+	a, err := address.Normalize(alias)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	owners, err := s.Aliases(ctx, mailbox)
+	if err != nil {
+		return err
+	}
+	for _, o := range owners {
+		if o == a {
+			return s.st.RemoveAlias(ctx, a)
+		}
+	}
+	return fmt.Errorf("%s is not an alias of %s: %w", a, mailbox, ErrNotFound)
+}
+
+// Aliases lists the aliases of one mailbox.
+func (s *Service) Aliases(ctx context.Context, mailbox string) ([]string, error) {
+	m, err := s.Mailbox(ctx, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.st.Aliases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range all {
+		if a.Mailbox == m.Address {
+			out = append(out, a.Address)
+		}
+	}
+	return out, nil
+}
+
+// GrantSpec names a grant: kind, the address or "@domain" it is on, and
+// the mailbox it is given to.
+type GrantSpec struct {
+	Kind string // store.GrantSendAs or store.GrantSendOnBehalf
+	On   string
+	To   string
+}
+
+// normalize validates a GrantSpec against the directory.
+func (s *Service) normalize(ctx context.Context, g GrantSpec) (store.Grant, error) {
+	if g.Kind != store.GrantSendAs && g.Kind != store.GrantSendOnBehalf {
+		return store.Grant{}, fmt.Errorf("%w: grant kind %q: want send-as or send-on-behalf", ErrInvalid, g.Kind)
+	}
+	to, err := s.Mailbox(ctx, g.To)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	var on string
+	if d, ok := strings.CutPrefix(g.On, "@"); ok {
+		dom, err := s.Domain(ctx, d)
+		if err != nil {
+			return store.Grant{}, fmt.Errorf("grant on %s: %w", g.On, err)
+		}
+		on = "@" + dom.Name
+	} else {
+		if on, err = address.Normalize(g.On); err != nil {
+			return store.Grant{}, fmt.Errorf("%w: --on: %v (give an address, or @domain for a whole domain)", ErrInvalid, err)
+		}
+	}
+	return store.Grant{Kind: g.Kind, On: on, Grantee: to.Address}, nil
+}
+
+// AddGrant gives a mailbox the right to send as, or on behalf of, an
+// address of a served domain (a mailbox or one of its aliases) or a whole
+// served domain ("@example.com").
+func (s *Service) AddGrant(ctx context.Context, g GrantSpec) (store.Grant, error) {
+	sg, err := s.normalize(ctx, g)
+	if err != nil {
+		return sg, err
+	}
+	to, _ := s.Mailbox(ctx, sg.Grantee)
+	if to.Shared {
+		return sg, fmt.Errorf("%w: %s is a shared mailbox and cannot log in, so a grant to it is never used; grant a user mailbox instead", ErrInvalid, to.Address)
+	}
+	if !strings.HasPrefix(sg.On, "@") {
+		if sg.On == sg.Grantee {
+			return sg, fmt.Errorf("%w: %s owns its own address; no grant is needed", ErrInvalid, sg.On)
+		}
+		if err := s.mustResolve(ctx, sg.On); err != nil {
+			return sg, err
+		}
+	}
+	out, err := s.st.AddGrant(ctx, sg)
+	if errors.Is(err, store.ErrConflict) {
+		return sg, fmt.Errorf("%s grant on %s to %s %w", sg.Kind, sg.On, sg.Grantee, ErrExists)
+	}
+	return out, err
+}
+
+// mustResolve checks that addr is a mailbox or an alias.
+func (s *Service) mustResolve(ctx context.Context, addr string) error {
+	if _, err := s.st.Mailbox(ctx, addr); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	als, err := s.st.Aliases(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range als {
+		if a.Address == addr {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is neither a mailbox nor an alias (%w); create it, e.g. mailroom mailbox add %s --shared, or grant a whole domain with --on @%s",
+		addr, ErrNotFound, addr, address.DomainOf(addr))
+}
+
+// RevokeGrant removes a grant.
+func (s *Service) RevokeGrant(ctx context.Context, g GrantSpec) error {
+	sg, err := s.normalize(ctx, g)
+	if err != nil {
+		return err
+	}
+	if err := s.st.RemoveGrant(ctx, sg); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no %s grant on %s to %s: %w (mailroom grant list shows the grants)", sg.Kind, sg.On, sg.Grantee, ErrNotFound)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// Grants lists grants, filtered by what they are on and whom they are to
+// (either may be ""). A filter on an address also lists the grants on its
+// whole domain, since they apply to it.
+func (s *Service) Grants(ctx context.Context, on, to string) ([]store.Grant, error) {
+	if on != "" && !strings.HasPrefix(on, "@") {
+		n, err := address.Normalize(on)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --on: %v", ErrInvalid, err)
+		}
+		on = n
+	} else if on != "" {
+		d, err := address.Domain(on[1:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: --on: %v", ErrInvalid, err)
+		}
+		on = "@" + d
+	}
+	if to != "" {
+		n, err := address.Normalize(to)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --to: %v", ErrInvalid, err)
+		}
+		to = n
+	}
+	all, err := s.st.Grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Grant
+	for _, g := range all {
+		if to != "" && g.Grantee != to {
+			continue
+		}
+		if on != "" && g.On != on && !(strings.Contains(on, "@") && !strings.HasPrefix(on, "@") && g.On == "@"+address.DomainOf(on)) {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}

@@ -1,0 +1,85 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "mailroom.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad_Defaults(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if c.DataPath() != filepath.Join(wd, "data") || c.Submission.Listen != ":587" || c.Submission.ListenTLS != ":465" ||
+		c.Submission.MaxMessageBytes != 36700160 || c.HTTP.Listen != "127.0.0.1:8080" || c.Hostname == "" ||
+		c.Addresses.PlusSeparator != "+" || c.Retention.SweepInterval.Std() != time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestLoad_File(t *testing.T) {
+	p := write(t, `data_dir = "state"
+hostname = "mx.example.com"
+[submission]
+listen = "127.0.0.1:2587"
+listen_tls = ""
+max_message_bytes = 1000
+shutdown_grace = "3s"
+[http]
+listen = ""
+[addresses]
+plus_separator = ""
+`)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataPath() != filepath.Join(filepath.Dir(p), "state") {
+		t.Errorf("data_dir not relative to the config file: %s", c.DataPath())
+	}
+	if c.Hostname != "mx.example.com" || c.Submission.ListenTLS != "" || c.Submission.MaxMessageBytes != 1000 ||
+		c.Submission.ShutdownGrace.Std() != 3*time.Second || c.HTTP.Listen != "" || c.Addresses.PlusSeparator != "" {
+		t.Fatalf("loaded: %+v", c)
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown key", "[submission]\nlisen = \":587\"\n", "lisen"},
+		{"bad duration", "[submission]\nshutdown_grace = \"soon\"\n", "shutdown_grace"},
+		{"bad listen", "[submission]\nlisten = \"587\"\n", "submission.listen"},
+		{"negative size", "[submission]\nmax_message_bytes = -1\n", "max_message_bytes"},
+		{"half a cert", "[tls]\ncert_file = \"c.pem\"\n", "tls.cert_file"},
+		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
+		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},
+		{"syntax", "data_dir = \n", "mailroom.toml:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(write(t, tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
+		t.Error("a missing config file was accepted")
+	}
+	var fe *FieldError
+	if _, err := Load(write(t, "[log]\nformat = \"xml\"\n")); !errors.As(err, &fe) || fe.Key != "log.format" {
+		t.Errorf("FieldError not returned: %v", err)
+	}
+}
