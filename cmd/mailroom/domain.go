@@ -8,6 +8,7 @@ import (
 
 	"mailroom/internal/admin"
 	"mailroom/internal/config"
+	"mailroom/internal/store"
 )
 
 // withAdmin opens the store named by the configuration for one command.
@@ -20,7 +21,11 @@ func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error
 	if err != nil {
 		return err
 	}
-	err = f(admin.New(st))
+	a := admin.New(st)
+	a.DataDir = cfg.DataPath()
+	a.Limits = store.Limits{Concurrent: cfg.Limits.Concurrent, MessagesPerMinute: cfg.Limits.MessagesPerMinute,
+		RecipientsPerMessage: cfg.Limits.RecipientsPerMessage, RecipientsPerDay: cfg.Limits.RecipientsPerDay}
+	err = f(a)
 	if cerr := st.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
@@ -30,7 +35,9 @@ func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error
 const domainUsage = `mailroom domain COMMAND [--config FILE]
   add DOMAIN
   list
-  set DOMAIN --display-name client|directory
+  set DOMAIN [--display-name client|directory] [--networks CIDR,...]
+             [--concurrent N] [--messages-per-minute N]
+             [--recipients-per-message N] [--recipients-per-day N]
   remove DOMAIN`
 
 func runDomain(ctx context.Context, args []string, s ioSet) error {
@@ -39,9 +46,12 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 	}
 	fs := flag.NewFlagSet("domain "+args[0], flag.ContinueOnError)
 	cfg := configFlag(fs)
-	var display string
+	var display, networks string
+	var lim limitFlags
 	if args[0] == "set" {
 		fs.StringVar(&display, "display-name", "", "client: keep the display name the client wrote; directory: use the mailbox's display name")
+		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
+		lim.register(fs)
 	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -76,15 +86,24 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 			return tw.Flush()
 		})
 	case "set":
-		if len(pos) != 1 || display == "" {
-			return usagef("usage: mailroom domain set DOMAIN --display-name client|directory")
+		c := admin.DomainChange{Limits: lim.change(fs)}
+		if display != "" {
+			c.DisplayName = &display
+		}
+		if networks != "\x00" {
+			n := splitList(networks)
+			c.Networks = &n
+		}
+		if len(pos) != 1 || (c.DisplayName == nil && c.Networks == nil && c.Limits == (admin.LimitChange{})) {
+			return usagef("usage: %s", domainUsage)
 		}
 		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
-			d, err := a.SetDomain(ctx, pos[0], admin.DomainChange{DisplayName: &display})
-			if err == nil {
-				fmt.Fprintf(s.out, "domain %s: display names: %s\n", d.Name, d.DisplayName)
+			d, err := a.SetDomain(ctx, pos[0], c)
+			if err != nil {
+				return err
 			}
-			return err
+			fmt.Fprintf(s.out, "domain %s\n  display names: %s\n  networks: %s\n  limits: %s\n", d.Name, d.DisplayName, orAny(d.Networks), formatLimits(d.Limits, "inherit"))
+			return nil
 		})
 	case "remove":
 		if len(pos) != 1 {

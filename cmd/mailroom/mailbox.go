@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"mailroom/internal/admin"
 	"mailroom/internal/policy"
@@ -19,7 +20,9 @@ const mailboxUsage = `mailroom mailbox COMMAND [--config FILE]
   show ADDRESS
   set ADDRESS [--display-name NAME] [--smtp-auth=on|off] [--save-sent=on|off]
               [--copy-sent-as=on|off] [--copy-sent-on-behalf=on|off]
-              [--sent-retention 30d|0] [--quota 2G|0]
+              [--sent-retention 30d|0] [--quota 2G|0] [--networks CIDR,...]
+              [--concurrent N] [--messages-per-minute N]
+              [--recipients-per-message N] [--recipients-per-day N]
   passwd ADDRESS [--password-stdin]
   remove ADDRESS
   alias add|remove MAILBOX ADDRESS`
@@ -36,8 +39,9 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 	var (
 		display, domain, smtpAuth                 string
 		saveSent, copyAs, copyOnBehalf, retention string
-		quota                                     string
+		quota, networks                           string
 		pwStdin, shared                           bool
+		lim                                       limitFlags
 	)
 	switch args[0] {
 	case "add":
@@ -54,6 +58,8 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 		fs.StringVar(&copyOnBehalf, "copy-sent-on-behalf", "", "on or off: keep a Sent Items copy of what others send on its behalf")
 		fs.StringVar(&retention, "sent-retention", "", "remove Sent Items older than this (30d, 12h); 0 keeps them")
 		fs.StringVar(&quota, "quota", "", "storage quota over all folders (500M, 2G); 0 is unlimited")
+		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
+		lim.register(fs)
 	case "passwd":
 		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (default: generate one and print it once)")
 	case "show", "remove":
@@ -138,6 +144,11 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 				}
 				c.QuotaBytes = &q
 			}
+			if networks != "\x00" {
+				n := splitList(networks)
+				c.Networks = &n
+			}
+			c.Limits = lim.change(fs)
 			if c == (admin.MailboxChange{}) {
 				return usagef("mailbox set: nothing to change; usage: %s", mailboxUsage)
 			}
@@ -217,6 +228,28 @@ func showMailbox(ctx context.Context, a *admin.Service, s ioSet, addr string) er
 		quota = policy.HumanBytes(m.QuotaBytes)
 	}
 	fmt.Fprintf(tw, "storage:\t%s used of %s\n", policy.HumanBytes(usage), quota)
+	fmt.Fprintf(tw, "networks:\t%s\n", orAny(m.Networks))
+	ls, err := a.LimitStatus(ctx, m.Address, time.Now())
+	if err != nil {
+		return err
+	}
+	e, u := ls.Effective, ls.Usage
+	inflight := "no server running"
+	if ls.Live {
+		inflight = fmt.Sprintf("%d of %d", u.InFlight, e.Concurrent)
+	}
+	fmt.Fprintf(tw, "limit overrides:\t%s\n", formatLimits(m.Limits, "-"))
+	fmt.Fprintf(tw, "in flight:\t%s\n", inflight)
+	fmt.Fprintf(tw, "messages this minute:\t%d of %d\n", u.MessagesLastMin, e.MessagesPerMinute)
+	fmt.Fprintf(tw, "recipients last 24h:\t%d of %d\n", u.RecipientsLast24, e.RecipientsPerDay)
+	fmt.Fprintf(tw, "recipients per message:\t%d\n", e.RecipientsPerMessage)
+	aps, err := a.AppPasswords(ctx, m.Address)
+	if err != nil {
+		return err
+	}
+	for _, ap := range aps {
+		fmt.Fprintf(tw, "app password:\t%s (last used %s)\n", ap.Label, lastUse(ap))
+	}
 	for _, g := range held {
 		fmt.Fprintf(tw, "may send %s:\t%s (%s grant)\n", verb(g.Kind), g.On, g.Kind)
 	}

@@ -38,6 +38,7 @@ Usage:
   mailroom domain add|list|set|remove ...
   mailroom mailbox add|list|show|set|remove|passwd|alias ...
   mailroom grant send-as|send-on-behalf|list|revoke ...
+  mailroom app-password add|list|revoke ...
   mailroom version
 
 Every command takes --config FILE (default: none, every key at its default).
@@ -73,6 +74,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runMailbox(ctx, args[1:], io)
 	case "grant":
 		return runGrant(ctx, args[1:], io)
+	case "app-password":
+		return runAppPassword(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil

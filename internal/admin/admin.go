@@ -52,6 +52,12 @@ type Service struct {
 	st store.Store
 	// Params are the argon2id costs of new password hashes.
 	Params directory.Params
+	// Limits are the server-wide default limits (from the configuration),
+	// for showing effective limits.
+	Limits store.Limits
+	// DataDir is the data directory, where a running server publishes
+	// live usage.
+	DataDir string
 }
 
 // New returns a Service on st.
@@ -75,7 +81,9 @@ func (s *Service) Domains(ctx context.Context) ([]store.Domain, error) { return 
 
 // DomainChange lists the domain settings to change; nil fields stay.
 type DomainChange struct {
-	DisplayName *string // store.DisplayNameClient or store.DisplayNameDirectory
+	DisplayName *string   // store.DisplayNameClient or store.DisplayNameDirectory
+	Networks    *[]string // CIDR prefixes; empty: no restriction
+	Limits      LimitChange
 }
 
 // SetDomain changes a domain's settings.
@@ -91,6 +99,14 @@ func (s *Service) SetDomain(ctx context.Context, name string, c DomainChange) (s
 		default:
 			return d, fmt.Errorf("%w: display-name policy %q: want client (keep what the client wrote) or directory (use the mailbox's display name)", ErrInvalid, *c.DisplayName)
 		}
+	}
+	if c.Networks != nil {
+		if d.Networks, err = ParseNetworks(*c.Networks); err != nil {
+			return d, err
+		}
+	}
+	if err := c.Limits.apply(&d.Limits); err != nil {
+		return d, err
 	}
 	return d, s.st.UpdateDomain(ctx, d)
 }
@@ -204,6 +220,8 @@ type MailboxChange struct {
 	CopySentOnBehalf *bool
 	SentRetention    *time.Duration // 0 keeps Sent Items forever
 	QuotaBytes       *int64         // 0 is unlimited
+	Networks         *[]string      // CIDR prefixes; empty: no restriction
+	Limits           LimitChange
 }
 
 // SetMailbox changes a mailbox's settings.
@@ -241,6 +259,14 @@ func (s *Service) SetMailbox(ctx context.Context, addr string, c MailboxChange) 
 			return m, fmt.Errorf("%w: quota must not be negative", ErrInvalid)
 		}
 		m.QuotaBytes = *c.QuotaBytes
+	}
+	if c.Networks != nil {
+		if m.Networks, err = ParseNetworks(*c.Networks); err != nil {
+			return m, err
+		}
+	}
+	if err := c.Limits.apply(&m.Limits); err != nil {
+		return m, err
 	}
 	return m, s.st.UpdateMailbox(ctx, m)
 }

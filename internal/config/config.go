@@ -34,6 +34,7 @@ type Config struct {
 	Log        Log        `toml:"log"`
 	Addresses  Addresses  `toml:"addresses"`
 	Retention  Retention  `toml:"retention"`
+	Limits     Limits     `toml:"limits"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -84,6 +85,42 @@ type Retention struct {
 	SweepInterval Duration `toml:"sweep_interval"`
 }
 
+// Limits are the server-wide defaults of the per-mailbox throttles and the
+// login protection. Domains and mailboxes may override the throttles
+// (mailroom domain|mailbox set --concurrent ...).
+type Limits struct {
+	// Concurrent is how many transactions (MAIL FROM to end) one mailbox
+	// may have in flight across all its connections. Default 3.
+	Concurrent int `toml:"concurrent"`
+	// MessagesPerMinute caps accepted messages per mailbox in any sliding
+	// minute; past it MAIL gets 450 4.7.0 with the time to retry. Default 30.
+	MessagesPerMinute int `toml:"messages_per_minute"`
+	// RecipientsPerMessage caps RCPT TO per message; extra ones get
+	// 452 4.5.3. Default 500.
+	RecipientsPerMessage int `toml:"recipients_per_message"`
+	// RecipientsPerDay caps envelope recipients of accepted messages per
+	// mailbox in any rolling 24 hours. Default 10000.
+	RecipientsPerDay int `toml:"recipients_per_day"`
+	// DailyRecipientsExceeded is "defer" (transient 452 4.5.3 naming when
+	// the budget returns) or "reject" (554 5.2.0, as Exchange Online).
+	// Default "defer".
+	DailyRecipientsExceeded string `toml:"daily_recipients_exceeded"`
+
+	// LoginFailuresPerAddress failed AUTH attempts from one client address
+	// (IPv6: its /64) within LoginWindow block that address for
+	// LoginCooloff: 421 4.7.0 and disconnect. Default 10.
+	LoginFailuresPerAddress int `toml:"login_failures_per_address"`
+	// LoginFailuresPerMailbox failed AUTH attempts for one mailbox, from
+	// any addresses, within LoginWindow block further attempts for it from
+	// addresses that have not logged in to it successfully before, so an
+	// attacker cannot lock the owner out. Default 30.
+	LoginFailuresPerMailbox int `toml:"login_failures_per_mailbox"`
+	// LoginWindow is the window failures are counted in. Default "15m".
+	LoginWindow Duration `toml:"login_window"`
+	// LoginCooloff is how long a block lasts. Default "15m".
+	LoginCooloff Duration `toml:"login_cooloff"`
+}
+
 // Log configures the process log (not the message trace).
 type Log struct {
 	// Level is one of debug, info, warn, error. Default "info".
@@ -111,6 +148,12 @@ func Default() Config {
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
 		Retention: Retention{SweepInterval: Duration(time.Hour)},
+		Limits: Limits{
+			Concurrent: 3, MessagesPerMinute: 30, RecipientsPerMessage: 500, RecipientsPerDay: 10000,
+			DailyRecipientsExceeded: "defer",
+			LoginFailuresPerAddress: 10, LoginFailuresPerMailbox: 30,
+			LoginWindow: Duration(15 * time.Minute), LoginCooloff: Duration(15 * time.Minute),
+		},
 	}
 }
 
@@ -199,6 +242,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention.SweepInterval.Std() < time.Second {
 		return &FieldError{"retention.sweep_interval", c.Retention.SweepInterval.Std(), "must be at least 1s"}
+	}
+	for key, v := range map[string]int{
+		"limits.concurrent": c.Limits.Concurrent, "limits.messages_per_minute": c.Limits.MessagesPerMinute,
+		"limits.recipients_per_message": c.Limits.RecipientsPerMessage, "limits.recipients_per_day": c.Limits.RecipientsPerDay,
+		"limits.login_failures_per_address": c.Limits.LoginFailuresPerAddress, "limits.login_failures_per_mailbox": c.Limits.LoginFailuresPerMailbox,
+	} {
+		if v <= 0 {
+			return &FieldError{key, v, "must be positive"}
+		}
+	}
+	if c.Limits.DailyRecipientsExceeded != "defer" && c.Limits.DailyRecipientsExceeded != "reject" {
+		return &FieldError{"limits.daily_recipients_exceeded", c.Limits.DailyRecipientsExceeded, "want defer (452 4.5.3, retry later) or reject (554 5.2.0)"}
+	}
+	if c.Limits.LoginWindow.Std() <= 0 || c.Limits.LoginCooloff.Std() <= 0 {
+		return &FieldError{"limits.login_window", c.Limits.LoginWindow.Std(), "login_window and login_cooloff must be positive"}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

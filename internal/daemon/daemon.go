@@ -23,6 +23,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/directory"
+	"mailroom/internal/limits"
 	"mailroom/internal/retention"
 	"mailroom/internal/store"
 	"mailroom/internal/submission"
@@ -110,9 +111,29 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
 
+	// The recipient budget is rolling 24 hours: rebuild it from the
+	// durable submission log so a restart never hands out a fresh day.
+	tracker := limits.New()
+	recs, err := st.SubmissionLog(ctx, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("load submission log: %w", err)
+	}
+	tracker.Load(recs)
+	lc := cfg.Limits
+	guard := &limits.LoginGuard{PerAddress: lc.LoginFailuresPerAddress, PerMailbox: lc.LoginFailuresPerMailbox,
+		Window: lc.LoginWindow.Std(), Cooloff: lc.LoginCooloff.Std()}
+	d.workers.Add(1)
+	go func() {
+		defer d.workers.Done()
+		d.publishUsage(wctx, tracker, guard, filepath.Join(dataDir, admin.UsageFile))
+	}()
+
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
 		Directory: dir, Store: st, Blobs: blobs, Log: log,
+		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
+		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
+			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
 	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
 		return nil, err

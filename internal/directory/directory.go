@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +26,13 @@ type Snapshot struct {
 	aliases   map[string]*store.Mailbox // alias address → owner
 	owned     map[string][]string       // mailbox → its aliases
 	grants    map[string][]policy.Grant // grantee mailbox → grants it holds
+	apps      map[string][]*store.AppPassword
+	nets      map[string][]netip.Prefix // "@domain" or mailbox address → parsed networks
 }
+
+// Networks returns the parsed network restriction of a domain ("@" +
+// name) or a mailbox (its address); nil means none.
+func (s *Snapshot) Networks(key string) []netip.Prefix { return s.nets[key] }
 
 // ServesDomain reports whether domain (canonical form) is one of ours.
 func (s *Snapshot) ServesDomain(domain string) bool { return s.domains[domain] != nil }
@@ -131,6 +138,10 @@ func (d *Directory) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload directory: %w", err)
 	}
+	aps, err := d.st.AppPasswords(ctx, "")
+	if err != nil {
+		return fmt.Errorf("reload directory: %w", err)
+	}
 	s := &Snapshot{
 		Version: v, plusSep: d.plusSep,
 		domains:   make(map[string]*store.Domain, len(doms)),
@@ -138,12 +149,19 @@ func (d *Directory) Reload(ctx context.Context) error {
 		aliases:   make(map[string]*store.Mailbox, len(als)),
 		owned:     make(map[string][]string),
 		grants:    make(map[string][]policy.Grant),
+		apps:      make(map[string][]*store.AppPassword),
+		nets:      make(map[string][]netip.Prefix),
 	}
 	for i := range doms {
 		s.domains[doms[i].Name] = &doms[i]
+		s.nets["@"+doms[i].Name] = d.parseNets(doms[i].Name, doms[i].Networks)
 	}
 	for i := range mbs {
 		s.mailboxes[mbs[i].Address] = &mbs[i]
+		s.nets[mbs[i].Address] = d.parseNets(mbs[i].Address, mbs[i].Networks)
+	}
+	for i := range aps {
+		s.apps[aps[i].Mailbox] = append(s.apps[aps[i].Mailbox], &aps[i])
 	}
 	for _, a := range als {
 		if m, ok := s.mailboxes[a.Mailbox]; ok {
@@ -187,19 +205,56 @@ func (d *Directory) Run(ctx context.Context) {
 	}
 }
 
-// Verify checks a password for the canonical address user. It returns the
-// mailbox (nil when none) and whether the password matched. Unknown users
-// cost as much as known ones.
-func (d *Directory) Verify(user, password string) (*store.Mailbox, bool) {
-	m, ok := d.Snapshot().Mailbox(user)
-	if !ok || m.PasswordHash == "" {
-		_, _ = CheckPassword(d.dummyHash, password)
-		return m, false
+// parseNets parses stored CIDR prefixes; admin validates them, so a bad
+// one is only logged.
+func (d *Directory) parseNets(owner string, nets []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range nets {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			d.log.Error("stored network unreadable", "owner", owner, "network", n, "err", err)
+			continue
+		}
+		out = append(out, p.Masked())
 	}
-	match, err := CheckPassword(m.PasswordHash, password)
+	return out
+}
+
+// Credential is what a verified login used.
+type Credential struct {
+	Mailbox     *store.Mailbox     // nil when the user names no mailbox
+	AppPassword *store.AppPassword // nil for the mailbox password
+}
+
+// Verify checks a password for the canonical address user: the mailbox
+// password, or one of its app passwords (found by its lookup prefix). It
+// reports whether the password matched. Every call costs one hash, so
+// unknown users cost as much as known ones.
+func (d *Directory) Verify(user, password string) (Credential, bool) {
+	snap := d.Snapshot()
+	m, ok := snap.Mailbox(user)
+	if !ok {
+		_, _ = CheckPassword(d.dummyHash, password)
+		return Credential{}, false
+	}
+	c := Credential{Mailbox: m}
+	hash := m.PasswordHash
+	if len(password) > appLookupLen {
+		for _, ap := range snap.apps[m.Address] {
+			if appLookup(ap.PasswordHash) == password[:appLookupLen] {
+				c.AppPassword, hash = ap, ap.PasswordHash[appLookupLen:]
+				break
+			}
+		}
+	}
+	if hash == "" {
+		_, _ = CheckPassword(d.dummyHash, password)
+		return c, false
+	}
+	match, err := CheckPassword(hash, password)
 	if err != nil {
 		d.log.Error("stored password hash unreadable", "mailbox", user, "err", err)
-		return m, false
+		return c, false
 	}
-	return m, match
+	return c, match
 }

@@ -70,3 +70,35 @@ func CheckPassword(hash, password string) (bool, error) {
 // GeneratePassword returns a random password: 26 characters of base32
 // (A-Z, 2-7), 128 bits, easy to read aloud and to paste into a device.
 func GeneratePassword() string { return rand.Text() }
+
+// appLookupLen is the length of an app password's public lookup prefix.
+const appLookupLen = 8
+
+// NewAppPassword returns a fresh app password: an 8-character lookup
+// prefix that names it among its mailbox's app passwords, then 20 secret
+// characters (100 bits). The prefix lets a login check one hash, so every
+// login costs the same whatever the number of app passwords.
+func NewAppPassword() string {
+	return rand.Text()[:appLookupLen] + rand.Text()[:20]
+}
+
+// HashAppPassword returns the stored form of an app password: its lookup
+// prefix followed by the argon2id hash of the whole password.
+func HashAppPassword(password string, p Params) (string, error) {
+	if len(password) <= appLookupLen {
+		return "", errors.New("app password too short")
+	}
+	h, err := HashPassword(password, p)
+	if err != nil {
+		return "", err
+	}
+	return password[:appLookupLen] + h, nil
+}
+
+// appLookup returns the lookup prefix of a stored app password hash.
+func appLookup(stored string) string {
+	if i := strings.IndexByte(stored, '$'); i == appLookupLen {
+		return stored[:i]
+	}
+	return ""
+}

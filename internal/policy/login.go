@@ -1,19 +1,35 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
 
-// Account is what the login decision needs to know of a mailbox.
+// Account is what the login decision needs to know of a mailbox and of the
+// connection.
 type Account struct {
 	Address  string
+	Domain   string
 	Exists   bool // the user name names a mailbox
 	Shared   bool
 	SMTPAuth bool
+
+	Remote netip.Addr // the client's address
+	// Network restrictions; an empty list allows every address.
+	DomainNetworks  []netip.Prefix
+	MailboxNetworks []netip.Prefix
+	// AppPassword is the label of the app password used ("" for the
+	// mailbox password), and AppNetworks its own restriction.
+	AppPassword string
+	AppNetworks []netip.Prefix
 }
 
 // Login decides whether a login may proceed. passwordOK says whether the
-// password matched the mailbox's hash. Whether SMTP AUTH is off, or the
-// mailbox is shared, is only revealed to a client that proved the password
-// (DESIGN rule 2), so an unknown user and a wrong password look alike.
+// password matched. Whether SMTP AUTH is off, the mailbox is shared, or the
+// network is not allowed is only revealed to a client that proved the
+// password (DESIGN rule 2), so an unknown user and a wrong password look
+// alike.
 func Login(a Account, passwordOK bool) Decision {
 	if !a.Exists || !passwordOK {
 		return Deny(ReasonBadCredentials, "")
@@ -24,5 +40,37 @@ func Login(a Account, passwordOK bool) Decision {
 	if !a.SMTPAuth {
 		return Deny(ReasonSMTPAuthDisabled, fmt.Sprintf("SMTP AUTH is disabled for %s; an administrator can enable it with: mailroom mailbox set %s --smtp-auth=on", a.Address, a.Address))
 	}
+	for _, r := range []struct {
+		nets      []netip.Prefix
+		what, fix string
+	}{
+		{a.DomainNetworks, "domain " + a.Domain, "mailroom domain set " + a.Domain + " --networks"},
+		{a.MailboxNetworks, "mailbox " + a.Address, "mailroom mailbox set " + a.Address + " --networks"},
+		{a.AppNetworks, "app password " + a.AppPassword + " of " + a.Address, "mailroom app-password revoke " + a.Address + " " + a.AppPassword + ", then add it again with --networks"},
+	} {
+		if len(r.nets) > 0 && !Contains(r.nets, a.Remote) {
+			return Deny(ReasonNetworkNotAllowed, fmt.Sprintf("network not allowed: SMTP submission for %s is allowed only from %s, and this connection comes from %s; an administrator can change it with: %s",
+				r.what, joinPrefixes(r.nets), a.Remote.Unmap(), r.fix))
+		}
+	}
 	return Allowed()
+}
+
+// Contains reports whether addr lies in one of nets.
+func Contains(nets []netip.Prefix, addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, n := range nets {
+		if n.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+func joinPrefixes(nets []netip.Prefix) string {
+	s := make([]string, len(nets))
+	for i, n := range nets {
+		s[i] = n.String()
+	}
+	return strings.Join(s, ", ")
 }

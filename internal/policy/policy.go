@@ -19,6 +19,7 @@ const (
 	ReasonMultipleFromNoSnd Reason = "multiple_from_no_sender" // several From: addresses and no Sender:
 	ReasonSenderMismatch    Reason = "sender_mismatch"         // send-on-behalf with a Sender: naming someone else
 	ReasonOverQuota         Reason = "over_quota"              // the mailbox is at or over its storage quota
+	ReasonNetworkNotAllowed Reason = "network_not_allowed"     // correct password from a network the domain, mailbox or app password excludes
 )
 
 // Decision is the outcome of one policy question. When Allow is false,

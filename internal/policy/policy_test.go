@@ -1,10 +1,52 @@
 package policy
 
 import (
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 )
+
+func TestLogin_Networks(t *testing.T) {
+	pfx := func(s ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, x := range s {
+			out = append(out, netip.MustParsePrefix(x))
+		}
+		return out
+	}
+	base := Account{Address: "printer@example.com", Domain: "example.com", Exists: true, SMTPAuth: true, Remote: netip.MustParseAddr("10.1.2.3")}
+	for _, tc := range []struct {
+		name    string
+		mod     func(*Account)
+		ok      bool
+		want    Reason
+		mention string
+	}{
+		{"no restriction", func(a *Account) {}, true, ReasonNone, ""},
+		{"domain allows", func(a *Account) { a.DomainNetworks = pfx("10.0.0.0/8") }, true, ReasonNone, ""},
+		{"domain refuses", func(a *Account) { a.DomainNetworks = pfx("192.168.0.0/16") }, true, ReasonNetworkNotAllowed, "mailroom domain set example.com --networks"},
+		{"mailbox refuses", func(a *Account) { a.DomainNetworks = pfx("10.0.0.0/8"); a.MailboxNetworks = pfx("10.9.0.0/16") }, true, ReasonNetworkNotAllowed, "mailroom mailbox set printer@example.com --networks"},
+		{"app password refuses", func(a *Account) { a.AppPassword = "scanner"; a.AppNetworks = pfx("10.1.2.4/32") }, true, ReasonNetworkNotAllowed, "app password scanner"},
+		{"v4-mapped v6 client", func(a *Account) {
+			a.Remote = netip.MustParseAddr("::ffff:10.1.2.3")
+			a.MailboxNetworks = pfx("10.1.2.0/24")
+		}, true, ReasonNone, ""},
+		{"wrong password hides the network rule", func(a *Account) { a.DomainNetworks = pfx("192.168.0.0/16") }, false, ReasonBadCredentials, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := base
+			tc.mod(&a)
+			d := Login(a, tc.ok)
+			if d.Reason != tc.want || d.Allow != (tc.want == ReasonNone) {
+				t.Fatalf("Login = %+v, want %q", d, tc.want)
+			}
+			if !strings.Contains(d.Detail, tc.mention) {
+				t.Errorf("detail %q lacks %q", d.Detail, tc.mention)
+			}
+		})
+	}
+}
 
 func TestLogin(t *testing.T) {
 	user := Account{Address: "alice@example.com", Exists: true, SMTPAuth: true}

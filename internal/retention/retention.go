@@ -1,6 +1,7 @@
 // Package retention owns the removal of what mailroom no longer keeps:
-// Sent Items entries older than their mailbox's retention, and message
-// bodies that no folder entry and no pending queue row references.
+// Sent Items entries older than their mailbox's retention, message bodies
+// that no folder entry and no pending queue row references, and submission
+// log records older than the 24 hours the limits look back.
 package retention
 
 import (
@@ -53,6 +54,10 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 			return r, fmt.Errorf("sweep %s: %w", m.Address, err)
 		}
 		r.Expired += n
+	}
+	// The rate and budget counters need 24 hours of the submission log.
+	if err := s.Store.PruneSubmissionLog(ctx, now().Add(-25*time.Hour)); err != nil {
+		return r, fmt.Errorf("sweep submission log: %w", err)
 	}
 	for {
 		keys, err := s.Store.DeleteUnreferenced(ctx, batch)

@@ -1,7 +1,10 @@
 package submission
 
 import (
+	"context"
 	"errors"
+	"net/netip"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -41,29 +44,97 @@ func (s *Session) Auth(mech string) (sasl.Server, error) {
 	return nil, smtp.ErrAuthUnknownMechanism
 }
 
-// login verifies the credentials and applies the login policy.
+// login verifies the credentials and applies the login protection and the
+// login policy.
 func (s *Session) login(username, password string) error {
+	o := &s.b.o
 	user, err := address.Normalize(username)
 	if err != nil {
 		user = ""
 	}
-	mb, ok := s.b.o.Directory.Verify(user, password)
-	acct := policy.Account{Address: user}
-	if mb != nil {
-		acct = policy.Account{Address: mb.Address, Exists: true, Shared: mb.Shared, SMTPAuth: mb.SMTPAuth}
+	remote := remoteAddr(s.c)
+	now := o.Now()
+	snap := o.Directory.Snapshot()
+	known := ""
+	if _, ok := snap.Mailbox(user); ok {
+		known = user // only real mailboxes get a per-mailbox counter
+	}
+	if blocked, until := o.Logins.Blocked(remote, known, now); blocked {
+		s.log.Info("auth refused", "user", username, "reason", "login_blocked", "until", until)
+		s.tc.closeAfterWrite.Store(true)
+		return replyLoginBlocked(until, now)
+	}
+	cred, ok := o.Directory.Verify(user, password)
+	acct := policy.Account{Address: user, Remote: remote}
+	if mb := cred.Mailbox; mb != nil {
+		acct = policy.Account{Address: mb.Address, Domain: mb.Domain, Exists: true, Shared: mb.Shared, SMTPAuth: mb.SMTPAuth, Remote: remote,
+			DomainNetworks: snap.Networks("@" + mb.Domain), MailboxNetworks: snap.Networks(mb.Address)}
+		if ap := cred.AppPassword; ap != nil {
+			acct.AppPassword = ap.Label
+			acct.AppNetworks = parsePrefixes(ap.Networks)
+		}
 	}
 	d := policy.Login(acct, ok)
 	if !d.Allow {
 		s.log.Info("auth failed", "user", username, "reason", d.Reason)
 		if d.Reason == policy.ReasonBadCredentials {
+			if o.Logins.Failure(remote, known, now) {
+				until := now.Add(o.Logins.Cooloff)
+				s.tc.closeAfterWrite.Store(true)
+				return replyLoginBlocked(until, now)
+			}
 			return replyBadCredentials()
 		}
 		return replyLoginRefused(d.Detail)
 	}
-	s.mailbox = mb.Address
-	s.log = s.log.With("mailbox", mb.Address)
+	o.Logins.Success(remote, cred.Mailbox.Address, now)
+	s.mailbox = cred.Mailbox.Address
+	s.log = s.log.With("mailbox", s.mailbox)
+	if ap := cred.AppPassword; ap != nil {
+		s.log = s.log.With("app_password", ap.Label)
+		s.b.touchAppPassword(ap.ID, now, remote.String())
+	}
 	s.log.Info("auth ok")
 	return nil
+}
+
+// touchAppPassword records an app password's use, at most once a minute
+// per app password, without delaying the login.
+func (b *Backend) touchAppPassword(id int64, now time.Time, from string) {
+	b.touchMu.Lock()
+	if last, ok := b.touched[id]; ok && now.Sub(last) < time.Minute {
+		b.touchMu.Unlock()
+		return
+	}
+	b.touched[id] = now
+	b.touchMu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		if err := b.o.Store.TouchAppPassword(ctx, id, now, from); err != nil {
+			b.log.Warn("record app password use", "id", id, "err", err)
+		}
+	}()
+}
+
+// remoteAddr is the client's IP address.
+func remoteAddr(c *smtp.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.Conn().RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// parsePrefixes parses CIDR prefixes, skipping unreadable ones (admin
+// validates them on the way in).
+func parsePrefixes(nets []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range nets {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
 
 // loginServer is the server side of the LOGIN mechanism

@@ -25,6 +25,7 @@ import (
 
 	"mailroom/internal/blob"
 	"mailroom/internal/directory"
+	"mailroom/internal/limits"
 	"mailroom/internal/store"
 )
 
@@ -33,9 +34,18 @@ type Options struct {
 	Hostname        string
 	MaxMessageBytes int64
 	Directory       *directory.Directory
-	Store           store.Messages
+	Store           store.Store
 	Blobs           *blob.FS
 	Log             *slog.Logger
+	// Limits holds the per-mailbox counters; ServerLimits are the
+	// server-wide defaults that domains and mailboxes override.
+	Limits       *limits.Tracker
+	ServerLimits store.Limits
+	// DailyReject answers a spent daily recipient budget with Exchange's
+	// permanent 554 5.2.0 instead of the transient 452 4.5.3.
+	DailyReject bool
+	// Logins counts failed logins and blocks past its thresholds.
+	Logins *limits.LoginGuard
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -49,6 +59,9 @@ type Backend struct {
 	mu       sync.Mutex
 	conns    map[*trackedConn]struct{}
 	draining bool
+
+	touchMu sync.Mutex
+	touched map[int64]time.Time // app password id → last recorded use
 }
 
 var _ smtp.Backend = (*Backend)(nil)
@@ -61,7 +74,13 @@ func NewBackend(o Options) *Backend {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{o: o, log: o.Log, conns: make(map[*trackedConn]struct{})}
+	if o.Limits == nil {
+		o.Limits = limits.New()
+	}
+	if o.Logins == nil {
+		o.Logins = &limits.LoginGuard{PerAddress: 10, PerMailbox: 30, Window: 15 * time.Minute, Cooloff: 15 * time.Minute}
+	}
+	return &Backend{o: o, log: o.Log, conns: make(map[*trackedConn]struct{}), touched: make(map[int64]time.Time)}
 }
 
 // NewServer returns a go-smtp server for this backend. implicitTLS says
@@ -189,6 +208,19 @@ type trackedConn struct {
 	inTx    atomic.Bool // between MAIL and the end of the transaction
 	session atomic.Pointer[Session]
 	once    sync.Once
+	// closeAfterWrite closes the connection after the next write: the
+	// reply that says it is closing (421) goes out first.
+	closeAfterWrite atomic.Bool
+}
+
+// Write passes through, and closes the connection after a reply that
+// announced the close.
+func (c *trackedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.closeAfterWrite.Load() {
+		_ = c.Conn.Close()
+	}
+	return n, err
 }
 
 // Close unregisters the connection.

@@ -2,6 +2,7 @@ package submission
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -90,6 +91,50 @@ func replyOverQuota(detail string) *smtp.SMTPError {
 // replySenderRequired: several From: addresses and no Sender: (RFC 5322 §3.6.2).
 func replySenderRequired(detail string) *smtp.SMTPError {
 	return reply(554, smtp.EnhancedCode{5, 6, 0}, "Message not accepted: %s", detail)
+}
+
+// replyConcurrency: the mailbox has its limit of transactions in flight
+// (DESIGN: 432 4.3.2, with Exchange Online's token).
+func replyConcurrency(mailbox string, limit int) *smtp.SMTPError {
+	return reply(432, smtp.EnhancedCode{4, 3, 2}, "STOREDRV.ClientSubmit; sender thread limit exceeded: %s already has %d messages in transit at once (its limit); retry when one of them finishes", mailbox, limit)
+}
+
+// replyRate: the mailbox sent its limit of messages in the last minute
+// (DESIGN: 450 4.7.0 with when to retry).
+func replyRate(mailbox string, limit int, retryAt, now time.Time) *smtp.SMTPError {
+	return reply(450, smtp.EnhancedCode{4, 7, 0}, "Message rate limit exceeded: %s may send %d messages per minute; retry after %s (in %s)", mailbox, limit, retryAt.UTC().Format(time.RFC3339), waitFor(retryAt, now))
+}
+
+// replyTooManyRecipients: past the per-message cap (DESIGN: 452 4.5.3).
+func replyTooManyRecipients(limit int) *smtp.SMTPError {
+	return reply(452, smtp.EnhancedCode{4, 5, 3}, "Too many recipients: at most %d per message; the recipients already accepted stay, send to the others in another message", limit)
+}
+
+// replyDailyDefer: the rolling 24-hour recipient budget is spent
+// (DESIGN: transient 452 4.5.3 with when budget returns).
+func replyDailyDefer(mailbox string, limit int, retryAt, now time.Time) *smtp.SMTPError {
+	return reply(452, smtp.EnhancedCode{4, 5, 3}, "Daily recipient limit reached: %s may send to %d recipients in 24 hours; budget returns from %s (in %s)", mailbox, limit, retryAt.UTC().Format(time.RFC3339), waitFor(retryAt, now))
+}
+
+// replyDailyReject: the same, answered as Exchange Online does when
+// limits.daily_recipients_exceeded = "reject" (554 5.2.0).
+func replyDailyReject(mailbox string, limit int, retryAt time.Time) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 2, 0}, "STOREDRV.Submission.Exception:SubmissionQuotaExceededException; %s has sent to its limit of %d recipients in 24 hours; budget returns from %s", mailbox, limit, retryAt.UTC().Format(time.RFC3339))
+}
+
+// replyLoginBlocked: too many failed logins (DESIGN: 421 4.7.0, and the
+// connection closes).
+func replyLoginBlocked(until, now time.Time) *smtp.SMTPError {
+	return reply(421, smtp.EnhancedCode{4, 7, 0}, "Too many failed logins from this address; try again after %s (in %s)", until.UTC().Format(time.RFC3339), waitFor(until, now))
+}
+
+// waitFor is a retry delay rounded up to a whole second.
+func waitFor(at, now time.Time) time.Duration {
+	d := at.Sub(now)
+	if d < time.Second {
+		return time.Second
+	}
+	return d.Round(time.Second)
 }
 
 // replyLocalError: the message could not be made durable; nothing was

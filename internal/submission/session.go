@@ -11,6 +11,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mailroom/internal/address"
+	"mailroom/internal/directory"
+	"mailroom/internal/limits"
 	"mailroom/internal/policy"
 	"mailroom/internal/store"
 )
@@ -29,6 +31,7 @@ type Session struct {
 	// The current transaction.
 	from  string
 	rcpts []string
+	tx    *limits.Tx // the mailbox's slot and reservations
 }
 
 var (
@@ -68,10 +71,29 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
 		s.log.Info("refused", "cmd", "MAIL", "reason", policy.ReasonOverQuota, "code", 554)
 		return err
 	}
+	s.Reset() // a MAIL without RSET after a refused one starts afresh
+	now := s.b.o.Now()
+	tx, ref := s.b.o.Limits.Begin(mb.ID, s.effectiveLimits(snap, mb), now)
+	if ref != nil {
+		s.log.Info("refused", "cmd", "MAIL", "reason", "limit", "kind", ref.Kind, "limit", ref.Limit)
+		if ref.Kind == limits.KindConcurrent {
+			return replyConcurrency(mb.Address, ref.Limit)
+		}
+		return replyRate(mb.Address, ref.Limit, ref.RetryAt, now)
+	}
+	s.tx = tx
 	s.from = norm
-	s.rcpts = s.rcpts[:0]
 	s.tc.inTx.Store(true)
 	return nil
+}
+
+// effectiveLimits merges server, domain and mailbox limits.
+func (s *Session) effectiveLimits(snap *directory.Snapshot, mb *store.Mailbox) store.Limits {
+	var dom store.Limits
+	if d, ok := snap.Domain(mb.Domain); ok {
+		dom = d.Limits
+	}
+	return limits.Effective(s.b.o.ServerLimits, dom, mb.Limits)
 }
 
 // Rcpt adds an envelope recipient. Addresses of served domains must name
@@ -94,9 +116,22 @@ func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			return replyNoSuchMailbox(norm)
 		}
 	}
-	if !slices.Contains(s.rcpts, norm) {
-		s.rcpts = append(s.rcpts, norm)
+	if slices.Contains(s.rcpts, norm) {
+		return nil
 	}
+	now := s.b.o.Now()
+	if ref := s.tx.AddRecipient(now); ref != nil {
+		s.log.Info("refused", "cmd", "RCPT", "rcpt", norm, "reason", "limit", "kind", ref.Kind, "limit", ref.Limit)
+		switch {
+		case ref.Kind == limits.KindPerMessage:
+			return replyTooManyRecipients(ref.Limit)
+		case s.b.o.DailyReject:
+			return replyDailyReject(s.mailbox, ref.Limit, ref.RetryAt)
+		default:
+			return replyDailyDefer(s.mailbox, ref.Limit, ref.RetryAt, now)
+		}
+	}
+	s.rcpts = append(s.rcpts, norm)
 	return nil
 }
 
@@ -119,8 +154,12 @@ func (s *Session) Data(r io.Reader) error {
 	return replyQueued(id)
 }
 
-// Reset ends the transaction (RSET, a new EHLO, or after DATA).
+// Reset ends the transaction (RSET, a new EHLO, or after DATA): the
+// mailbox's slot and any reservations not committed by an acceptance are
+// released.
 func (s *Session) Reset() {
+	s.tx.Abort()
+	s.tx = nil
 	s.from = ""
 	s.rcpts = s.rcpts[:0]
 	s.tc.inTx.Store(false)

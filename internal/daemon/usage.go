@@ -1,0 +1,52 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"time"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/limits"
+)
+
+// publishUsage writes the transactions in flight per mailbox to path every
+// second while they change, so `mailroom mailbox show` (another process)
+// can print them; and now and then lets the login guard forget old state.
+func (d *Daemon) publishUsage(ctx context.Context, tr *limits.Tracker, guard *limits.LoginGuard, path string) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	defer os.Remove(path)
+	var last map[int64]int
+	lastWrite := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if now.Minute()%5 == 0 && now.Second() == 0 {
+				guard.Forget(now)
+			}
+			cur := tr.InFlight()
+			// Rewrite when it changed, and every few seconds so readers
+			// can tell a live file from one a crash left behind.
+			if maps.Equal(cur, last) && now.Sub(lastWrite) < admin.UsageFresh/2 {
+				continue
+			}
+			b, err := json.Marshal(admin.LiveUsage{At: now, InFlight: cur})
+			if err != nil {
+				continue
+			}
+			tmp := path + ".tmp"
+			if err := os.WriteFile(tmp, b, 0o640); err == nil {
+				err = os.Rename(tmp, path)
+			}
+			if err != nil {
+				d.log.Warn("publish usage", "err", err)
+				continue
+			}
+			last, lastWrite = cur, now
+		}
+	}
+}
