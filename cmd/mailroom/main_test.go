@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"mailroom/internal/admin"
 	"mailroom/internal/testkit"
 )
 
@@ -221,5 +222,60 @@ func TestCLI_GrantsAliasesAndSettings(t *testing.T) {
 	}
 	if _, err := tryRun("", "domain", "set", "example.test", "--display-name", "sometimes", "--config", cfg); err == nil {
 		t.Error("a bad display-name policy was accepted")
+	}
+}
+
+// TestCLI_AppPasswordsAndLiveUsage runs the CLI against the data directory
+// of a running server: an app password added by the CLI logs in, and
+// mailbox show prints the live transactions in flight.
+func TestCLI_AppPasswordsAndLiveUsage(t *testing.T) {
+	s := testkit.Start(t, func(a *admin.Service) {
+		ctx := context.Background()
+		a.AddDomain(ctx, "example.test")
+		a.AddMailbox(ctx, admin.NewMailbox{Address: "alice@example.test", Password: "correct-horse-battery"})
+	})
+	cfg := filepath.Join(t.TempDir(), "mailroom.toml")
+	os.WriteFile(cfg, []byte("data_dir = \""+s.DataDir()+"\"\n[limits]\nconcurrent = 4\n"), 0o600)
+
+	out := run(t, "", "app-password", "add", "alice@example.test", "--label", "printer-3f", "--networks", "127.0.0.0/8", "--config", cfg)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	secret := lines[len(lines)-1]
+	if len(secret) < 20 {
+		t.Fatalf("no app password printed:\n%s", out)
+	}
+	if _, err := tryRun("", "app-password", "add", "alice@example.test", "--label", "x", "--networks", "not-a-net", "--config", cfg); err == nil {
+		t.Error("a bad network was accepted")
+	}
+	s.SyncDirectory()
+	c := testkit.Ready(t, s, "alice@example.test", secret)
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+
+	// The server publishes in-flight counts every second.
+	var show string
+	deadline := time.Now().Add(10 * time.Second)
+	for !regexp.MustCompile(`in flight:\s+1 of 4`).MatchString(show) {
+		if time.Now().After(deadline) {
+			t.Fatalf("mailbox show never printed the live transaction:\n%s", show)
+		}
+		time.Sleep(100 * time.Millisecond)
+		show = run(t, "", "mailbox", "show", "alice@example.test", "--config", cfg)
+	}
+	for _, want := range []string{`recipients last 24h:\s+0 of 10000`, `messages this minute:\s+0 of 30`, `app password:\s+printer-3f \(last used \d{4}-`} {
+		if !regexp.MustCompile(want).MatchString(show) {
+			t.Errorf("mailbox show lacks %s:\n%s", want, show)
+		}
+	}
+	out = run(t, "", "app-password", "list", "--config", cfg)
+	if !strings.Contains(out, "printer-3f") || !strings.Contains(out, "from 127.0.0.1") {
+		t.Errorf("app-password list:\n%s", out)
+	}
+	run(t, "", "mailbox", "set", "alice@example.test", "--concurrent", "1", "--recipients-per-day", "50", "--config", cfg)
+	show = run(t, "", "mailbox", "show", "alice@example.test", "--config", cfg)
+	if !regexp.MustCompile(`limit overrides:\s+concurrent 1, messages/minute -, recipients/message -, recipients/day 50`).MatchString(show) {
+		t.Errorf("overrides not shown:\n%s", show)
+	}
+	run(t, "", "app-password", "revoke", "alice@example.test", "printer-3f", "--config", cfg)
+	if _, err := tryRun("", "app-password", "revoke", "alice@example.test", "printer-3f", "--config", cfg); err == nil {
+		t.Error("revoking twice succeeded")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 	"time"
 
 	"mailroom/internal/admin"
@@ -15,6 +16,10 @@ import (
 // second while they change, so `mailroom mailbox show` (another process)
 // can print them; and now and then lets the login guard forget old state.
 func (d *Daemon) publishUsage(ctx context.Context, tr *limits.Tracker, guard *limits.LoginGuard, path string) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		d.log.Warn("publish usage", "err", err)
+		return
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	defer os.Remove(path)

@@ -39,6 +39,18 @@ func Dial(tb testing.TB, addr string) *Conn {
 	return greet(tb, nc)
 }
 
+// DialFrom connects from a chosen local address, e.g. 127.0.0.2: every
+// 127/8 address is loopback on Linux, so tests can play several clients.
+func DialFrom(tb testing.TB, addr, localIP string) *Conn {
+	tb.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatalf("dial %s from %s: %v", addr, localIP, err)
+	}
+	return greet(tb, nc)
+}
+
 // DialTLS connects with implicit TLS.
 func DialTLS(tb testing.TB, addr string, cfg *tls.Config) *Conn {
 	tb.Helper()

@@ -64,16 +64,11 @@ func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server 
 	if setup != nil {
 		setup(s.Admin)
 	}
-	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := daemon.Start(ctx, daemon.Options{Config: cfg, Log: logger})
-	if err != nil {
-		tb.Fatalf("start daemon: %v", err)
-	}
-	s.Daemon = d
+	s.start()
 	tb.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if err := d.Shutdown(sctx); err != nil {
+		if err := s.Daemon.Shutdown(sctx); err != nil {
 			tb.Errorf("shutdown: %v", err)
 		}
 		st.Close()
@@ -82,6 +77,28 @@ func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server 
 		}
 	})
 	return s
+}
+
+func (s *Server) start() {
+	s.TB.Helper()
+	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := daemon.Start(context.Background(), daemon.Options{Config: s.Config, Log: logger})
+	if err != nil {
+		s.TB.Fatalf("start daemon: %v", err)
+	}
+	s.Daemon = d
+}
+
+// Restart shuts the daemon down cleanly and starts a new one on the same
+// data directory and configuration (listeners get new ports).
+func (s *Server) Restart() {
+	s.TB.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Daemon.Shutdown(ctx); err != nil {
+		s.TB.Fatalf("shutdown: %v", err)
+	}
+	s.start()
 }
 
 // SyncDirectory waits until the daemon has loaded every directory change
