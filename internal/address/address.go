@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrInvalid is wrapped by every parse error of this package.
@@ -40,7 +41,9 @@ func Normalize(addr string) (string, error) {
 	if err := checkLocal(local); err != nil {
 		return "", fmt.Errorf("%w %q: %v", ErrInvalid, addr, err)
 	}
-	return strings.ToLower(local) + "@" + d, nil
+	// RFC 6532 §3.1: UTF-8 local parts compare in NFC, so a name typed
+	// with a combining accent matches the directory's precomposed one.
+	return strings.ToLower(norm.NFC.String(local)) + "@" + d, nil
 }
 
 // Domain returns the canonical form of a domain name: lower-case A-labels,

@@ -15,6 +15,8 @@ func TestNormalize(t *testing.T) {
 		{name: "trailing dot", in: "a@example.com.", want: "a@example.com"},
 		{name: "idna", in: "bob@bücher.example", want: "bob@xn--bcher-kva.example"},
 		{name: "utf8 local", in: "jörg@example.com", want: "jörg@example.com"},
+		{name: "utf8 local, decomposed", in: "jo\u0308rg@example.com", want: "jörg@example.com"},
+		{name: "utf8 local, upper case", in: "JÖRG@example.com", want: "jörg@example.com"},
 		{name: "plus kept", in: "a+tag@example.com", want: "a+tag@example.com"},
 		{name: "at in quoted local", in: `"a@b"@example.com`, want: `"a@b"@example.com`},
 		{name: "empty", in: "", bad: true},
