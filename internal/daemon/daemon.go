@@ -67,7 +67,7 @@ const (
 
 // Start builds the server and starts listening. It returns once every
 // listener is bound; Shutdown stops it.
-func Start(ctx context.Context, o Options) (d *Daemon, err error) {
+func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	cfg := o.Config
 	log := o.Log
 	if log == nil {
@@ -81,10 +81,17 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr)}
+	d := &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr)}
 	defer func() {
-		if err != nil {
-			d.closeAll()
+		if err != nil { // undo what was started: listeners, workers, store
+			for _, l := range d.ls {
+				_ = l.Close()
+			}
+			if d.http != nil {
+				_ = d.http.Close()
+			}
+			d.serving.Wait()
+			_ = d.closeAll()
 		}
 	}()
 	blobs, err := blob.Open(filepath.Join(dataDir, "blobs"))

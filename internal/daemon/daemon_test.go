@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/config"
+	"mailroom/internal/daemon"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
 )
@@ -84,4 +86,30 @@ func TestShutdown_GraceBoundsSlowClients(t *testing.T) {
 	if err != nil || len(rows) != 0 {
 		t.Fatalf("queue rows after cut-off: %+v, %v", rows, err)
 	}
+}
+
+// TestStart_PortInUse: a listener that cannot bind fails Start with the
+// key and address named, and releases what was already bound.
+func TestStart_PortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := config.Default()
+	cfg.SetDir(t.TempDir())
+	cfg.Submission.Listen = "127.0.0.1:0"
+	cfg.Submission.ListenTLS = busy.Addr().String()
+	cfg.HTTP.Listen = ""
+	_, err = daemon.Start(context.Background(), daemon.Options{Config: cfg})
+	if err == nil || !strings.Contains(err.Error(), "submission_tls listen "+busy.Addr().String()) {
+		t.Fatalf("Start = %v, want the busy listener named", err)
+	}
+	// The store was closed: a second Start on the same data works.
+	cfg.Submission.ListenTLS = ""
+	d, err := daemon.Start(context.Background(), daemon.Options{Config: cfg})
+	if err != nil {
+		t.Fatalf("restart after a failed start: %v", err)
+	}
+	d.Shutdown(context.Background())
 }
