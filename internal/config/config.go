@@ -68,6 +68,9 @@ type HTTP struct {
 	// Listen is the admin console/API address; "" turns it off.
 	// Default "127.0.0.1:8080".
 	Listen string `toml:"listen"`
+	// Pprof serves Go's profiler under /debug/pprof/ on this listener, for
+	// performance work. Default false.
+	Pprof bool `toml:"pprof"`
 }
 
 // Addresses configures how addresses compare.

@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"net/http"
+	httppprof "net/http/pprof"
 	"time"
 )
 
@@ -13,9 +14,17 @@ type Pinger interface {
 	DirectoryVersion(ctx context.Context) (int64, error)
 }
 
-// New returns the handler of the admin listener.
-func New(store Pinger) http.Handler {
+// New returns the handler of the admin listener. With pprof, the Go
+// profiler's endpoints are served under /debug/pprof/ (http.pprof).
+func New(store Pinger, pprof bool) http.Handler {
 	mux := http.NewServeMux()
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("/debug/pprof/cmdline", httppprof.Cmdline)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
