@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Mailbox", mailboxTests},
 		{"DirectoryVersion", versionTests},
 		{"Accept", acceptTests},
+		{"Queue", queueTests},
+		{"DKIM", dkimTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
