@@ -31,6 +31,7 @@ type Config struct {
 	TLS        TLS        `toml:"tls"`
 	HTTP       HTTP       `toml:"http"`
 	Log        Log        `toml:"log"`
+	Delivery   Delivery   `toml:"delivery"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -89,8 +90,9 @@ func Default() Config {
 			MaxMessageBytes: 36700160,
 			ShutdownGrace:   Duration(10e9),
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
-		Log:  Log{Level: "info", Format: "text"},
+		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		Log:      Log{Level: "info", Format: "text"},
+		Delivery: DefaultDelivery(),
 	}
 }
 
@@ -181,7 +183,7 @@ func (c *Config) Validate() error {
 	default:
 		return &FieldError{"log.format", c.Log.Format, "want text or json"}
 	}
-	return nil
+	return c.Delivery.validate()
 }
 
 // Path resolves p against the config file's folder, unless p is absolute.
