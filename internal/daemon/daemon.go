@@ -22,6 +22,7 @@ import (
 	"mailroom/internal/admin"
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
+	"mailroom/internal/delivery"
 	"mailroom/internal/directory"
 	"mailroom/internal/store"
 	"mailroom/internal/submission"
@@ -44,6 +45,7 @@ type Daemon struct {
 	log     *slog.Logger
 	st      store.Store
 	be      *submission.Backend
+	dlv     *delivery.Deliverer
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -103,9 +105,14 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); dir.Run(wctx) }()
 
+	q, err := d.startDelivery(wctx, dir, blobs)
+	if err != nil {
+		return nil, err
+	}
+
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
-		Directory: dir, Store: st, Blobs: blobs, Log: log,
+		Directory: dir, Store: wakingStore{st, q.Wake}, Blobs: blobs, Log: log,
 	})
 	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
 		return nil, err
@@ -213,6 +220,9 @@ func (d *Daemon) closeAll() error {
 		d.cancel()
 	}
 	d.workers.Wait()
+	if d.dlv != nil {
+		d.dlv.Close()
+	}
 	if err := d.st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

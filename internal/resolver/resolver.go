@@ -177,13 +177,27 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 }
 
 // exchange sends m over UDP and repeats it over TCP when the answer was
-// truncated.
+// truncated. Ending ctx ends the wait (miekg/dns only heeds its deadline).
 func (r *Resolver) exchange(ctx context.Context, m *dns.Msg, server string) (*dns.Msg, error) {
-	c := &dns.Client{Net: "udp", Timeout: r.Timeout, UDPSize: 4096}
-	resp, _, err := c.ExchangeContext(ctx, m, server)
+	resp, err := r.exchangeNet(ctx, m, server, "udp")
 	if err == nil && resp.Truncated {
-		c.Net = "tcp"
-		resp, _, err = c.ExchangeContext(ctx, m, server)
+		resp, err = r.exchangeNet(ctx, m, server, "tcp")
+	}
+	return resp, err
+}
+
+func (r *Resolver) exchangeNet(ctx context.Context, m *dns.Msg, server, network string) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, Timeout: r.Timeout, UDPSize: 4096}
+	co, err := c.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer co.Close()
+	stop := context.AfterFunc(ctx, func() { co.Close() })
+	defer stop()
+	resp, _, err := c.ExchangeWithConnContext(ctx, m, co)
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	return resp, err
 }

@@ -19,12 +19,14 @@ type DNS struct {
 	mu     sync.Mutex
 	rrs    map[string][]dns.RR // by lower-case FQDN
 	rcodes map[string]int      // forced response codes by lower-case FQDN
+	// unknown answers names without records; NXDOMAIN unless SetUnknown.
+	unknown int
 }
 
 // StartDNS starts a DNS server that stops when the test ends.
 func StartDNS(tb testing.TB) *DNS {
 	tb.Helper()
-	d := &DNS{rrs: map[string][]dns.RR{}, rcodes: map[string]int{}}
+	d := &DNS{rrs: map[string][]dns.RR{}, rcodes: map[string]int{}, unknown: dns.RcodeNameError}
 	var pc net.PacketConn
 	var l net.Listener
 	var err error
@@ -92,6 +94,14 @@ func (d *DNS) Fail(name string, rcode int) {
 	d.mu.Unlock()
 }
 
+// SetUnknown sets the response code for names without records
+// (dns.RcodeServerFailure: the outside world is unreachable).
+func (d *DNS) SetUnknown(rcode int) {
+	d.mu.Lock()
+	d.unknown = rcode
+	d.mu.Unlock()
+}
+
 // ServeDNS answers one query.
 func (d *DNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	m := new(dns.Msg)
@@ -103,12 +113,13 @@ func (d *DNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		d.mu.Lock()
 		rcode, forced := d.rcodes[name]
 		rrs, exists := d.rrs[name]
+		unknown := d.unknown
 		d.mu.Unlock()
 		switch {
 		case forced:
 			m.Rcode = rcode
 		case !exists:
-			m.Rcode = dns.RcodeNameError
+			m.Rcode = unknown
 		default:
 			for _, rr := range rrs {
 				if rr.Header().Rrtype == q.Qtype {
