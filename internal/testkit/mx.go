@@ -48,9 +48,10 @@ type MX struct {
 	Addr string
 	o    MXOptions
 
-	mu    sync.Mutex
-	msgs  []Received
-	conns int
+	mu      sync.Mutex
+	msgs    []Received
+	conns   int
+	holding int
 }
 
 // StartMX runs a receiving server on addr ("127.0.0.1:0", or a given
@@ -96,6 +97,14 @@ func (m *MX) Accepted() []Received {
 		}
 	}
 	return out
+}
+
+// Holding returns how many messages have been received whole and wait
+// for Hold to be closed before their reply.
+func (m *MX) Holding() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.holding
 }
 
 // Connections returns how many connections it has accepted.
@@ -174,6 +183,9 @@ func (s *mxSession) Data(r io.Reader) error {
 		return err
 	}
 	if s.mx.o.Hold != nil {
+		s.mx.mu.Lock()
+		s.mx.holding++
+		s.mx.mu.Unlock()
 		<-s.mx.o.Hold
 	}
 	msg := s.msg

@@ -66,6 +66,12 @@ func WithRemote(r *Remote) Option {
 	}
 }
 
+// WithDataDir runs the daemon on dir, to restart a server on the data of
+// one that stopped.
+func WithDataDir(dir string) Option {
+	return func(c *config.Config) { c.DataDir = dir }
+}
+
 // Eventually polls cond until it holds, failing the test (with what) if
 // it does not within 30 seconds: a bound for a broken build, not a timed
 // assertion.
