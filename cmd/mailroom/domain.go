@@ -27,7 +27,7 @@ func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error
 	return err
 }
 
-const domainUsage = `mailroom domain add DOMAIN | list | remove DOMAIN  [--config FILE]`
+const domainUsage = `mailroom domain add DOMAIN | list | remove DOMAIN | dkim DOMAIN [--selector S]  [--config FILE]`
 
 func runDomain(ctx context.Context, args []string, s ioSet) error {
 	if len(args) == 0 {
@@ -35,6 +35,10 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 	}
 	fs := flag.NewFlagSet("domain "+args[0], flag.ContinueOnError)
 	cfg := configFlag(fs)
+	selector := ""
+	if args[0] == "dkim" {
+		fs.StringVar(&selector, "selector", "mailroom", "selector base: keys are published at BASE-ed25519 and BASE-rsa")
+	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return showHelp(err, s.out, domainUsage)
@@ -77,6 +81,13 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 				fmt.Fprintf(s.out, "domain %s removed\n", pos[0])
 			}
 			return err
+		})
+	case "dkim":
+		if len(pos) != 1 {
+			return usagef("usage: mailroom domain dkim DOMAIN [--selector S]")
+		}
+		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+			return printDKIM(ctx, s, a, pos[0], selector)
 		})
 	}
 	return usagef("unknown domain command %q; usage: %s", args[0], domainUsage)

@@ -35,8 +35,10 @@ const usage = `mailroom: SMTP Authenticated Submission service
 Usage:
   mailroom quickstart [--data-dir DIR] [--domain D] [--mailbox ADDR]
   mailroom serve [--config FILE]
-  mailroom domain add|list|remove ...
+  mailroom domain add|list|remove|dkim ...
   mailroom mailbox add|list|show|set|remove|passwd ...
+  mailroom queue list|retry|drop ...
+  mailroom doctor DOMAIN
   mailroom version
 
 Every command takes --config FILE (default: none, every key at its default).
@@ -70,6 +72,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDomain(ctx, args[1:], io)
 	case "mailbox":
 		return runMailbox(ctx, args[1:], io)
+	case "queue":
+		return runQueue(ctx, args[1:], io)
+	case "doctor":
+		return runDoctor(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil
