@@ -189,9 +189,13 @@ func (d *Deliverer) route(ctx context.Context, domain string) (string, []hop, *q
 			hops = append(hops, hop{host: mx.Host, port: d.o.MXPort, tls: mode})
 		}
 	}
-	if len(mxs) == 0 {
+	switch {
+	case len(mxs) == 0:
 		// RFC 5321 §5.1: no MX, the domain is its own mail host.
 		hops = []hop{{host: domain, port: d.o.MXPort, tls: mode}}
+	case len(hops) == 0:
+		// Several records, all ".": a malformed null MX, read as one.
+		return "", nil, &queue.Result{Status: queue.Permanent, Code: 556, Enhanced: "5.1.10", Text: "domain " + domain + " accepts no mail (null MX, RFC 7505)"}
 	}
 	return "domain " + domain, hops, nil
 }

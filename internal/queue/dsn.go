@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
+
 	"mailroom/internal/message"
 	"mailroom/internal/store"
 )
@@ -16,14 +18,17 @@ import (
 // with the outcomes it reports. A local sender gets it in the Inbox; a
 // remote one through the queue, with a null envelope sender.
 func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, now time.Time) (*store.Acceptance, error) {
-	src, err := q.o.Blobs.Open(e.DeliveryBlob)
-	if err != nil {
-		return nil, err
-	}
-	h, err := message.ReadHeader(bufio.NewReader(src))
-	src.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read original header: %w", err)
+	// The original header identifies the message to the sender; without
+	// it (an unreadable blob) the DSN still goes, naming the queue id.
+	var h textproto.Header
+	if src, err := q.o.Blobs.Open(e.DeliveryBlob); err != nil {
+		q.log.Error("dsn without the original header", "queue_id", e.MessageID, "err", err)
+	} else {
+		h, err = message.ReadHeader(bufio.NewReader(src))
+		src.Close()
+		if err != nil {
+			q.log.Error("dsn without the original header", "queue_id", e.MessageID, "err", err)
+		}
 	}
 	d := message.DSN{
 		Hostname: q.o.Hostname, To: e.EnvelopeFrom, QueueID: e.MessageID,
