@@ -379,6 +379,9 @@ func (q *Queue) record(g group, outs []store.Outcome, notice *store.Acceptance) 
 			q.scheduled(o.NextAttemptAt)
 		}
 	}
+	if notice != nil && len(notice.Delivered) < len(notice.Recipients) {
+		q.Wake() // a DSN for a remote sender is due now
+	}
 }
 
 func (q *Queue) logResult(e store.QueueEntry, r Result, o store.Outcome) {

@@ -3,8 +3,12 @@ package queue_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"mailroom/internal/admin"
 	"mailroom/internal/blob"
@@ -107,5 +111,80 @@ func TestQueue_ShutdownMidAttemptRedeliversAfterRestart(t *testing.T) {
 	testkit.Eventually(t, "the restarted server delivers", func() bool { return s2.QueueStates(id)["bob@remote.test"] == store.StateDelivered })
 	if n := len(mx.Accepted()); n != 2 {
 		t.Errorf("remote has %d copies, want 2 (at least once)", n)
+	}
+}
+
+// TestQueue_DSNToRemoteSenderHasNullSender: a failure of a message whose
+// sender is not a local mailbox is reported by a DSN queued for remote
+// delivery with MAIL FROM:<>; when that DSN fails too, nothing follows.
+func TestQueue_DSNToRemoteSenderHasNullSender(t *testing.T) {
+	r := testkit.NewRemote(t)
+	var acceptBounce atomic.Bool
+	mx := r.MX(t, "remote.test", testkit.MXOptions{Rcpt: func(rcpt string) *smtp.SMTPError {
+		if rcpt == "gone@remote.test" || rcpt == "bounces@remote.test" && !acceptBounce.Load() {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	}})
+	s := testkit.Start(t, fixture, testkit.WithRemote(r), fastPoll)
+	ctx := context.Background()
+	blobs, err := blob.Open(filepath.Join(s.DataDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept := func(id, from string) {
+		t.Helper()
+		w, err := blobs.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("From: " + from + "\r\nSubject: forwarded\r\n\r\nbody\r\n"))
+		if err := w.Commit(id + ".eml"); err != nil {
+			t.Fatal(err)
+		}
+		err = s.Store.Accept(ctx, store.Acceptance{
+			Message:    store.Message{ID: id, MessageID: id + "@remote.test", EnvelopeFrom: from, Size: 40, Blob: id + ".eml", DeliveryBlob: id + ".eml"},
+			Recipients: []string{"gone@remote.test"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	acceptBounce.Store(true)
+	accept("EXT1", "sender@remote.test")
+	testkit.Eventually(t, "the DSN reaches the remote sender", func() bool {
+		for _, m := range mx.Accepted() {
+			if len(m.Rcpts) == 1 && m.Rcpts[0] == "sender@remote.test" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, m := range mx.Accepted() {
+		if m.Rcpts[0] == "sender@remote.test" && (m.From != "" || !strings.Contains(string(m.Data), "Action: failed")) {
+			t.Errorf("DSN sent with MAIL FROM:<%s>, want <>:\n%s", m.From, m.Data)
+		}
+	}
+
+	// A DSN that fails is not answered by another DSN.
+	acceptBounce.Store(false)
+	accept("EXT2", "bounces@remote.test")
+	var dsnID string
+	testkit.Eventually(t, "the DSN to bounces@ fails", func() bool {
+		es, _ := s.Store.ListQueue(ctx, store.QueueFilter{State: store.StateFailed})
+		for _, e := range es {
+			if e.Recipient == "bounces@remote.test" && e.EnvelopeFrom == "" {
+				dsnID = e.MessageID
+				return true
+			}
+		}
+		return false
+	})
+	all, _ := s.Store.ListQueue(ctx, store.QueueFilter{})
+	for _, e := range all {
+		if e.MessageID != "EXT1" && e.MessageID != "EXT2" && e.MessageID != dsnID && e.Recipient != "sender@remote.test" {
+			t.Errorf("unexpected queue row %+v: a DSN about a DSN?", e)
+		}
 	}
 }
