@@ -194,7 +194,9 @@ func (q *Queue) Run(ctx context.Context) {
 		}
 		wait := q.o.Poll
 		q.mu.Lock()
-		if !q.next.IsZero() {
+		if !q.next.IsZero() && free > 0 {
+			// With every worker busy, a finished attempt wakes the loop;
+			// a retry already due must not make it spin.
 			if d := q.next.Sub(q.o.Now()); d < wait {
 				wait = max(d, 0)
 			}
