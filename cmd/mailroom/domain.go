@@ -38,7 +38,8 @@ const domainUsage = `mailroom domain COMMAND [--config FILE]
   set DOMAIN [--display-name client|directory] [--networks CIDR,...]
              [--concurrent N] [--messages-per-minute N]
              [--recipients-per-message N] [--recipients-per-day N]
-  remove DOMAIN`
+  remove DOMAIN
+  dkim DOMAIN [--selector S]`
 
 func runDomain(ctx context.Context, args []string, s ioSet) error {
 	if len(args) == 0 {
@@ -52,6 +53,10 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		fs.StringVar(&display, "display-name", "", "client: keep the display name the client wrote; directory: use the mailbox's display name")
 		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
 		lim.register(fs)
+	}
+	selector := ""
+	if args[0] == "dkim" {
+		fs.StringVar(&selector, "selector", "mailroom", "selector base: keys are published at BASE-ed25519 and BASE-rsa")
 	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -115,6 +120,13 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 				fmt.Fprintf(s.out, "domain %s removed\n", pos[0])
 			}
 			return err
+		})
+	case "dkim":
+		if len(pos) != 1 {
+			return usagef("usage: mailroom domain dkim DOMAIN [--selector S]")
+		}
+		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+			return printDKIM(ctx, s, a, pos[0], selector)
 		})
 	}
 	return usagef("unknown domain command %q; usage: %s", args[0], domainUsage)

@@ -39,6 +39,8 @@ Usage:
   mailroom mailbox add|list|show|set|remove|passwd|alias ...
   mailroom grant send-as|send-on-behalf|list|revoke ...
   mailroom app-password add|list|revoke ...
+  mailroom queue list|retry|drop ...
+  mailroom doctor DOMAIN
   mailroom version
 
 Every command takes --config FILE (default: none, every key at its default).
@@ -76,6 +78,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runGrant(ctx, args[1:], io)
 	case "app-password":
 		return runAppPassword(ctx, args[1:], io)
+	case "queue":
+		return runQueue(ctx, args[1:], io)
+	case "doctor":
+		return runDoctor(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil

@@ -35,6 +35,7 @@ type Config struct {
 	Addresses  Addresses  `toml:"addresses"`
 	Retention  Retention  `toml:"retention"`
 	Limits     Limits     `toml:"limits"`
+	Delivery   Delivery   `toml:"delivery"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -157,6 +158,7 @@ func Default() Config {
 			LoginFailuresPerAddress: 10, LoginFailuresPerMailbox: 30,
 			LoginWindow: Duration(15 * time.Minute), LoginCooloff: Duration(15 * time.Minute),
 		},
+		Delivery: DefaultDelivery(),
 	}
 }
 
@@ -271,7 +273,7 @@ func (c *Config) Validate() error {
 	default:
 		return &FieldError{"log.format", c.Log.Format, "want text or json"}
 	}
-	return nil
+	return c.Delivery.validate()
 }
 
 // Path resolves p against the config file's folder, unless p is absolute.

@@ -22,6 +22,7 @@ import (
 	"mailroom/internal/admin"
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
+	"mailroom/internal/delivery"
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/retention"
@@ -47,6 +48,7 @@ type Daemon struct {
 	st      store.Store
 	be      *submission.Backend
 	dir     *directory.Directory
+	dlv     *delivery.Deliverer
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -135,9 +137,14 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		d.publishUsage(wctx, tracker, guard, filepath.Join(dataDir, admin.UsageFile))
 	}()
 
+	q, err := d.startDelivery(wctx, dir, blobs)
+	if err != nil {
+		return nil, err
+	}
+
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
-		Directory: dir, Store: st, Blobs: blobs, Log: log,
+		Directory: dir, Store: wakingStore{st, q.Wake}, Blobs: blobs, Log: log,
 		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
@@ -252,6 +259,9 @@ func (d *Daemon) closeAll() error {
 		d.cancel()
 	}
 	d.workers.Wait()
+	if d.dlv != nil {
+		d.dlv.Close()
+	}
 	if err := d.st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -1,7 +1,7 @@
-// Package message owns what mailroom reads from and writes into a message's
-// header at acceptance: the From/Sender addresses, the Message-ID, Date and
-// Received fields it adds, and the Bcc-less copy that recipients get. It does
-// not touch bodies beyond copying them.
+// Package message owns the formats of a message: what mailroom reads from
+// and writes into its header at acceptance (From/Sender, Message-ID, Date,
+// Received, the Bcc-less copy), the DKIM signature and CRLF normalization
+// on the way out, and the delivery status notifications it builds.
 package message
 
 import (

@@ -288,6 +288,8 @@ type Messages interface {
 type Store interface {
 	Directory
 	Messages
+	Queue
+	DKIMKeys
 	// Close releases the database; pending writes are complete when it returns.
 	Close() error
 }

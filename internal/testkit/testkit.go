@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"mailroom/internal/admin"
 	"mailroom/internal/config"
 	"mailroom/internal/daemon"
@@ -50,6 +52,12 @@ func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server 
 	cfg.Submission.ListenTLS = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Submission.ShutdownGrace = config.Duration(2 * time.Second)
+	// No test reaches the Internet: unless an option points delivery at a
+	// Remote, every DNS question fails (SERVFAIL) and remote recipients
+	// wait in the queue.
+	offline := StartDNS(tb)
+	offline.SetUnknown(dns.RcodeServerFailure)
+	cfg.Delivery.Resolver = offline.Addr
 	for _, o := range opts {
 		o(&cfg)
 	}

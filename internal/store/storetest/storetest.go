@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Accept", acceptTests},
 		{"Retention", retentionTests},
 		{"SubmissionLog", submissionLogTests},
+		{"Queue", queueTests},
+		{"DKIM", dkimTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

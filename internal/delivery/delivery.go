@@ -1,0 +1,294 @@
+// Package delivery owns one delivery attempt of one message to the
+// recipients of one domain: into local Inboxes when the domain is served
+// here, else over SMTP to the domain's MX hosts (or the configured
+// smarthost), with STARTTLS, DKIM signing of the From: domain, reused
+// connections and a cap on connections per destination. It reports a
+// queue.Result per recipient and leaves retries to package queue.
+//
+// Remote routing follows RFC 5321 §5.1: MX hosts by preference, the
+// domain's own A/AAAA when it has no MX, and an immediate permanent failure
+// for a domain that does not exist or publishes a null MX (RFC 7505).
+// Connection-level failures (refused, greeting or EHLO refused, TLS
+// required but not possible) move on to the next address and host; a reply
+// to MAIL, RCPT or DATA decides the recipients it concerns.
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"mailroom/internal/blob"
+	"mailroom/internal/directory"
+	"mailroom/internal/queue"
+	"mailroom/internal/resolver"
+	"mailroom/internal/store"
+)
+
+// TLS modes of a connection.
+const (
+	TLSOpportunistic = "opportunistic" // STARTTLS when offered, not verified
+	TLSRequired      = "required"      // STARTTLS, verified
+	TLSImplicit      = "implicit"      // TLS from the first byte, verified
+	TLSNone          = "none"          // never
+)
+
+// Options are the dependencies and settings of a Deliverer.
+type Options struct {
+	// Hostname is said in EHLO.
+	Hostname  string
+	Directory *directory.Directory
+	Blobs     *blob.FS
+	Keys      store.DKIMKeys
+	Resolver  *resolver.Resolver
+	Log       *slog.Logger
+
+	// Smarthost, "host:port", receives all remote mail when set, in
+	// SmarthostTLS mode (TLSRequired, TLSImplicit or TLSNone), logging in
+	// with SmarthostUsername/SmarthostPassword when the username is set.
+	Smarthost         string
+	SmarthostTLS      string
+	SmarthostUsername string
+	SmarthostPassword string
+
+	// MXPort is the port of MX hosts. Default 25.
+	MXPort int
+	// RequireTLS insists on verified STARTTLS with MX hosts.
+	RequireTLS bool
+	// RootCAs verifies certificates; nil means the system roots.
+	RootCAs *x509.CertPool
+
+	// DestinationConnections caps the connections open to one destination
+	// (a recipient domain, or the smarthost). Default 4.
+	DestinationConnections int
+	// DialTimeout bounds a TCP connect. Default 30s.
+	DialTimeout time.Duration
+	// CommandTimeout bounds the wait for a reply (RFC 5321 §4.5.3.2
+	// recommends 5 minutes). Default 5m.
+	CommandTimeout time.Duration
+	// DataTimeout bounds the wait for the reply to the final dot (RFC 5321
+	// §4.5.3.2.6: 10 minutes). Default 10m.
+	DataTimeout time.Duration
+	// WriteTimeout bounds one write of the message (RFC 5321 §4.5.3.2.5:
+	// 3 minutes per data block). Default 3m.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a connection waits for the next message to
+	// its destination before QUIT. Default 30s.
+	IdleTimeout time.Duration
+}
+
+// Deliverer implements queue.Deliverer.
+type Deliverer struct {
+	o     Options
+	log   *slog.Logger
+	dests *destinations
+}
+
+var _ queue.Deliverer = (*Deliverer)(nil)
+
+// New returns a Deliverer. Close it to end its idle connections.
+func New(o Options) *Deliverer {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.MXPort == 0 {
+		o.MXPort = 25
+	}
+	if o.DestinationConnections <= 0 {
+		o.DestinationConnections = 4
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 30 * time.Second
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 5 * time.Minute
+	}
+	if o.DataTimeout <= 0 {
+		o.DataTimeout = 10 * time.Minute
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 3 * time.Minute
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Second
+	}
+	if o.SmarthostTLS == "" {
+		o.SmarthostTLS = TLSRequired
+	}
+	d := &Deliverer{o: o, log: o.Log}
+	d.dests = newDestinations(o.DestinationConnections, o.IdleTimeout, o.Log)
+	return d
+}
+
+// Close ends idle connections (QUIT). Attempts in progress are not
+// affected; their context ends them.
+func (d *Deliverer) Close() { d.dests.closeIdle() }
+
+// Deliver makes one attempt for rcpts of domain.
+func (d *Deliverer) Deliver(ctx context.Context, env queue.Envelope, domain string, rcpts []string) []queue.Result {
+	if d.o.Directory != nil && d.o.Directory.Snapshot().ServesDomain(domain) {
+		return d.local(rcpts)
+	}
+	return d.remote(ctx, env, domain, rcpts)
+}
+
+// local delivers into Inboxes: the queue writes the entries when it
+// records the results.
+func (d *Deliverer) local(rcpts []string) []queue.Result {
+	snap := d.o.Directory.Snapshot()
+	out := make([]queue.Result, len(rcpts))
+	for i, r := range rcpts {
+		if mb, ok := snap.Mailbox(r); ok {
+			out[i] = queue.Result{Status: queue.Delivered, Code: 250, Enhanced: "2.0.0", Text: "delivered to the Inbox of " + r, Inbox: mb.ID}
+		} else {
+			out[i] = queue.Result{Status: queue.Permanent, Code: 550, Enhanced: "5.1.1", Text: "no mailbox " + r + " here"}
+		}
+	}
+	return out
+}
+
+// hop is one host to try, with how to talk to it.
+type hop struct {
+	host string // name for TLS verification and logs
+	port int
+	tls  string
+	auth bool // log in with the smarthost credentials
+}
+
+// route returns the destination key and the hops for domain, or results
+// that settle every recipient at once (NXDOMAIN, null MX, DNS failure).
+func (d *Deliverer) route(ctx context.Context, domain string) (string, []hop, *queue.Result) {
+	if d.o.Smarthost != "" {
+		host, p, _ := net.SplitHostPort(d.o.Smarthost)
+		port, _ := strconv.Atoi(p)
+		return "smarthost " + d.o.Smarthost, []hop{{host: host, port: port, tls: d.o.SmarthostTLS, auth: d.o.SmarthostUsername != ""}}, nil
+	}
+	mode := TLSOpportunistic
+	if d.o.RequireTLS {
+		mode = TLSRequired
+	}
+	mxs, err := d.o.Resolver.MX(ctx, domain)
+	switch {
+	case errors.Is(err, resolver.ErrNXDomain):
+		return "", nil, &queue.Result{Status: queue.Permanent, Code: 550, Enhanced: "5.1.2", Text: "domain " + domain + " does not exist (DNS NXDOMAIN)"}
+	case err != nil:
+		return "", nil, &queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.4.3", Text: "DNS lookup of MX for " + domain + " failed: " + err.Error()}
+	}
+	if len(mxs) == 1 && mxs[0].Host == "." {
+		return "", nil, &queue.Result{Status: queue.Permanent, Code: 556, Enhanced: "5.1.10", Text: "domain " + domain + " accepts no mail (null MX, RFC 7505)"}
+	}
+	var hops []hop
+	for _, mx := range mxs {
+		if mx.Host != "." {
+			hops = append(hops, hop{host: mx.Host, port: d.o.MXPort, tls: mode})
+		}
+	}
+	switch {
+	case len(mxs) == 0:
+		// RFC 5321 §5.1: no MX, the domain is its own mail host.
+		hops = []hop{{host: domain, port: d.o.MXPort, tls: mode}}
+	case len(hops) == 0:
+		// Several records, all ".": a malformed null MX, read as one.
+		return "", nil, &queue.Result{Status: queue.Permanent, Code: 556, Enhanced: "5.1.10", Text: "domain " + domain + " accepts no mail (null MX, RFC 7505)"}
+	}
+	return "domain " + domain, hops, nil
+}
+
+// tlsConfig returns the client TLS configuration for host in mode.
+func (d *Deliverer) tlsConfig(host, mode string) *tls.Config {
+	c := &tls.Config{ServerName: host, RootCAs: d.o.RootCAs, MinVersion: tls.VersionTLS12}
+	if mode == TLSOpportunistic {
+		// RFC 7435: encrypt when possible, do not authenticate; a failed
+		// verification would only push the mail to plain text.
+		c.InsecureSkipVerify = true
+		c.MinVersion = tls.VersionTLS10
+	}
+	return c
+}
+
+// settle fills every recipient without a result with r.
+func settle(out []queue.Result, done []bool, r queue.Result) {
+	for i := range out {
+		if !done[i] {
+			out[i] = r
+			done[i] = true
+		}
+	}
+}
+
+// connError words a failure to reach or talk to a host as a transient
+// result.
+func connError(h hop, err error) queue.Result {
+	return queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.4.1", Text: fmt.Sprintf("%s:%d: %v", h.host, h.port, err), Remote: h.host}
+}
+
+// remote delivers over SMTP: an idle connection to the destination if
+// there is one, else a new one through the hops in order.
+func (d *Deliverer) remote(ctx context.Context, env queue.Envelope, domain string, rcpts []string) []queue.Result {
+	out := make([]queue.Result, len(rcpts))
+	done := make([]bool, len(rcpts))
+	key, hops, settled := d.route(ctx, domain)
+	if settled != nil {
+		settle(out, done, *settled)
+		return out
+	}
+	msg, err := d.prepare(ctx, env)
+	if err != nil {
+		d.log.Error("prepare message for delivery", "queue_id", env.QueueID, "err", err)
+		settle(out, done, queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.3.0", Text: "local error reading the message: " + err.Error()})
+		return out
+	}
+	for try := 0; try < 2; try++ {
+		c, err := d.dests.acquire(ctx, key)
+		if err != nil {
+			settle(out, done, queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.4.1", Text: "interrupted waiting for a connection to " + key})
+			return out
+		}
+		reused := c != nil
+		if c == nil {
+			var last queue.Result
+			for _, h := range hops {
+				if c, err = d.dial(ctx, h); err == nil {
+					break
+				}
+				last = connError(h, err)
+				d.log.Info("smtp connect failed", "queue_id", env.QueueID, "host", h.host, "err", err)
+				if ctx.Err() != nil {
+					break
+				}
+			}
+			if c == nil {
+				d.dests.release(key)
+				settle(out, done, last)
+				return out
+			}
+		}
+		stop := context.AfterFunc(ctx, func() { c.raw.Close() })
+		healthy, stale := d.transact(c, env, msg, rcpts, out, done)
+		if !stop() {
+			healthy = false
+		}
+		if healthy {
+			d.dests.put(key, c)
+		} else {
+			c.raw.Close()
+			d.dests.release(key)
+		}
+		if stale && reused {
+			// An idle connection the server had closed: dial afresh.
+			continue
+		}
+		if stale {
+			settle(out, done, queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.4.2", Text: "connection to " + c.host + " lost before MAIL FROM was answered", Remote: c.host})
+		}
+		break
+	}
+	settle(out, done, queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.4.2", Text: "no reply for this recipient"})
+	return out
+}

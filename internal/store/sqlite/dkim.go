@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"mailroom/internal/store"
+)
+
+// AddDKIMKeys stores keys in one transaction.
+func (db *DB) AddDKIMKeys(ctx context.Context, keys []store.DKIMKey) ([]store.DKIMKey, error) {
+	out := make([]store.DKIMKey, len(keys))
+	copy(out, keys)
+	created := db.now()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for i := range out {
+			k := &out[i]
+			var domainID int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM domains WHERE name = ?`, k.Domain).Scan(&domainID)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("domain %q: %w", k.Domain, store.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			k.CreatedAt = created
+			err = tx.QueryRowContext(ctx,
+				`INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, created_at)
+				 VALUES (?, ?, ?, ?, ?) RETURNING id`,
+				domainID, k.Selector, k.Algorithm, k.PrivateKey, nanos(created)).Scan(&k.ID)
+			if isUnique(err) {
+				return fmt.Errorf("selector %q of %s: %w", k.Selector, k.Domain, store.ErrConflict)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add dkim keys: %w", err)
+	}
+	return out, nil
+}
+
+// DKIMKeysOf returns a domain's keys, oldest first.
+func (db *DB) DKIMKeysOf(ctx context.Context, domain string) ([]store.DKIMKey, error) {
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT k.id, d.name, k.selector, k.algorithm, k.private_key, k.created_at
+		 FROM dkim_keys k JOIN domains d ON d.id = k.domain_id
+		 WHERE d.name = ? ORDER BY k.id`, domain)
+	if err != nil {
+		return nil, fmt.Errorf("list dkim keys of %q: %w", domain, err)
+	}
+	defer rows.Close()
+	var ks []store.DKIMKey
+	for rows.Next() {
+		var k store.DKIMKey
+		var created int64
+		if err := rows.Scan(&k.ID, &k.Domain, &k.Selector, &k.Algorithm, &k.PrivateKey, &created); err != nil {
+			return nil, fmt.Errorf("list dkim keys of %q: %w", domain, err)
+		}
+		k.CreatedAt = fromNanos(created)
+		ks = append(ks, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list dkim keys of %q: %w", domain, err)
+	}
+	return ks, nil
+}
