@@ -6,6 +6,7 @@ package blob
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,6 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+
+	"mailroom/internal/groupcommit"
 )
 
 // tmpPrefix marks files that were never committed; Open removes them.
@@ -22,6 +26,10 @@ const tmpPrefix = ".tmp-"
 // FS stores blobs as files in one directory.
 type FS struct {
 	dir string
+	// dirSyncs coalesces the directory fsyncs of concurrent commits: a
+	// commit waits for an fsync that started after its rename.
+	dirSyncs  *groupcommit.Batcher[struct{}]
+	fileSyncs atomic.Int64
 }
 
 // Open prepares dir (creating it) and removes temporary files that a crash
@@ -39,8 +47,13 @@ func Open(dir string) (*FS, error) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	return &FS{dir: dir}, nil
+	fs := &FS{dir: dir}
+	fs.dirSyncs = groupcommit.New(1024, func([]struct{}) error { return fs.SyncDir() })
+	return fs, nil
 }
+
+// Close stops the directory-sync batcher; Commit fails afterwards.
+func (s *FS) Close() { s.dirSyncs.Close() }
 
 // Writer receives one blob. Call Commit to make it durable, or Abort.
 type Writer struct {
@@ -96,7 +109,17 @@ func (w *Writer) Commit(key string) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("rename blob %s: %w", key, err)
 	}
-	return w.fs.SyncDir()
+	if err := w.fs.dirSyncs.Do(context.Background(), struct{}{}); err != nil {
+		return fmt.Errorf("blob %s: %w", key, err)
+	}
+	return nil
+}
+
+// Syncs returns how many file and directory fsyncs the FS has made, for
+// measuring group commit.
+func (s *FS) Syncs() (files, dirs int64) {
+	dirs, _ = s.dirSyncs.Stats()
+	return s.fileSyncs.Load(), dirs
 }
 
 // sync flushes the buffer and fsyncs the file.
@@ -110,6 +133,7 @@ func (w *Writer) sync() error {
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("fsync blob: %w", err)
 	}
+	w.fs.fileSyncs.Add(1)
 	return nil
 }
 

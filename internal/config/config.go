@@ -54,6 +54,11 @@ type Submission struct {
 	// ShutdownGrace bounds how long SIGTERM waits for in-flight
 	// transactions before closing their connections. Default "10s".
 	ShutdownGrace Duration `toml:"shutdown_grace"`
+	// AuthCacheTTL is how long a verified login is remembered so that a
+	// client reconnecting for every message does not pay the argon2id hash
+	// each time; any directory change (password, revocation, SMTP AUTH off)
+	// forgets every entry at once. "0s" turns it off. Default "5m".
+	AuthCacheTTL Duration `toml:"auth_cache_ttl"`
 }
 
 // TLS configures the server certificate.
@@ -147,6 +152,7 @@ func Default() Config {
 			ListenTLS:       ":465",
 			MaxMessageBytes: 36700160,
 			ShutdownGrace:   Duration(10 * time.Second),
+			AuthCacheTTL:    Duration(5 * time.Minute),
 		},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},

@@ -48,6 +48,7 @@ type Daemon struct {
 	st      store.Store
 	be      *submission.Backend
 	dir     *directory.Directory
+	blobs   *blob.FS
 	dlv     *delivery.Deliverer
 	smtp    []*smtp.Server
 	ls      []net.Listener
@@ -100,6 +101,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	d.blobs = blobs
 	cert, err := loadOrMakeCert(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile), dataDir, cfg.Hostname)
 	if err != nil {
 		return nil, err
@@ -108,7 +110,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator})
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +217,24 @@ func listen(addr string, fallback bool, log *slog.Logger) (net.Listener, error) 
 	alt := net.JoinHostPort(host, fmt.Sprint(p+2000))
 	log.Warn("privileged port not allowed for this user; using a fallback", "wanted", addr, "using", alt)
 	return net.Listen("tcp", alt)
+}
+
+// Durability counts the fsyncs behind accepted messages: blob files, blob
+// directory syncs, and store commits of acceptances with the acceptances
+// they held. Their sum over Accepted is the fsyncs per message that group
+// commit brings down.
+type Durability struct {
+	FileSyncs, DirSyncs, StoreCommits, Accepted int64
+}
+
+// Durability returns the counters since Start.
+func (d *Daemon) Durability() Durability {
+	var out Durability
+	out.FileSyncs, out.DirSyncs = d.blobs.Syncs()
+	if s, ok := d.st.(interface{ AcceptStats() (int64, int64) }); ok {
+		out.StoreCommits, out.Accepted = s.AcceptStats()
+	}
+	return out
 }
 
 // DirectoryVersion is the store change counter the server's directory

@@ -80,6 +80,8 @@ type Directory struct {
 	// dummyHash is checked for unknown users so that their refusal takes
 	// as long as a wrong password's.
 	dummyHash string
+	cache     *authCache
+	now       func() time.Time
 }
 
 // Options configure a Directory.
@@ -89,7 +91,12 @@ type Options struct {
 	Poll time.Duration
 	// PlusSeparator is addresses.plus_separator ("" turns it off).
 	PlusSeparator string
-	Log           *slog.Logger
+	// AuthCacheTTL is how long a verified login is remembered (0 turns the
+	// cache off). Any directory change forgets every entry at once.
+	AuthCacheTTL time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // New loads the first snapshot.
@@ -104,7 +111,11 @@ func New(ctx context.Context, st store.Directory, o Options) (*Directory, error)
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator,
+		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now}
 	if err := d.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -229,9 +240,57 @@ type Credential struct {
 // Verify checks a password for the canonical address user: the mailbox
 // password, or one of its app passwords (found by its lookup prefix). It
 // reports whether the password matched. Every call costs one hash, so
-// unknown users cost as much as known ones.
+// unknown users cost as much as known ones, unless the same credentials
+// were verified within the auth cache's TTL at the current directory
+// version.
 func (d *Directory) Verify(user, password string) (Credential, bool) {
 	snap := d.Snapshot()
+	now := d.now()
+	if e, ok := d.cache.get(user, password, snap.Version, now); ok {
+		if c, ok := snap.credential(e); ok {
+			return c, true
+		}
+	}
+	c, ok := d.verify(snap, user, password)
+	if ok {
+		e := cached{mailbox: c.Mailbox.Address}
+		if c.AppPassword != nil {
+			e.appID = c.AppPassword.ID
+		}
+		d.cache.put(user, password, snap.Version, now, e)
+	}
+	return c, ok
+}
+
+// AuthCacheStats returns the auth cache's hits and misses.
+func (d *Directory) AuthCacheStats() (hits, misses int64) {
+	d.cache.mu.Lock()
+	defer d.cache.mu.Unlock()
+	return d.cache.hits, d.cache.misses
+}
+
+// credential rebuilds a cached credential from the snapshot.
+func (s *Snapshot) credential(e cached) (Credential, bool) {
+	m, ok := s.mailboxes[e.mailbox]
+	if !ok {
+		return Credential{}, false
+	}
+	c := Credential{Mailbox: m}
+	if e.appID != 0 {
+		for _, ap := range s.apps[m.Address] {
+			if ap.ID == e.appID {
+				c.AppPassword = ap
+			}
+		}
+		if c.AppPassword == nil {
+			return Credential{}, false
+		}
+	}
+	return c, true
+}
+
+// verify checks the password against the stored hash: one argon2id.
+func (d *Directory) verify(snap *Snapshot, user, password string) (Credential, bool) {
 	m, ok := snap.Mailbox(user)
 	if !ok {
 		_, _ = CheckPassword(d.dummyHash, password)

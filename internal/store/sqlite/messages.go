@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"mailroom/internal/store"
 )
@@ -14,6 +15,13 @@ import (
 // recipients) in one transaction; all of it is durable when Accept returns
 // nil.
 //
+// Concurrent calls share transactions (group commit): while one commits,
+// the next ones gather and commit together, so N concurrent acceptances
+// cost one fsync of the WAL, and each call still returns only once its own
+// rows are durable. A batch that fails is retried one acceptance at a time,
+// so one bad acceptance fails alone. If ctx ends first, Accept returns its
+// error, and the rows may or may not be written.
+//
 // A zero Message.CreatedAt is set to the current time. Queue rows start with
 // no attempts, are due at once (next_attempt_at is the message's creation
 // time) and are delivered when a.Delivered names the recipient. An entry
@@ -21,38 +29,58 @@ import (
 // store.ErrConflict if the message ID exists; store.ErrNotFound if an entry
 // names a mailbox that does not exist.
 func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
-	msg := a.Message
-	if msg.CreatedAt.IsZero() {
-		msg.CreatedAt = db.now()
+	if a.Message.CreatedAt.IsZero() {
+		a.Message.CreatedAt = db.now()
 	}
-	created := nanos(msg.CreatedAt)
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			msg.ID, msg.MessageID, msg.MailboxID, msg.EnvelopeFrom, msg.Size, msg.Blob, msg.DeliveryBlob, created)
-		if isUnique(err) {
-			return store.ErrConflict
-		}
-		if err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		if err := insertQueueRows(ctx, tx, msg.ID, created, a.Recipients, a.Delivered); err != nil {
-			return err
-		}
-		if err := insertEntries(ctx, tx, msg.ID, created, a.Entries); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx,
-			`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
-			msg.MailboxID, created, len(a.Recipients))
-		if err != nil {
-			return fmt.Errorf("insert submission record: %w", err)
+	if err := db.accepts.Do(ctx, a); err != nil {
+		return fmt.Errorf("accept message %s: %w", a.Message.ID, err)
+	}
+	return nil
+}
+
+// AcceptStats returns how many transactions committed acceptances and
+// how many acceptances they held.
+func (db *DB) AcceptStats() (commits, accepted int64) { return db.accepts.Stats() }
+
+// acceptBatch writes a batch of acceptances in one transaction.
+func (db *DB) acceptBatch(batch []store.Acceptance) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return db.write(ctx, func(tx *sql.Tx) error {
+		for _, a := range batch {
+			if err := insertAcceptance(ctx, tx, a); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+}
+
+// insertAcceptance writes one acceptance inside tx.
+func insertAcceptance(ctx context.Context, tx *sql.Tx, a store.Acceptance) error {
+	msg := a.Message
+	created := nanos(msg.CreatedAt)
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		msg.ID, msg.MessageID, msg.MailboxID, msg.EnvelopeFrom, msg.Size, msg.Blob, msg.DeliveryBlob, created)
+	if isUnique(err) {
+		return store.ErrConflict
+	}
 	if err != nil {
-		return fmt.Errorf("accept message %s: %w", msg.ID, err)
+		return fmt.Errorf("insert message: %w", err)
+	}
+	if err := insertQueueRows(ctx, tx, msg.ID, created, a.Recipients, a.Delivered); err != nil {
+		return err
+	}
+	if err := insertEntries(ctx, tx, msg.ID, created, a.Entries); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
+		msg.MailboxID, created, len(a.Recipients))
+	if err != nil {
+		return fmt.Errorf("insert submission record: %w", err)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"mailroom/internal/groupcommit"
 	"mailroom/internal/store"
 )
 
@@ -35,8 +36,12 @@ type DB struct {
 	// Open sets it to time.Now; a test may replace it before first use.
 	Now func() time.Time
 
-	sql *sql.DB
+	sql     *sql.DB
+	accepts *groupcommit.Batcher[store.Acceptance]
 }
+
+// maxAcceptBatch bounds how many acceptances share one transaction.
+const maxAcceptBatch = 128
 
 var _ store.Store = (*DB)(nil)
 
@@ -56,11 +61,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	db.accepts = groupcommit.New(maxAcceptBatch, db.acceptBatch)
 	return db, nil
 }
 
 // Close closes the database after the statements in progress finish.
 func (db *DB) Close() error {
+	if db.accepts != nil {
+		db.accepts.Close()
+	}
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
