@@ -61,8 +61,11 @@ func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, bl
 	return q, nil
 }
 
-// wakingStore tells the queue about every accepted message, so delivery
-// starts at once instead of at the next poll.
+// wakingStore tells the queue about every accepted message that has
+// recipients left to deliver, so delivery starts at once instead of at the
+// next poll. Messages delivered wholly at acceptance (local recipients)
+// wake nobody: a claim is a write transaction, and it would compete with
+// the acceptances for the database lock.
 type wakingStore struct {
 	store.Store
 	wake func()
@@ -70,7 +73,7 @@ type wakingStore struct {
 
 func (w wakingStore) Accept(ctx context.Context, a store.Acceptance) error {
 	err := w.Store.Accept(ctx, a)
-	if err == nil {
+	if err == nil && len(a.Delivered) < len(a.Recipients) {
 		w.wake()
 	}
 	return err

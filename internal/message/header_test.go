@@ -146,3 +146,27 @@ func TestSetAddressList(t *testing.T) {
 		t.Fatalf("round trip: %+v, %v", list, err)
 	}
 }
+
+// BenchmarkRewriteHeader is the acceptance's header work: parse, read the
+// sender addresses, add Message-ID, Date and Received, write it out.
+func BenchmarkRewriteHeader(b *testing.B) {
+	raw := "From: Alice <alice@example.com>\r\nTo: bob@example.com, carol@example.com\r\nSubject: quarterly report\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	st := Stamp{Hostname: "mx.example.test", Helo: "client", RemoteIP: "127.0.0.1", TLS: "TLS1.3", QueueID: "Q1", Now: time.Now()}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		h, err := ReadHeader(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := AddressList(h, "From"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Complete(&h, st, "alice@example.com"); err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteHeader(io.Discard, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

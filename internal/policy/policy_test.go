@@ -256,3 +256,12 @@ func TestQuota(t *testing.T) {
 		t.Errorf("HumanBytes: %s %s %s", HumanBytes(1536), HumanBytes(10), HumanBytes(3<<30))
 	}
 }
+
+func BenchmarkHeaderSenders(b *testing.B) {
+	from := []string{"support@example.com"}
+	for i := 0; i < b.N; i++ {
+		if d := HeaderSenders(app, from, ""); !d.Allow {
+			b.Fatal(d)
+		}
+	}
+}

@@ -42,13 +42,43 @@ func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
 // how many acceptances they held.
 func (db *DB) AcceptStats() (commits, accepted int64) { return db.accepts.Stats() }
 
+// acceptSQL are the statements of an acceptance, prepared once at Open
+// (pure-Go SQLite parses SQL slowly, and acceptance is the hot path).
+var acceptSQL = [...]string{
+	`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
+	 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	`INSERT INTO queue (message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at)
+	 VALUES (?, ?, ?, 0, ?, '', ?)`,
+	`INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
+	 VALUES (?, ?, ?, ?, ?, ?)`,
+	`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
+}
+
+// acceptStmts are acceptSQL bound to one transaction.
+type acceptStmts struct {
+	message, queue, entry, log *sql.Stmt
+}
+
+// prepareAccept prepares acceptSQL on the pool.
+func (db *DB) prepareAccept(ctx context.Context) error {
+	for i, q := range acceptSQL {
+		st, err := db.sql.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare acceptance statement %d: %w", i, err)
+		}
+		db.acceptStmts[i] = st
+	}
+	return nil
+}
+
 // acceptBatch writes a batch of acceptances in one transaction.
 func (db *DB) acceptBatch(batch []store.Acceptance) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return db.write(ctx, func(tx *sql.Tx) error {
+		st := db.txStmts(ctx, tx)
 		for _, a := range batch {
-			if err := insertAcceptance(ctx, tx, a); err != nil {
+			if err := insertAcceptance(ctx, st, a, true); err != nil {
 				return err
 			}
 		}
@@ -56,13 +86,22 @@ func (db *DB) acceptBatch(batch []store.Acceptance) error {
 	})
 }
 
-// insertAcceptance writes one acceptance inside tx.
-func insertAcceptance(ctx context.Context, tx *sql.Tx, a store.Acceptance) error {
+// txStmts binds the acceptance statements to tx.
+func (db *DB) txStmts(ctx context.Context, tx *sql.Tx) acceptStmts {
+	return acceptStmts{
+		message: tx.StmtContext(ctx, db.acceptStmts[0]),
+		queue:   tx.StmtContext(ctx, db.acceptStmts[1]),
+		entry:   tx.StmtContext(ctx, db.acceptStmts[2]),
+		log:     tx.StmtContext(ctx, db.acceptStmts[3]),
+	}
+}
+
+// insertAcceptance writes one acceptance with the transaction's
+// statements; logged adds its submission record (DSNs have none).
+func insertAcceptance(ctx context.Context, st acceptStmts, a store.Acceptance, logged bool) error {
 	msg := a.Message
 	created := nanos(msg.CreatedAt)
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := st.message.ExecContext(ctx,
 		msg.ID, msg.MessageID, msg.MailboxID, msg.EnvelopeFrom, msg.Size, msg.Blob, msg.DeliveryBlob, created)
 	if isUnique(err) {
 		return store.ErrConflict
@@ -70,72 +109,45 @@ func insertAcceptance(ctx context.Context, tx *sql.Tx, a store.Acceptance) error
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
-	if err := insertQueueRows(ctx, tx, msg.ID, created, a.Recipients, a.Delivered); err != nil {
-		return err
+	for _, rcpt := range a.Recipients {
+		state := store.StateQueued
+		if a.Delivered[rcpt] {
+			state = store.StateDelivered
+		}
+		if _, err := st.queue.ExecContext(ctx, msg.ID, rcpt, state, created, created); err != nil {
+			return fmt.Errorf("insert queue row for %s: %w", rcpt, err)
+		}
 	}
-	if err := insertEntries(ctx, tx, msg.ID, created, a.Entries); err != nil {
-		return err
+	for _, e := range a.Entries {
+		if err := insertEntry(ctx, st, msg.ID, created, e); err != nil {
+			return err
+		}
 	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
-		msg.MailboxID, created, len(a.Recipients))
-	if err != nil {
+	if !logged {
+		return nil
+	}
+	if _, err := st.log.ExecContext(ctx, msg.MailboxID, created, len(a.Recipients)); err != nil {
 		return fmt.Errorf("insert submission record: %w", err)
 	}
 	return nil
 }
 
-// insertQueueRows writes one queue row per recipient of message id.
-func insertQueueRows(ctx context.Context, tx *sql.Tx, id string, created int64, rcpts []string, delivered map[string]bool) error {
-	if len(rcpts) == 0 {
-		return nil
+// insertEntry writes one folder entry; an empty MessageID or a zero
+// CreatedAt takes the message's.
+func insertEntry(ctx context.Context, st acceptStmts, id string, created int64, e store.FolderEntry) error {
+	msgID, at := e.MessageID, created
+	if msgID == "" {
+		msgID = id
 	}
-	stmt, err := tx.PrepareContext(ctx,
-		`INSERT INTO queue (message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at)
-		 VALUES (?, ?, ?, 0, ?, '', ?)`)
+	if !e.CreatedAt.IsZero() {
+		at = nanos(e.CreatedAt)
+	}
+	_, err := st.entry.ExecContext(ctx, e.MailboxID, string(e.Folder), msgID, e.Blob, e.Size, at)
+	if isForeignKey(err) {
+		return fmt.Errorf("folder entry for mailbox %d, message %s: %w", e.MailboxID, msgID, store.ErrNotFound)
+	}
 	if err != nil {
-		return fmt.Errorf("prepare queue insert: %w", err)
-	}
-	defer stmt.Close()
-	for _, rcpt := range rcpts {
-		state := store.StateQueued
-		if delivered[rcpt] {
-			state = store.StateDelivered
-		}
-		if _, err := stmt.ExecContext(ctx, id, rcpt, state, created, created); err != nil {
-			return fmt.Errorf("insert queue row for %s: %w", rcpt, err)
-		}
-	}
-	return nil
-}
-
-// insertEntries writes the folder entries of message id.
-func insertEntries(ctx context.Context, tx *sql.Tx, id string, created int64, entries []store.FolderEntry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx,
-		`INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("prepare folder entry insert: %w", err)
-	}
-	defer stmt.Close()
-	for _, e := range entries {
-		msgID, at := e.MessageID, created
-		if msgID == "" {
-			msgID = id
-		}
-		if !e.CreatedAt.IsZero() {
-			at = nanos(e.CreatedAt)
-		}
-		_, err := stmt.ExecContext(ctx, e.MailboxID, string(e.Folder), msgID, e.Blob, e.Size, at)
-		if isForeignKey(err) {
-			return fmt.Errorf("folder entry for mailbox %d, message %s: %w", e.MailboxID, msgID, store.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
-		}
+		return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
 	}
 	return nil
 }

@@ -150,7 +150,7 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 				noticeDue = true
 			}
 			if o.Entry != nil {
-				if err := insertEntries(ctx, tx, o.Entry.MessageID, now, []store.FolderEntry{*o.Entry}); err != nil {
+				if err := insertEntry(ctx, db.txStmts(ctx, tx), o.Entry.MessageID, now, *o.Entry); err != nil {
 					return err
 				}
 			}
@@ -158,7 +158,7 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 		if notice == nil || !noticeDue {
 			return nil
 		}
-		return insertNotice(ctx, tx, *notice, now)
+		return insertNotice(ctx, db.txStmts(ctx, tx), *notice, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("record delivery outcomes: %w", err)
@@ -167,26 +167,14 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 }
 
 // insertNotice writes a DSN: its message row, queue rows and entries.
-func insertNotice(ctx context.Context, tx *sql.Tx, a store.Acceptance, now int64) error {
-	m := a.Message
-	created := now
-	if !m.CreatedAt.IsZero() {
-		created = nanos(m.CreatedAt)
+func insertNotice(ctx context.Context, st acceptStmts, a store.Acceptance, now int64) error {
+	if a.Message.CreatedAt.IsZero() {
+		a.Message.CreatedAt = fromNanos(now)
 	}
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.MessageID, m.MailboxID, m.EnvelopeFrom, m.Size, m.Blob, m.DeliveryBlob, created)
-	if isUnique(err) {
-		return fmt.Errorf("notice %s: %w", m.ID, store.ErrConflict)
+	if err := insertAcceptance(ctx, st, a, false); err != nil {
+		return fmt.Errorf("insert notice %s: %w", a.Message.ID, err)
 	}
-	if err != nil {
-		return fmt.Errorf("insert notice %s: %w", m.ID, err)
-	}
-	if err := insertQueueRows(ctx, tx, m.ID, created, a.Recipients, a.Delivered); err != nil {
-		return err
-	}
-	return insertEntries(ctx, tx, m.ID, created, a.Entries)
+	return nil
 }
 
 // ListQueue returns queue rows joined with their message, oldest first.

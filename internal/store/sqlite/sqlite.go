@@ -36,8 +36,9 @@ type DB struct {
 	// Open sets it to time.Now; a test may replace it before first use.
 	Now func() time.Time
 
-	sql     *sql.DB
-	accepts *groupcommit.Batcher[store.Acceptance]
+	sql         *sql.DB
+	accepts     *groupcommit.Batcher[store.Acceptance]
+	acceptStmts [len(acceptSQL)]*sql.Stmt
 }
 
 // maxAcceptBatch bounds how many acceptances share one transaction.
@@ -58,6 +59,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	sdb.SetMaxIdleConns(maxOpenConns)
 	db := &DB{Now: time.Now, sql: sdb}
 	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := db.prepareAccept(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
