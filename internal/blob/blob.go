@@ -2,6 +2,12 @@
 // file, fsynced, renamed to its final name and made durable by an fsync of
 // the directory, so a body is either wholly present or absent after a crash.
 // Rows that name a blob are committed only after Commit returns.
+//
+// Bodies are spread over subdirectories named by the first shardLen
+// characters of their key. Queue ids start with the time in hex, so one
+// subdirectory takes about four seconds of mail: concurrent commits land
+// in the same directory and share its fsync, and no directory grows to
+// millions of entries (file creation in a huge directory gets slow).
 package blob
 
 import (
@@ -15,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"mailroom/internal/groupcommit"
@@ -23,13 +30,17 @@ import (
 // tmpPrefix marks files that were never committed; Open removes them.
 const tmpPrefix = ".tmp-"
 
+// shardLen is how many leading characters of a key name its subdirectory.
+const shardLen = 8
+
 // FS stores blobs as files in one directory.
 type FS struct {
 	dir string
 	// dirSyncs coalesces the directory fsyncs of concurrent commits: a
 	// commit waits for an fsync that started after its rename.
-	dirSyncs  *groupcommit.Batcher[struct{}]
+	dirSyncs  *groupcommit.Batcher[string]
 	fileSyncs atomic.Int64
+	made      sync.Map // subdirectories known to exist durably
 }
 
 // Open prepares dir (creating it) and removes temporary files that a crash
@@ -48,7 +59,7 @@ func Open(dir string) (*FS, error) {
 		}
 	}
 	fs := &FS{dir: dir}
-	fs.dirSyncs = groupcommit.New(1024, func([]struct{}) error { return fs.SyncDir() })
+	fs.dirSyncs = groupcommit.New(1024, fs.syncDirs)
 	return fs, nil
 }
 
@@ -105,12 +116,76 @@ func (w *Writer) Commit(key string) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("close blob: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(w.fs.dir, key)); err != nil {
+	sub, err := w.fs.subdir(key)
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(sub, key)); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("rename blob %s: %w", key, err)
 	}
-	if err := w.fs.dirSyncs.Do(context.Background(), struct{}{}); err != nil {
+	if err := w.fs.dirSyncs.Do(context.Background(), sub); err != nil {
 		return fmt.Errorf("blob %s: %w", key, err)
+	}
+	return nil
+}
+
+// subdir returns the directory of key, creating it (durably) if needed.
+func (s *FS) subdir(key string) (string, error) {
+	name := "_"
+	if len(key) > shardLen {
+		name = key[:shardLen]
+	}
+	p := filepath.Join(s.dir, name)
+	if _, ok := s.made.Load(p); ok {
+		return p, nil
+	}
+	if err := os.Mkdir(p, 0o750); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("create blob subdirectory: %w", err)
+	}
+	if err := syncDir(s.dir); err != nil { // the new entry in the base directory
+		return "", err
+	}
+	s.made.Store(p, true)
+	return p, nil
+}
+
+// Path is the file of the blob named key under dir, the directory an FS
+// was opened on (for tools and tests; use FS.Open to read).
+func Path(dir, key string) string {
+	if len(key) > shardLen {
+		return filepath.Join(dir, key[:shardLen], key)
+	}
+	return filepath.Join(dir, "_", key)
+}
+
+// Count returns how many committed blobs are under dir (for tools and tests).
+func Count(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && !strings.HasPrefix(d.Name(), tmpPrefix) {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// syncDirs fsyncs each distinct directory of a batch.
+func (s *FS) syncDirs(dirs []string) error {
+	done := make(map[string]bool, 1)
+	for _, d := range dirs {
+		if done[d] {
+			continue
+		}
+		done[d] = true
+		if err := syncDir(d); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -147,9 +222,9 @@ func (w *Writer) Abort() {
 	_ = os.Remove(w.f.Name())
 }
 
-// SyncDir fsyncs the blob directory, making renames into it durable.
-func (s *FS) SyncDir() error {
-	d, err := os.Open(s.dir)
+// syncDir fsyncs a directory, making renames into it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open blob dir: %w", err)
 	}
@@ -171,7 +246,7 @@ func (s *FS) Open(key string) (Reader, error) {
 	if err := validKey(key); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(filepath.Join(s.dir, key))
+	f, err := os.Open(Path(s.dir, key))
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", key, err)
 	}
@@ -183,7 +258,7 @@ func (s *FS) Remove(key string) error {
 	if err := validKey(key); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(s.dir, key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(Path(s.dir, key)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove blob %s: %w", key, err)
 	}
 	return nil

@@ -78,3 +78,36 @@ func TestValidKey(t *testing.T) {
 		t.Errorf("validKey rejected a good key: %v", err)
 	}
 }
+
+func TestFS_ShardsBySubdirectory(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	for _, key := range []string{"1a20ea3889984a80.eml", "1a20ea3889984a81.eml", "1a20eb0000000000.eml", "short"} {
+		w, _ := fs.Create()
+		io.WriteString(w, key)
+		if err := w.Commit(key); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(Path(dir, key)); err != nil || string(b) != key {
+			t.Fatalf("%s: %q, %v", key, b, err)
+		}
+	}
+	subs, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range subs {
+		names = append(names, e.Name())
+	}
+	if len(names) != 3 || names[0] != "1a20ea38" || names[1] != "1a20eb00" || names[2] != "_" {
+		t.Fatalf("subdirectories %v", names)
+	}
+	if n, _ := Count(dir); n != 4 {
+		t.Fatalf("Count = %d", n)
+	}
+	if files, dirs := fs.Syncs(); files != 4 || dirs < 1 || dirs > 4 {
+		t.Fatalf("syncs: %d files, %d dirs", files, dirs)
+	}
+}

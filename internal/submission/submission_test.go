@@ -333,7 +333,7 @@ func readFolder(t *testing.T, s *testkit.Server, addr string, f store.Folder) []
 	}
 	var out []string
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(s.DataDir(), "blobs", e.Blob))
+		b, err := os.ReadFile(blob.Path(filepath.Join(s.DataDir(), "blobs"), e.Blob))
 		if err != nil {
 			t.Fatalf("blob of %s %s: %v", addr, f, err)
 		}
@@ -352,19 +352,18 @@ func assertNothingStored(t *testing.T, s *testkit.Server) {
 	if len(rows) != 0 {
 		t.Errorf("%d queue rows after refusals", len(rows))
 	}
-	ents, _ := os.ReadDir(filepath.Join(s.DataDir(), "blobs"))
-	if len(ents) != 0 {
-		t.Errorf("%d blob files after refusals", len(ents))
+	if n := countBlobs(t, s); n != 0 {
+		t.Errorf("%d blob files after refusals", n)
 	}
 }
 
 func countBlobs(t *testing.T, s *testkit.Server) int {
 	t.Helper()
-	ents, err := os.ReadDir(filepath.Join(s.DataDir(), "blobs"))
+	n, err := blob.Count(filepath.Join(s.DataDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(ents)
+	return n
 }
 
 func openBlobs(t *testing.T, s *testkit.Server) *blob.FS {

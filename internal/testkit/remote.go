@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
 )
@@ -100,7 +101,7 @@ func (s *Server) Folder(addr string, f store.Folder) []string {
 	}
 	var out []string
 	for _, e := range es {
-		b, err := os.ReadFile(filepath.Join(s.DataDir(), "blobs", e.Blob))
+		b, err := os.ReadFile(blob.Path(filepath.Join(s.DataDir(), "blobs"), e.Blob))
 		if err != nil {
 			s.TB.Fatalf("read blob %s: %v", e.Blob, err)
 		}
