@@ -41,6 +41,7 @@ Usage:
   mailroom app-password add|list|revoke ...
   mailroom queue list|retry|drop ...
   mailroom doctor DOMAIN
+  mailroom load --user ADDR --password-stdin [--conns N] [--messages N] ...
   mailroom version
 
 Every command takes --config FILE (default: none, every key at its default).
@@ -82,6 +83,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runQueue(ctx, args[1:], io)
 	case "doctor":
 		return runDoctor(ctx, args[1:], io)
+	case "load":
+		return runLoad(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil

@@ -118,6 +118,8 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); dir.Run(wctx) }()
 
+	d.workers.Go(func() { releaseIdleMemory(wctx, log, memoryCheckEvery) })
+
 	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log}
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
