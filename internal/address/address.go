@@ -22,6 +22,7 @@ var ErrInvalid = errors.New("invalid address")
 const (
 	maxLocal  = 64
 	maxDomain = 255
+	maxLabel  = 63 // RFC 1035 §2.3.4
 )
 
 // Normalize returns the canonical form of addr ("local@domain"): the local
@@ -64,6 +65,11 @@ func Domain(domain string) (string, error) {
 	if len(a) > maxDomain || !strings.Contains(a, ".") && a != "localhost" {
 		return "", fmt.Errorf("%w: domain %q is not a fully qualified name", ErrInvalid, domain)
 	}
+	for _, label := range strings.Split(a, ".") {
+		if label == "" || len(label) > maxLabel {
+			return "", fmt.Errorf("%w: domain %q has an empty label or one over %d octets", ErrInvalid, domain, maxLabel)
+		}
+	}
 	return a, nil
 }
 
@@ -76,9 +82,16 @@ func checkLocal(local string) error {
 	if !utf8.ValidString(local) {
 		return errors.New("local part is not valid UTF-8")
 	}
+	quoted := strings.HasPrefix(local, `"`)
 	for _, r := range local {
+		if r == '@' && !quoted {
+			// An unquoted "@" makes the address ambiguous (which one ends
+			// the local part?), and go-smtp hands over quoted local parts
+			// without their quotes.
+			return errors.New(`local part contains "@"`)
+		}
 		if r < 0x21 || r == 0x7f {
-			if r == ' ' && strings.HasPrefix(local, `"`) {
+			if r == ' ' && quoted {
 				continue
 			}
 			return errors.New("local part contains a space or control character")
