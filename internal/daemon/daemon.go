@@ -130,6 +130,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
+		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: st, Blobs: blobs, Log: log,
 		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,

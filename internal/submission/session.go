@@ -141,8 +141,9 @@ func (s *Session) Data(r io.Reader) error {
 	if s.from == "" || len(s.rcpts) == 0 {
 		return replyNeedMail()
 	}
-	id, err := s.accept(r)
-	if err != nil {
+	g := s.guardData(r) // bare CR/LF, NUL, timeouts: data.go
+	id, err := s.accept(g)
+	if err = g.outcome(err); err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
 			s.log.Info("refused", "cmd", "DATA", "code", se.Code, "enhanced", fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2]), "text", se.Message)
