@@ -54,6 +54,11 @@ func Domain(domain string) (string, error) {
 	if domain == "" {
 		return "", fmt.Errorf("%w: empty domain", ErrInvalid)
 	}
+	if !utf8.ValidString(domain) {
+		// idna maps invalid bytes to U+FFFD and encodes that: the result
+		// would not normalize again.
+		return "", fmt.Errorf("%w: domain is not valid UTF-8", ErrInvalid)
+	}
 	if strings.HasPrefix(domain, "[") {
 		return "", fmt.Errorf("%w: address literals are not served", ErrInvalid)
 	}
