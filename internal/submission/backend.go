@@ -153,6 +153,13 @@ func (b *Backend) Drain(ctx context.Context) {
 	}
 }
 
+// isDraining reports whether Drain has begun.
+func (b *Backend) isDraining() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.draining
+}
+
 // CloseAll closes every tracked connection at once.
 func (b *Backend) CloseAll() {
 	b.mu.Lock()
@@ -265,7 +272,8 @@ func (c *trackedConn) shutdown() {
 		// The client is idle (not in a transaction), so go-smtp is waiting
 		// for a command and nothing else writes to the connection now.
 		_ = s.c.Conn().SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = s.c.Conn().Write([]byte("421 4.3.2 Service shutting down, try again later\r\n"))
+		r := replyShuttingDown()
+		_, _ = fmt.Fprintf(s.c.Conn(), "%d %d.%d.%d %s\r\n", r.Code, r.EnhancedCode[0], r.EnhancedCode[1], r.EnhancedCode[2], r.Message)
 	}
 	_ = c.Conn.Close()
 }

@@ -174,6 +174,13 @@ func replyLocalError() *smtp.SMTPError {
 	return reply(451, smtp.EnhancedCode{4, 3, 0}, "Message not accepted because of a local storage error; nothing was queued, try again later")
 }
 
+// replyShuttingDown: the server is stopping; idle connections get it at
+// once, busy ones at their next MAIL, and the connection closes (RFC 5321
+// §3.8).
+func replyShuttingDown() *smtp.SMTPError {
+	return reply(421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down, try again later")
+}
+
 // replyQueued: the message and its queue rows are durable.
 func replyQueued(queueID string) *smtp.SMTPError {
 	return reply(250, smtp.EnhancedCode{2, 0, 0}, "OK queued as %s", queueID)

@@ -33,6 +33,7 @@ func TestReplies(t *testing.T) {
 		{"line too long", replyLineTooLong(4, 65536), 554, smtp.EnhancedCode{5, 6, 0}, "LineTooLong: line 4"},
 		{"data timeout", replyDataTimeout(time.Minute), 421, smtp.EnhancedCode{4, 4, 2}, "Timeout: the message did not arrive within 1m0s"},
 		{"data aborted", replyDataAborted(), 451, smtp.EnhancedCode{4, 4, 2}, "Message transfer interrupted"},
+		{"shutting down", replyShuttingDown(), 421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.r.Code != tc.code || tc.r.EnhancedCode != tc.enh || !strings.HasPrefix(tc.r.Message, tc.prefix) {

@@ -42,6 +42,12 @@ var (
 // Mail starts a transaction once the client has authenticated and the
 // envelope sender is one the mailbox may use.
 func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.b.isDraining() {
+		// Shutting down: a transaction begun now might be cut at the end
+		// of the grace period. Busy clients go too, not only idle ones.
+		s.tc.closeAfterWrite.Store(true)
+		return replyShuttingDown()
+	}
 	if s.mailbox == "" {
 		s.log.Info("refused", "cmd", "MAIL", "reason", "not_authenticated", "code", 530)
 		return replyAuthRequired()
