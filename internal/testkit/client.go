@@ -175,3 +175,34 @@ func (c *Client) expect(line string, want int) (Reply, error) {
 func (c *Client) read() (Reply, error) {
 	return (&Conn{nc: c.nc, r: c.r}).TryRead()
 }
+
+// Abandon starts a transaction and vanishes half-way through the message:
+// MAIL, RCPT, DATA, the first half of msg (CRLF line ends, no final dot),
+// then the connection closes. The server must store nothing of it.
+func (c *Client) Abandon(from string, rcpts []string, msg string) Result {
+	var res Result
+	step := func(st Stage, cmd string, code int) bool {
+		res.Stage = st
+		r, err := c.expect(cmd, code)
+		res.Reply, res.Err = r, err
+		return err == nil && r.Code == code
+	}
+	defer c.Close()
+	if !step(StageMail, "MAIL FROM:<"+from+">", 250) {
+		return res
+	}
+	for _, rc := range rcpts {
+		if !step(StageRcpt, "RCPT TO:<"+rc+">", 250) {
+			return res
+		}
+	}
+	if !step(StageData, "DATA", 354) {
+		return res
+	}
+	res.Stage = StageMessage
+	half := strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\n", "\r\n")
+	half = half[:len(half)/2]
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.Timeout))
+	_, res.Err = c.nc.Write([]byte(half))
+	return res
+}
