@@ -51,7 +51,7 @@ type Options struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// CommandTimeout bounds the wait for each command line and BDAT chunk;
-	// DataTimeout bounds a whole DATA transfer (smuggling.go). Defaults 5
+	// DataTimeout bounds a whole DATA transfer (data.go). Defaults 5
 	// and 10 minutes.
 	CommandTimeout time.Duration
 	DataTimeout    time.Duration
