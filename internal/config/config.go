@@ -59,6 +59,16 @@ type Submission struct {
 	// each time; any directory change (password, revocation, SMTP AUTH off)
 	// forgets every entry at once. "0s" turns it off. Default "5m".
 	AuthCacheTTL Duration `toml:"auth_cache_ttl"`
+	// CommandTimeout is how long the server waits for each command line
+	// (and each BDAT chunk) to arrive in full; past it the client gets
+	// 421 4.4.2 and the connection closes. Default "5m" (RFC 5321
+	// §4.5.3.2.7).
+	CommandTimeout Duration `toml:"command_timeout"`
+	// DataTimeout is how long a message sent with DATA may take to arrive,
+	// from the 354 reply to the final dot; past it the client gets
+	// 421 4.4.2, nothing is accepted and the connection closes. Raise it
+	// for large messages over slow links. Default "10m".
+	DataTimeout Duration `toml:"data_timeout"`
 }
 
 // TLS configures the server certificate.
@@ -153,6 +163,8 @@ func Default() Config {
 			MaxMessageBytes: 36700160,
 			ShutdownGrace:   Duration(10 * time.Second),
 			AuthCacheTTL:    Duration(5 * time.Minute),
+			CommandTimeout:  Duration(5 * time.Minute),
+			DataTimeout:     Duration(10 * time.Minute),
 		},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},
@@ -244,6 +256,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Submission.MaxMessageBytes <= 0 {
 		return &FieldError{"submission.max_message_bytes", c.Submission.MaxMessageBytes, "must be positive"}
+	}
+	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
+		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}

@@ -26,7 +26,8 @@ func TestLoad_Defaults(t *testing.T) {
 	wd, _ := os.Getwd()
 	if c.DataPath() != filepath.Join(wd, "data") || c.Submission.Listen != ":587" || c.Submission.ListenTLS != ":465" ||
 		c.Submission.MaxMessageBytes != 36700160 || c.HTTP.Listen != "127.0.0.1:8080" || c.Hostname == "" ||
-		c.Addresses.PlusSeparator != "+" || c.Retention.SweepInterval.Std() != time.Hour {
+		c.Addresses.PlusSeparator != "+" || c.Retention.SweepInterval.Std() != time.Hour ||
+		c.Submission.CommandTimeout.Std() != 5*time.Minute || c.Submission.DataTimeout.Std() != 10*time.Minute {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -63,6 +64,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad duration", "[submission]\nshutdown_grace = \"soon\"\n", "shutdown_grace"},
 		{"bad listen", "[submission]\nlisten = \"587\"\n", "submission.listen"},
 		{"negative size", "[submission]\nmax_message_bytes = -1\n", "max_message_bytes"},
+		{"zero timeout", "[submission]\ndata_timeout = \"0s\"\n", "data_timeout"},
 		{"half a cert", "[tls]\ncert_file = \"c.pem\"\n", "tls.cert_file"},
 		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
 		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},
