@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
@@ -203,13 +204,13 @@ func (h *harness) verify(attempts []*attempt) verdict {
 		msgs[id] = m
 		storedAs[m.MessageID] = append(storedAs[m.MessageID], id)
 		referenced[m.Blob], referenced[m.DeliveryBlob] = true, true
-		body, err := os.ReadFile(filepath.Join(blobDir, m.Blob))
+		body, err := os.ReadFile(blob.Path(blobDir, m.Blob))
 		if err != nil {
 			t.Errorf("message %s without its body: %v", id, err)
 		} else if int64(len(body)) != m.Size || !strings.HasSuffix(string(body), "end of "+m.MessageID+"\r\n") {
 			t.Errorf("message %s: body of %d bytes (row says %d) is not the whole message", id, len(body), m.Size)
 		}
-		if _, err := os.Stat(filepath.Join(blobDir, m.DeliveryBlob)); err != nil {
+		if _, err := os.Stat(blob.Path(blobDir, m.DeliveryBlob)); err != nil {
 			t.Errorf("message %s without its delivery copy: %v", id, err)
 		}
 		a := byMsgID[m.MessageID]
@@ -301,17 +302,20 @@ func (h *harness) verify(attempts []*attempt) verdict {
 	// Body files no row names: a body is fsynced before its rows commit,
 	// so a kill in between leaves one behind (disk, not mail, is lost).
 	// Temporary files are removed at every start.
-	ents, err := os.ReadDir(blobDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
+	err = filepath.WalkDir(blobDir, func(p string, e os.DirEntry, err error) error {
 		switch {
+		case err != nil:
+			return err
+		case e.IsDir():
 		case strings.HasPrefix(e.Name(), ".tmp-"):
 			t.Errorf("temporary body file %s left after a clean stop", e.Name())
 		case !referenced[e.Name()]:
 			v.orphans++
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if max := 2 * workers * (envInt(t, "MAILROOM_CRASH_KILLS", 20) + 1); v.orphans > max {
 		t.Errorf("%d orphan body files, more than the %d transactions that can be in flight at the kills", v.orphans, max)
