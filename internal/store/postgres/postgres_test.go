@@ -1,89 +1,16 @@
 package postgres
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"mailroom/internal/store"
+	"mailroom/internal/store/postgres/pgtest"
 	"mailroom/internal/store/storetest"
 )
-
-// dsnEnv names the environment variable with the test database's DSN.
-// .ci/run starts a private PostgreSQL and sets it (README "PostgreSQL").
-const dsnEnv = "MAILROOM_TEST_POSTGRES_DSN"
-
-// testDSN returns the test database's DSN, or skips tb when none is set.
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		tb.Skipf("%s is not set: no PostgreSQL to test against (.ci/postgres.sh starts one; see README \"PostgreSQL\")", dsnEnv)
-	}
-	return dsn
-}
-
-// freshSchema creates an empty schema in the test database, drops it when
-// the test ends, and returns a DSN whose search_path selects it: every
-// test gets a database of its own without creating databases.
-func freshSchema(tb testing.TB) string {
-	tb.Helper()
-	dsn := testDSN(tb)
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		tb.Fatal(err)
-	}
-	schema := "mailroom_test_" + hex.EncodeToString(rnd[:])
-	conn, err := pgx.Connect(tb.Context(), dsn)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", dsnEnv, err)
-	}
-	defer conn.Close(tb.Context())
-	if _, err := conn.Exec(tb.Context(), `CREATE SCHEMA `+schema); err != nil {
-		tb.Fatalf("create schema %s: %v", schema, err)
-	}
-	tb.Cleanup(func() {
-		// tb.Context is done by now.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			tb.Errorf("connect to drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(tb, dsn, schema)
-}
-
-// withSearchPath returns dsn with the run-time parameter search_path set
-// to schema, in dsn's own form (URL or keyword=value).
-func withSearchPath(tb testing.TB, dsn, schema string) string {
-	tb.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			tb.Fatalf("parse %s: %v", dsnEnv, err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
 
 // mustOpen opens the store at dsn and closes it when the test ends.
 func mustOpen(tb testing.TB, dsn string) *DB {
@@ -101,9 +28,9 @@ func mustOpen(tb testing.TB, dsn string) *DB {
 }
 
 func TestDB_Store(t *testing.T) {
-	testDSN(t)
+	pgtest.BaseDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		db, err := Open(t.Context(), freshSchema(t))
+		db, err := Open(t.Context(), pgtest.DSN(t))
 		if err != nil {
 			t.Fatalf("open: %v", err)
 		}
@@ -112,7 +39,7 @@ func TestDB_Store(t *testing.T) {
 }
 
 func TestOpen_ConcurrentFreshDatabase(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.DSN(t)
 	const n = 4
 	dbs := make([]*DB, n)
 	errs := make([]error, n)
@@ -137,7 +64,7 @@ func TestOpen_ConcurrentFreshDatabase(t *testing.T) {
 }
 
 func TestOpen_ReopenKeepsSchemaAndData(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.DSN(t)
 	db, err := Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +100,7 @@ func TestOpen_ReopenKeepsSchemaAndData(t *testing.T) {
 }
 
 func TestOpen_RefusesNewerSchema(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.DSN(t)
 	db := mustOpen(t, dsn)
 	if _, err := db.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
 		t.Fatal(err)
@@ -185,7 +112,7 @@ func TestOpen_RefusesNewerSchema(t *testing.T) {
 }
 
 func TestOpen_MissingSchema(t *testing.T) {
-	dsn := withSearchPath(t, testDSN(t), "mailroom_test_does_not_exist")
+	dsn := pgtest.WithSearchPath(t, pgtest.BaseDSN(t), "mailroom_test_does_not_exist")
 	if db, err := Open(t.Context(), dsn); err == nil {
 		db.Close()
 		t.Fatal("open with a search_path naming no schema succeeded")
@@ -204,7 +131,7 @@ func TestOpen_ErrorHidesPassword(t *testing.T) {
 }
 
 func TestDB_TwoHandlesShareWrites(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.DSN(t)
 	server, cli := mustOpen(t, dsn), mustOpen(t, dsn)
 	ctx := t.Context()
 	v0, err := server.DirectoryVersion(ctx)
@@ -225,7 +152,7 @@ func TestDB_TwoHandlesShareWrites(t *testing.T) {
 // Two handles stand for two nodes: claiming from both at once hands each
 // due row to exactly one of them.
 func TestClaimDue_TwoNodes(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.DSN(t)
 	nodes := []*DB{mustOpen(t, dsn), mustOpen(t, dsn)}
 	ctx := t.Context()
 	a := nodes[0]
@@ -283,7 +210,7 @@ func TestClaimDue_TwoNodes(t *testing.T) {
 }
 
 func TestDB_TimesAreUTCNanoseconds(t *testing.T) {
-	db := mustOpen(t, freshSchema(t))
+	db := mustOpen(t, pgtest.DSN(t))
 	at := time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.FixedZone("X", -7*3600))
 	db.Now = func() time.Time { return at }
 	d, err := db.CreateDomain(t.Context(), "example.org")
@@ -302,7 +229,7 @@ func TestDB_TimesAreUTCNanoseconds(t *testing.T) {
 }
 
 func TestTimes_OutOfRangeBounds(t *testing.T) {
-	db := mustOpen(t, freshSchema(t))
+	db := mustOpen(t, pgtest.DSN(t))
 	ctx := t.Context()
 	if err := db.Accept(ctx, store.Acceptance{Message: store.Message{ID: "Q", MailboxID: 1, Blob: "b", DeliveryBlob: "b", CreatedAt: time.Unix(0, 0)}}); err != nil {
 		t.Fatal(err)
