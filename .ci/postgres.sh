@@ -6,9 +6,11 @@
 # away), and is stopped and removed when the shell that sourced this exits.
 #
 # Debian's postgresql package provides the server; it is installed when
-# missing. As root, the cluster runs as the postgres user it creates.
+# missing. As root, the cluster runs as the postgres user it creates. The
+# cleanup is an EXIT trap: a script that sources this must not set its own.
 
-if ! command -v pg_ctlcluster >/dev/null; then
+if ! command -v pg_ctlcluster >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
   apt-get install -y postgresql >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y postgresql >/dev/null; }
 fi
 mailroom_pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
