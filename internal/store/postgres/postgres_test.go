@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -275,4 +276,112 @@ func mustLoadMigrations(tb testing.TB) int {
 		tb.Fatal(err)
 	}
 	return len(ms)
+}
+
+// An address is a mailbox's or an alias, never both, even when two nodes
+// create it at once: both writes take the address's advisory lock before
+// they check. The test holds the directory counter's row so that both
+// transactions are in flight together (each blocks on it, or on the
+// address lock, before it can commit), then lets them go.
+func TestAddress_MailboxOrAliasNotBoth(t *testing.T) {
+	app := "mailroom_test_address"
+	dsn := pgtest.WithParam(t, pgtest.DSN(t), "application_name", app)
+	a, b := mustOpen(t, dsn), mustOpen(t, dsn)
+	ctx := t.Context()
+	if _, err := a.CreateDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateMailbox(ctx, store.Mailbox{Address: "owner@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	hold, err := a.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback(ctx)
+	if _, err := hold.Exec(ctx, `SELECT value FROM meta WHERE key = 'directory_version' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "x@example.org"
+	var mailboxErr, aliasErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { _, mailboxErr = a.CreateMailbox(ctx, store.Mailbox{Address: addr}) })
+	wg.Go(func() { aliasErr = b.AddAlias(ctx, "owner@example.org", addr) })
+	// Both wait for a lock: one for the counter, one for the counter or
+	// the address.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		err := a.pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d transactions wait for a lock after 10s, want 2", waiting)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := hold.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	switch {
+	case mailboxErr == nil && errors.Is(aliasErr, store.ErrConflict):
+	case aliasErr == nil && errors.Is(mailboxErr, store.ErrConflict):
+	default:
+		t.Fatalf("create mailbox: %v; add alias: %v; want exactly one to succeed, the other ErrConflict", mailboxErr, aliasErr)
+	}
+}
+
+// Two sweepers (two nodes) freeing unreferenced messages at once free each
+// message, and return each blob key, once.
+func TestDeleteUnreferenced_TwoNodes(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	nodes := []*DB{mustOpen(t, dsn), mustOpen(t, dsn)}
+	ctx := t.Context()
+	const n = 60
+	for i := range n {
+		id := fmt.Sprintf("M%02d", i)
+		err := nodes[0].Accept(ctx, store.Acceptance{Message: store.Message{ID: id, MailboxID: 1, Blob: id, DeliveryBlob: id + ".dlv"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for _, node := range nodes {
+		for range 2 {
+			wg.Go(func() {
+				for {
+					keys, err := node.DeleteUnreferenced(ctx, 3)
+					if err != nil {
+						t.Errorf("delete unreferenced: %v", err)
+						return
+					}
+					if len(keys) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, k := range keys {
+						seen[k]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if len(seen) != 2*n {
+		t.Errorf("freed %d distinct keys, want %d", len(seen), 2*n)
+	}
+	for k, c := range seen {
+		if c != 1 {
+			t.Errorf("key %s returned %d times", k, c)
+		}
+	}
 }

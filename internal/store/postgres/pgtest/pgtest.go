@@ -65,8 +65,15 @@ func exec(tb testing.TB, dsn, sql string) {
 }
 
 // WithSearchPath returns dsn with the run-time parameter search_path set
-// to schema, in dsn's own form (URL or keyword=value).
+// to schema.
 func WithSearchPath(tb testing.TB, dsn, schema string) string {
+	tb.Helper()
+	return WithParam(tb, dsn, "search_path", schema)
+}
+
+// WithParam returns dsn with the connection parameter key set to value
+// (a plain word), in dsn's own form (URL or keyword=value).
+func WithParam(tb testing.TB, dsn, key, value string) string {
 	tb.Helper()
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
@@ -74,9 +81,9 @@ func WithSearchPath(tb testing.TB, dsn, schema string) string {
 			tb.Fatalf("parse %s: %v", EnvDSN, err)
 		}
 		q := u.Query()
-		q.Set("search_path", schema)
+		q.Set(key, value)
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return dsn + " search_path=" + schema
+	return dsn + " " + key + "=" + value
 }
