@@ -28,6 +28,7 @@ type Config struct {
 	// Default: the OS hostname.
 	Hostname string `toml:"hostname"`
 
+	Store      Store      `toml:"store"`
 	Submission Submission `toml:"submission"`
 	TLS        TLS        `toml:"tls"`
 	HTTP       HTTP       `toml:"http"`
@@ -40,6 +41,27 @@ type Config struct {
 	// dir is the folder relative paths are resolved against.
 	dir string
 }
+
+// Store configures where mailroom keeps its state (directory, queue,
+// counters, trace). Message bodies stay in data_dir with either driver.
+type Store struct {
+	// Driver is "sqlite": the embedded database data_dir/mailroom.db; or
+	// "postgres": the PostgreSQL database DSN names, which several nodes
+	// may share. Default "sqlite".
+	Driver string `toml:"driver"`
+	// DSN is the PostgreSQL connection string, as a URL
+	// ("postgres://mailroom@db.example.com/mailroom") or in keyword=value
+	// form; required when Driver is "postgres" and only then. libpq's
+	// environment (PGPASSWORD, PGPASSFILE, PGSSLMODE...) applies, so the
+	// password need not be in the file. Default "".
+	DSN string `toml:"dsn"`
+}
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // Submission configures the SMTP submission listeners.
 type Submission struct {
@@ -166,6 +188,7 @@ func Default() Config {
 			CommandTimeout:  Duration(5 * time.Minute),
 			DataTimeout:     Duration(10 * time.Minute),
 		},
+		Store:     Store{Driver: DriverSQLite},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
@@ -254,6 +277,9 @@ func (c *Config) Validate() error {
 			return &FieldError{key, fmt.Sprintf("%q", addr), "want host:port, e.g. \":587\""}
 		}
 	}
+	if err := c.Store.validate(); err != nil {
+		return err
+	}
 	if c.Submission.MaxMessageBytes <= 0 {
 		return &FieldError{"submission.max_message_bytes", c.Submission.MaxMessageBytes, "must be positive"}
 	}
@@ -295,6 +321,25 @@ func (c *Config) Validate() error {
 		return &FieldError{"log.format", c.Log.Format, "want text or json"}
 	}
 	return c.Delivery.validate()
+}
+
+// validate checks the driver and that a DSN is given exactly when the
+// driver needs one. The DSN is never repeated in an error: it may hold a
+// password.
+func (s Store) validate() error {
+	switch s.Driver {
+	case DriverSQLite:
+		if s.DSN != "" {
+			return &FieldError{"store.dsn", "(set)", `only the postgres driver uses a DSN: set store.driver = "postgres", or remove store.dsn`}
+		}
+	case DriverPostgres:
+		if strings.TrimSpace(s.DSN) == "" {
+			return &FieldError{"store.dsn", `""`, `required with store.driver = "postgres", e.g. "postgres://mailroom@db.example.com/mailroom"`}
+		}
+	default:
+		return &FieldError{"store.driver", fmt.Sprintf("%q", s.Driver), `want "sqlite" (default) or "postgres"`}
+	}
+	return nil
 }
 
 // Path resolves p against the config file's folder, unless p is absolute.

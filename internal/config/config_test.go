@@ -58,6 +58,23 @@ plus_separator = ""
 	}
 }
 
+func TestLoad_Store(t *testing.T) {
+	c, err := Load("")
+	if err != nil || c.Store.Driver != DriverSQLite || c.Store.DSN != "" {
+		t.Fatalf("default store: %+v, %v", c.Store, err)
+	}
+	const dsn = "postgres://mailroom:pw@db.example.com/mailroom?sslmode=verify-full"
+	c, err = Load(write(t, "[store]\ndriver = \"postgres\"\ndsn = \""+dsn+"\"\n"))
+	if err != nil || c.Store.Driver != DriverPostgres || c.Store.DSN != dsn {
+		t.Fatalf("postgres store: %+v, %v", c.Store, err)
+	}
+	// A refused DSN is not echoed: it may hold a password.
+	_, err = Load(write(t, "[store]\ndsn = \""+dsn+"\"\n"))
+	if err == nil || strings.Contains(err.Error(), "pw@") {
+		t.Fatalf("dsn with the sqlite driver: %v", err)
+	}
+}
+
 func TestLoad_Errors(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"unknown key", "[submission]\nlisen = \":587\"\n", "lisen"},
@@ -69,6 +86,9 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
 		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},
 		{"syntax", "data_dir = \n", "mailroom.toml:1"},
+		{"unknown driver", "[store]\ndriver = \"mysql\"\n", "store.driver"},
+		{"postgres without dsn", "[store]\ndriver = \"postgres\"\n", "store.dsn"},
+		{"dsn without postgres", "[store]\ndsn = \"postgres://u:pw@db/m\"\n", "store.dsn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(write(t, tc.body))
