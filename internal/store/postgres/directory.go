@@ -14,7 +14,8 @@ import (
 // bumpDirectoryVersion increases the directory change counter. Every
 // directory write calls it inside its own transaction, so a reader that sees
 // the new counter also sees the change. The row lock it takes serializes
-// directory writes, which are rare.
+// directory writes, which are rare. It also notifies the nodes that listen
+// (ListenDirectory), which then reload at once instead of at their next poll.
 func bumpDirectoryVersion(ctx context.Context, tx pgx.Tx) error {
 	tag, err := tx.Exec(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'directory_version'`)
 	if err != nil {
@@ -22,6 +23,10 @@ func bumpDirectoryVersion(ctx context.Context, tx pgx.Tx) error {
 	}
 	if n := tag.RowsAffected(); n != 1 {
 		return fmt.Errorf("bump directory version: meta row missing (%d rows)", n)
+	}
+	// Delivered at commit, to every node listening (notify.go).
+	if _, err := tx.Exec(ctx, notifyDirectory); err != nil {
+		return fmt.Errorf("bump directory version: notify: %w", err)
 	}
 	return nil
 }

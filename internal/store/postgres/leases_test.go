@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"mailroom/internal/store"
+	"mailroom/internal/store/postgres/pgtest"
+)
+
+// leaseFixture opens two handles on one fresh schema (two nodes) with one
+// mailbox, and returns its id.
+func leaseFixture(t *testing.T) (a, b *DB, mailbox int64) {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	a, b = mustOpen(t, dsn), mustOpen(t, dsn)
+	if _, err := a.CreateDomain(t.Context(), "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.CreateMailbox(t.Context(), store.Mailbox{Address: "alice@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b, m.ID
+}
+
+func mustAcquire(t *testing.T, db *DB, req store.LeaseRequest) store.LeaseResult {
+	t.Helper()
+	res, err := db.AcquireLease(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func logSubmission(t *testing.T, db *DB, mailbox int64, at time.Time, rcpts int) {
+	t.Helper()
+	if _, err := db.pool.Exec(t.Context(), insertLogSQL, mailbox, nanos(at), rcpts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Twenty acquisitions at once through two handles: exactly the limit is
+// granted, the rest refused as concurrency.
+func TestLeases_ConcurrentAcquire(t *testing.T) {
+	a, b, mb := leaseFixture(t)
+	var granted, refused atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		db := []*DB{a, b}[i%2]
+		wg.Go(func() {
+			res, err := db.AcquireLease(context.Background(), store.LeaseRequest{MailboxID: mb, Node: "n", Concurrent: 3,
+				MessagesPerMinute: 100, Now: time.Now(), TTL: time.Hour})
+			switch {
+			case err != nil:
+				t.Error(err)
+			case res.Outcome == store.LeaseGranted:
+				granted.Add(1)
+			case res.Outcome == store.LeaseConcurrent:
+				refused.Add(1)
+			default:
+				t.Errorf("outcome %d", res.Outcome)
+			}
+		})
+	}
+	wg.Wait()
+	if granted.Load() != 3 || refused.Load() != 17 {
+		t.Fatalf("granted %d, refused %d; want 3 and 17", granted.Load(), refused.Load())
+	}
+}
+
+// An expired lease stops counting; a renewed one counts again; a released
+// one is gone.
+func TestLeases_ExpireRenewRelease(t *testing.T) {
+	a, b, mb := leaseFixture(t)
+	req := store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 1, MessagesPerMinute: 100, Now: time.Now()}
+	dead := mustAcquire(t, a, req) // TTL 0: expired at once
+	if dead.Outcome != store.LeaseGranted {
+		t.Fatalf("outcome %d", dead.Outcome)
+	}
+	req.Node, req.TTL = "b", time.Hour
+	live := mustAcquire(t, b, req)
+	if live.Outcome != store.LeaseGranted {
+		t.Fatalf("expired lease still counts: outcome %d", live.Outcome)
+	}
+	if _, err := a.ReserveLeaseRecipient(t.Context(), dead.ID, 10, time.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("reserve on a reaped lease: %v, want ErrNotFound", err)
+	}
+	if res := mustAcquire(t, a, req); res.Outcome != store.LeaseConcurrent {
+		t.Fatalf("outcome %d, want LeaseConcurrent", res.Outcome)
+	}
+	if n, err := b.RenewLeases(t.Context(), []int64{live.ID, dead.ID}, time.Hour); err != nil || n != 1 {
+		t.Fatalf("renew: %d, %v; want 1 lease", n, err)
+	}
+	if err := b.ReleaseLease(t.Context(), live.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReleaseLease(t.Context(), live.ID); err != nil {
+		t.Fatalf("second release: %v", err)
+	}
+	if res := mustAcquire(t, a, req); res.Outcome != store.LeaseGranted {
+		t.Fatalf("outcome %d after release, want granted", res.Outcome)
+	}
+}
+
+// The message rate counts the log's last minute plus leases in flight.
+func TestLeases_Rate(t *testing.T) {
+	a, b, mb := leaseFixture(t)
+	now := time.Now()
+	oldest := now.Add(-50 * time.Second)
+	logSubmission(t, a, mb, now.Add(-2*time.Minute), 1) // outside the minute
+	logSubmission(t, a, mb, oldest, 1)
+	logSubmission(t, a, mb, now.Add(-10*time.Second), 1)
+	req := store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 10, MessagesPerMinute: 3, Now: now, TTL: time.Hour}
+	if res := mustAcquire(t, a, req); res.Outcome != store.LeaseGranted {
+		t.Fatalf("outcome %d, want granted", res.Outcome)
+	}
+	res := mustAcquire(t, b, req)
+	if res.Outcome != store.LeaseRate || !res.Oldest.Equal(fromNanos(nanos(oldest))) {
+		t.Fatalf("got %+v, want LeaseRate with the oldest at %v", res, oldest)
+	}
+}
+
+// The daily budget counts the log's 24 hours plus every lease's
+// reservations, across handles.
+func TestLeases_DailyBudget(t *testing.T) {
+	a, b, mb := leaseFixture(t)
+	now := time.Now()
+	oldest := now.Add(-23 * time.Hour)
+	logSubmission(t, a, mb, now.Add(-25*time.Hour), 100) // outside the day
+	logSubmission(t, a, mb, oldest, 2)
+	req := store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 10, MessagesPerMinute: 100, Now: now, TTL: time.Hour}
+	la, lb := mustAcquire(t, a, req), mustAcquire(t, b, req)
+	reserve := func(db *DB, id int64) store.LeaseResult {
+		t.Helper()
+		res, err := db.ReserveLeaseRecipient(t.Context(), id, 5, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, r := range []struct {
+		db *DB
+		id int64
+	}{{a, la.ID}, {b, lb.ID}, {a, la.ID}} {
+		if res := reserve(r.db, r.id); res.Outcome != store.LeaseGranted {
+			t.Fatalf("outcome %d, want granted", res.Outcome)
+		}
+	}
+	res := reserve(b, lb.ID)
+	if res.Outcome != store.LeaseDaily || !res.Oldest.Equal(fromNanos(nanos(oldest))) {
+		t.Fatalf("got %+v, want LeaseDaily with the oldest at %v", res, oldest)
+	}
+	if err := a.ReleaseLease(t.Context(), la.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res := reserve(b, lb.ID); res.Outcome != store.LeaseGranted {
+		t.Fatalf("outcome %d after a's release, want granted", res.Outcome)
+	}
+}
+
+// A directory write on one handle is notified to a listener on another
+// (and not to one on another schema).
+func TestListenDirectory(t *testing.T) {
+	a, b, _ := leaseFixture(t)
+	other := mustOpen(t, pgtest.DSN(t))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var calls, otherCalls atomic.Int32
+	done := make(chan error, 2)
+	go func() { done <- b.ListenDirectory(ctx, func() { calls.Add(1) }) }()
+	go func() { done <- other.ListenDirectory(ctx, func() { otherCalls.Add(1) }) }()
+	waitUntil(t, func() bool { return calls.Load() == 1 && otherCalls.Load() == 1 }) // the call on listening
+	if _, err := a.CreateDomain(t.Context(), "example.net"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { return calls.Load() == 2 })
+	cancel()
+	for range 2 {
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("listen ended with %v, want context.Canceled", err)
+		}
+	}
+	if n := otherCalls.Load(); n != 1 {
+		t.Fatalf("a listener on another schema was called %d times, want once", n)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 30s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
