@@ -55,6 +55,12 @@ type Store struct {
 	// environment (PGPASSWORD, PGPASSFILE, PGSSLMODE...) applies, so the
 	// password need not be in the file. Default "".
 	DSN string `toml:"dsn"`
+	// LeaseTTL bounds how long a node that dies (or loses the database)
+	// keeps its mailboxes' concurrency slots with the postgres driver:
+	// each transaction in flight holds a lease the node renews every
+	// third of this, and others stop counting it once it expires. Unused
+	// with sqlite. Default "30s".
+	LeaseTTL Duration `toml:"lease_ttl"`
 }
 
 // Store drivers.
@@ -188,7 +194,7 @@ func Default() Config {
 			CommandTimeout:  Duration(5 * time.Minute),
 			DataTimeout:     Duration(10 * time.Minute),
 		},
-		Store:     Store{Driver: DriverSQLite},
+		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second)},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
@@ -335,6 +341,9 @@ func (s Store) validate() error {
 	case DriverPostgres:
 		if strings.TrimSpace(s.DSN) == "" {
 			return &FieldError{"store.dsn", `""`, `required with store.driver = "postgres", e.g. "postgres://mailroom@db.example.com/mailroom"`}
+		}
+		if s.LeaseTTL.Std() < time.Second {
+			return &FieldError{"store.lease_ttl", s.LeaseTTL.Std(), `want at least "1s" (default "30s")`}
 		}
 	default:
 		return &FieldError{"store.driver", fmt.Sprintf("%q", s.Driver), `want "sqlite" (default) or "postgres"`}

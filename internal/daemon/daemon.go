@@ -130,21 +130,17 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
 
-	// The recipient budget is rolling 24 hours: rebuild it from the
-	// durable submission log so a restart never hands out a fresh day.
-	tracker := limits.New()
-	recs, err := st.SubmissionLog(ctx, time.Now().Add(-24*time.Hour))
+	limiter, err := d.startLimits(ctx, wctx, dir)
 	if err != nil {
-		return nil, fmt.Errorf("load submission log: %w", err)
+		return nil, err
 	}
-	tracker.Load(recs)
 	lc := cfg.Limits
 	guard := &limits.LoginGuard{PerAddress: lc.LoginFailuresPerAddress, PerMailbox: lc.LoginFailuresPerMailbox,
 		Window: lc.LoginWindow.Std(), Cooloff: lc.LoginCooloff.Std()}
 	d.workers.Add(1)
 	go func() {
 		defer d.workers.Done()
-		d.publishUsage(wctx, tracker, guard, filepath.Join(dataDir, admin.UsageFile))
+		d.publishUsage(wctx, limiter, guard, filepath.Join(dataDir, admin.UsageFile))
 	}()
 
 	q, err := d.startDelivery(wctx, dir, blobs)
@@ -160,7 +156,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
-		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
+		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})

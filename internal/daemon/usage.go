@@ -15,7 +15,7 @@ import (
 // publishUsage writes the transactions in flight per mailbox to path every
 // second while they change, so `mailroom mailbox show` (another process)
 // can print them; and now and then lets the login guard forget old state.
-func (d *Daemon) publishUsage(ctx context.Context, tr *limits.Tracker, guard *limits.LoginGuard, path string) {
+func (d *Daemon) publishUsage(ctx context.Context, tr interface{ InFlight() map[int64]int }, guard *limits.LoginGuard, path string) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		d.log.Warn("publish usage", "err", err)
 		return

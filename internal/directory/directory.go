@@ -83,6 +83,7 @@ type Directory struct {
 	cache     *authCache
 	now       func() time.Time
 	hashes    atomic.Int64
+	wake      chan struct{} // Changed: check the version now
 }
 
 // Options configure a Directory.
@@ -116,7 +117,7 @@ func New(ctx context.Context, st store.Directory, o Options) (*Directory, error)
 		o.Now = time.Now
 	}
 	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator,
-		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now}
+		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now, wake: make(chan struct{}, 1)}
 	if err := d.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -188,8 +189,18 @@ func (d *Directory) Reload(ctx context.Context) error {
 	return nil
 }
 
+// Changed tells Run that the store says the directory changed (PostgreSQL's
+// LISTEN/NOTIFY, wired by the daemon): it checks the change counter at
+// once instead of at the next poll. It never blocks.
+func (d *Directory) Changed() {
+	select {
+	case d.wake <- struct{}{}:
+	default: // a check is already due
+	}
+}
+
 // Run polls the store's change counter until ctx ends and reloads when it
-// moves.
+// moves; Changed makes it check before the next poll.
 func (d *Directory) Run(ctx context.Context) {
 	t := time.NewTicker(d.interval)
 	defer t.Stop()
@@ -198,6 +209,7 @@ func (d *Directory) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-d.wake:
 		}
 		v, err := d.st.DirectoryVersion(ctx)
 		if err != nil {

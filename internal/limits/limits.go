@@ -3,10 +3,13 @@
 // hours) and the login protection. Counters live in memory, sharded so
 // that different mailboxes never wait on one lock; the recipient budget is
 // rebuilt from the store's submission log at start, so a restart never
-// hands a mailbox a fresh day. Time is always passed in.
+// hands a mailbox a fresh day. Several nodes on one PostgreSQL share the
+// same limits through Shared instead (leases in the store). Time is always
+// passed in.
 package limits
 
 import (
+	"context"
 	"fmt"
 	"hash/maphash"
 	"sort"
@@ -277,4 +280,32 @@ func (t *Tracker) InFlight() map[int64]int {
 		sh.mu.Unlock()
 	}
 	return out
+}
+
+// Hold is one mail transaction's hold on its mailbox's limits, as both
+// Tracker (one node, in memory) and Shared (nodes on one PostgreSQL) give
+// it. Reserve returns a *Refusal when a limit refuses, another error when
+// the limits could not be checked. Commit and Abort are idempotent.
+type Hold interface {
+	Reserve(ctx context.Context, now time.Time) error
+	Commit(now time.Time)
+	Abort()
+}
+
+// Acquire is Begin for callers that take either implementation: the
+// refusal, if any, is the error.
+func (t *Tracker) Acquire(_ context.Context, mailboxID int64, lim store.Limits, now time.Time) (Hold, error) {
+	tx, ref := t.Begin(mailboxID, lim, now)
+	if ref != nil {
+		return nil, ref
+	}
+	return tx, nil
+}
+
+// Reserve is AddRecipient with the refusal, if any, as the error.
+func (tx *Tx) Reserve(_ context.Context, now time.Time) error {
+	if ref := tx.AddRecipient(now); ref != nil {
+		return ref
+	}
+	return nil
 }

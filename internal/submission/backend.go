@@ -39,9 +39,10 @@ type Options struct {
 	Store           store.Store
 	Blobs           *blob.FS
 	Log             *slog.Logger
-	// Limits holds the per-mailbox counters; ServerLimits are the
-	// server-wide defaults that domains and mailboxes override.
-	Limits       *limits.Tracker
+	// Limits holds the per-mailbox counters (default an empty
+	// limits.Tracker); ServerLimits are the server-wide defaults that
+	// domains and mailboxes override.
+	Limits       Limiter
 	ServerLimits store.Limits
 	// DailyReject answers a spent daily recipient budget with Exchange's
 	// permanent 554 5.2.0 instead of the transient 452 4.5.3.
@@ -55,6 +56,16 @@ type Options struct {
 	// and 10 minutes.
 	CommandTimeout time.Duration
 	DataTimeout    time.Duration
+}
+
+// Limiter takes a mailbox's concurrency slot and message-rate reservation
+// at MAIL FROM; the Hold it returns reserves recipients and ends with the
+// transaction. A refusal is a *limits.Refusal; any other error means the
+// limits could not be checked (the client gets 451). There are two:
+// limits.Tracker keeps the counters in this process (one node, SQLite);
+// limits.Shared keeps them in PostgreSQL for nodes that share it.
+type Limiter interface {
+	Acquire(ctx context.Context, mailboxID int64, lim store.Limits, now time.Time) (limits.Hold, error)
 }
 
 // Backend is the go-smtp backend shared by the STARTTLS and implicit-TLS

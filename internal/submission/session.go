@@ -31,7 +31,7 @@ type Session struct {
 	// The current transaction.
 	from  string
 	rcpts []string
-	tx    *limits.Tx // the mailbox's slot and reservations
+	tx    limits.Hold // the mailbox's slot and reservations; nil outside a transaction
 }
 
 var (
@@ -79,8 +79,15 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	s.Reset() // a MAIL without RSET after a refused one starts afresh
 	now := s.b.o.Now()
-	tx, ref := s.b.o.Limits.Begin(mb.ID, s.effectiveLimits(snap, mb), now)
-	if ref != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	tx, err := s.b.o.Limits.Acquire(ctx, mb.ID, s.effectiveLimits(snap, mb), now)
+	if err != nil {
+		var ref *limits.Refusal
+		if !errors.As(err, &ref) {
+			s.log.Error("limits", "cmd", "MAIL", "err", err)
+			return replyLocalError()
+		}
 		s.log.Info("refused", "cmd", "MAIL", "reason", "limit", "kind", ref.Kind, "limit", ref.Limit)
 		if ref.Kind == limits.KindConcurrent {
 			return replyConcurrency(mb.Address, ref.Limit)
@@ -126,7 +133,14 @@ func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return nil
 	}
 	now := s.b.o.Now()
-	if ref := s.tx.AddRecipient(now); ref != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.tx.Reserve(ctx, now); err != nil {
+		var ref *limits.Refusal
+		if !errors.As(err, &ref) {
+			s.log.Error("limits", "cmd", "RCPT", "err", err)
+			return replyLocalError()
+		}
 		s.log.Info("refused", "cmd", "RCPT", "rcpt", norm, "reason", "limit", "kind", ref.Kind, "limit", ref.Limit)
 		switch {
 		case ref.Kind == limits.KindPerMessage:
@@ -165,8 +179,10 @@ func (s *Session) Data(r io.Reader) error {
 // mailbox's slot and any reservations not committed by an acceptance are
 // released.
 func (s *Session) Reset() {
-	s.tx.Abort()
-	s.tx = nil
+	if s.tx != nil {
+		s.tx.Abort()
+		s.tx = nil
+	}
 	s.from = ""
 	s.rcpts = s.rcpts[:0]
 	s.tc.inTx.Store(false)
