@@ -74,8 +74,14 @@ func WithRemote(r *Remote) Option {
 // stay in the data directory.
 func WithPostgres(tb testing.TB) Option {
 	tb.Helper()
-	dsn := pgtest.DSN(tb)
-	return func(c *config.Config) { c.Store = config.Store{Driver: config.DriverPostgres, DSN: dsn} }
+	return WithPostgresDSN(pgtest.DSN(tb))
+}
+
+// WithPostgresDSN runs the daemon on the PostgreSQL database dsn names. Two
+// servers started with one DSN (from pgtest.DSN) and one data directory
+// (WithDataDir) are two nodes of a cluster.
+func WithPostgresDSN(dsn string) Option {
+	return func(c *config.Config) { c.Store.Driver, c.Store.DSN = config.DriverPostgres, dsn }
 }
 
 // WithDataDir runs the daemon on dir, to restart a server on the data of

@@ -1,0 +1,245 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/config"
+	"mailroom/internal/store"
+	"mailroom/internal/store/postgres/pgtest"
+	"mailroom/internal/testkit"
+)
+
+// cluster is two nodes on one PostgreSQL schema and one data directory
+// (message bodies are files, so nodes share the folder). Node A reaches
+// the database through a proxy the test can cut, as if A died.
+type cluster struct {
+	dsn   string
+	a, b  *testkit.Server
+	proxy *pgtest.Proxy
+}
+
+// startCluster starts node A (which sets up the directory with setup) and
+// then node B. Skipped without a test database (README "PostgreSQL").
+func startCluster(t *testing.T, setup func(*admin.Service), opts ...testkit.Option) *cluster {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	proxy := pgtest.NewProxy(t, dsn)
+	data := testkit.WithDataDir(t.TempDir())
+	a := testkit.Start(t, setup, append([]testkit.Option{testkit.WithPostgresDSN(proxy.DSN), data}, opts...)...)
+	b := testkit.Start(t, nil, append([]testkit.Option{testkit.WithPostgresDSN(dsn), data}, opts...)...)
+	return &cluster{dsn: dsn, a: a, b: b, proxy: proxy}
+}
+
+// leases returns the lease rows of the cluster's schema: id → lease_until.
+func (c *cluster) leases(t *testing.T) map[int64]int64 {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), `SELECT id, lease_until FROM limit_leases`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[int64]int64)
+	var id, until int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &until}, func() error { out[id] = until; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestCluster_TwentyClientsThreeSlots: 20 connections of one mailbox,
+// alternately on the two nodes, send MAIL FROM at once; exactly 3 get 250
+// and 17 get 432 4.3.2. A slot freed on one node is taken on the other.
+func TestCluster_TwentyClientsThreeSlots(t *testing.T) {
+	c := startCluster(t, fixture)
+	conns := make([]*testkit.Conn, 20)
+	for i := range conns {
+		conns[i] = testkit.Ready(t, []*testkit.Server{c.a, c.b}[i%2], "alice@example.test", pw)
+	}
+	replies := make([]testkit.Reply, len(conns))
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		wg.Go(func() { replies[i] = conn.Cmd("MAIL FROM:<alice@example.test>") })
+	}
+	wg.Wait()
+	var holders, waiting []*testkit.Conn
+	for i, r := range replies {
+		switch {
+		case r.Code == 250:
+			holders = append(holders, conns[i])
+		case r.Code == 432 && r.Enhanced == "4.3.2" && strings.Contains(r.Text, "sender thread limit exceeded"):
+			waiting = append(waiting, conns[i])
+		default:
+			t.Fatalf("unexpected reply %q", r)
+		}
+	}
+	if len(holders) != 3 || len(waiting) != 17 {
+		t.Fatalf("%d got a slot and %d were refused; want 3 and 17", len(holders), len(waiting))
+	}
+	// Still full, from either node.
+	for _, w := range waiting[:4] {
+		w.MustCmd("MAIL FROM:<alice@example.test>", 432, "4.3.2")
+	}
+	// A slot freed (RSET) is there for a client of either node, once.
+	holders[0].MustCmd("RSET", 250, "")
+	got := 0
+	for _, w := range waiting {
+		if w.Cmd("MAIL FROM:<alice@example.test>").Code == 250 {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Fatalf("after one RSET %d clients got a slot, want 1", got)
+	}
+}
+
+// TestCluster_DailyBudgetShared: with a budget of 5 recipients a day, 3
+// accepted through node A leave 2 for node B, which refuses the third with
+// 452 4.5.3 (and so does A).
+func TestCluster_DailyBudgetShared(t *testing.T) {
+	c := startCluster(t, fixture, func(cfg *config.Config) { cfg.Limits.RecipientsPerDay = 5 })
+	a := testkit.Ready(t, c.a, "alice@example.test", pw)
+	a.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	for i := range 3 {
+		a.MustCmd(fmt.Sprintf("RCPT TO:<carol+%d@example.test>", i), 250, "")
+	}
+	a.Expect(a.SendData("From: alice@example.test\nSubject: three\n\nx\n"), 250, "2.0.0")
+
+	b := testkit.Ready(t, c.b, "alice@example.test", pw)
+	b.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	b.MustCmd("RCPT TO:<carol+3@example.test>", 250, "")
+	b.MustCmd("RCPT TO:<carol+4@example.test>", 250, "")
+	r := b.MustCmd("RCPT TO:<carol+5@example.test>", 452, "4.5.3")
+	if !strings.Contains(r.Text, "5") {
+		t.Errorf("refusal %q does not name the limit", r)
+	}
+	// B's two reservations count on A while B's transaction is open.
+	a.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	a.MustCmd("RCPT TO:<carol+6@example.test>", 452, "4.5.3")
+	a.MustCmd("RSET", 250, "")
+	// Aborted, B's reservations return to the budget.
+	b.MustCmd("RSET", 250, "")
+	a.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	a.MustCmd("RCPT TO:<carol+7@example.test>", 250, "")
+}
+
+// TestCluster_DeliveredOnce: messages accepted by both nodes, whose queue
+// workers both run, reach the remote MX once per envelope recipient.
+func TestCluster_DeliveredOnce(t *testing.T) {
+	r := testkit.NewRemote(t)
+	mx := r.MX(t, "remote.test", testkit.MXOptions{})
+	c := startCluster(t, fixture, testkit.WithRemote(r))
+	const messages = 20
+	want := make(map[string]int)
+	var ids []string
+	for i := range messages {
+		node := []*testkit.Server{c.a, c.b}[i%2]
+		rcpts := []string{fmt.Sprintf("x%d@remote.test", i), fmt.Sprintf("y%d@remote.test", i)}
+		ids = append(ids, node.Send("alice@example.test", pw, "alice@example.test", rcpts,
+			fmt.Sprintf("From: alice@example.test\nSubject: m%d\n\nx\n", i)))
+		for _, rc := range rcpts {
+			want[rc] = 1
+		}
+	}
+	testkit.Eventually(t, "every recipient is delivered", func() bool {
+		for _, id := range ids {
+			for _, st := range c.a.QueueStates(id) {
+				if st != store.StateDelivered {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	got := make(map[string]int)
+	for _, m := range mx.Accepted() {
+		for _, rc := range m.Rcpts {
+			got[rc]++
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("MX got %d recipients, want %d", len(got), len(want))
+	}
+	for rc, n := range got {
+		if n != 1 {
+			t.Errorf("%s delivered %d times, want once", rc, n)
+		}
+	}
+	// Both nodes' workers took part (the queue is shared, not partitioned
+	// by who accepted): not asserted, it depends on scheduling.
+}
+
+// TestCluster_DeadNodeFreesSlots: node A holds all 3 slots of a mailbox
+// and keeps them past the lease TTL while it renews; cut off the
+// database (as if it died) it stops renewing, and node B gets the 3 slots
+// once the leases expire — and no fourth.
+func TestCluster_DeadNodeFreesSlots(t *testing.T) {
+	const ttl = 2 * time.Second
+	c := startCluster(t, fixture, func(cfg *config.Config) { cfg.Store.LeaseTTL = config.Duration(ttl) })
+	for range 3 {
+		testkit.Ready(t, c.a, "alice@example.test", pw).MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	}
+	first := c.leases(t)
+	if len(first) != 3 {
+		t.Fatalf("%d leases, want 3", len(first))
+	}
+	testkit.Eventually(t, "node A renews its leases", func() bool {
+		now := c.leases(t)
+		for id, until := range first {
+			if now[id] <= until {
+				return false
+			}
+		}
+		return true
+	})
+	b := make([]*testkit.Conn, 4)
+	for i := range b {
+		b[i] = testkit.Ready(t, c.b, "alice@example.test", pw)
+	}
+	b[0].MustCmd("MAIL FROM:<alice@example.test>", 432, "4.3.2")
+
+	c.proxy.Cut() // node A dies: no renewal, no release
+	start := time.Now()
+	got := 0
+	testkit.Eventually(t, "node B gets the dead node's 3 slots", func() bool {
+		if b[got].Cmd("MAIL FROM:<alice@example.test>").Code == 250 {
+			got++
+		}
+		return got == 3
+	})
+	t.Logf("slots free %v after node A was cut off (lease_ttl %v)", time.Since(start).Round(10*time.Millisecond), ttl)
+	b[3].MustCmd("MAIL FROM:<alice@example.test>", 432, "4.3.2")
+}
+
+// TestCluster_GrantRevokedEverywhere: a grant revoked through one node's
+// database handle holds on the other node as soon as it reloads (notified
+// by PostgreSQL, the poll as fallback).
+func TestCluster_GrantRevokedEverywhere(t *testing.T) {
+	c := startCluster(t, func(a *admin.Service) {
+		fixture(a)
+		ctx := context.Background()
+		testkit.MustAdd(t, func() error {
+			_, _, err := a.AddMailbox(ctx, admin.NewMailbox{Address: "info@example.test", Shared: true})
+			return err
+		}())
+		_, err := a.AddGrant(ctx, admin.GrantSpec{Kind: store.GrantSendAs, On: "info@example.test", To: "alice@example.test"})
+		testkit.MustAdd(t, err)
+	})
+	b := testkit.Ready(t, c.b, "alice@example.test", pw)
+	b.MustCmd("MAIL FROM:<info@example.test>", 250, "")
+	b.MustCmd("RSET", 250, "")
+	testkit.MustAdd(t, c.a.Admin.RevokeGrant(t.Context(), admin.GrantSpec{Kind: store.GrantSendAs, On: "info@example.test", To: "alice@example.test"}))
+	c.b.SyncDirectory()
+	b.MustCmd("MAIL FROM:<info@example.test>", 550, "5.7.60")
+}
