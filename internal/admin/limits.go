@@ -87,7 +87,8 @@ type LimitStatus struct {
 // LimitStatus computes the effective limits of a mailbox (server defaults
 // from s.Limits, then domain, then mailbox) and its usage: messages this
 // minute and recipients in 24 hours from the submission log, transactions
-// in flight from the running server's usage file under s.DataDir.
+// in flight from the running server's usage file under s.DataDir, or, on a
+// store shared by several nodes (store.Leases), from its leases.
 func (s *Service) LimitStatus(ctx context.Context, addr string, now time.Time) (LimitStatus, error) {
 	m, err := s.Mailbox(ctx, addr)
 	if err != nil {
@@ -110,6 +111,16 @@ func (s *Service) LimitStatus(ctx context.Context, addr string, now time.Time) (
 		if r.At.After(now.Add(-time.Minute)) {
 			st.Usage.MessagesLastMin++
 		}
+	}
+	if ls, ok := s.st.(store.Leases); ok {
+		// Several nodes: the leases in the store are every node's
+		// transactions in flight.
+		n, err := ls.LiveLeases(ctx, m.ID)
+		if err != nil {
+			return st, err
+		}
+		st.Live, st.Usage.InFlight = true, n
+		return st, nil
 	}
 	b, err := os.ReadFile(filepath.Join(s.DataDir, UsageFile))
 	if err == nil {

@@ -59,7 +59,7 @@ type Store struct {
 	// keeps its mailboxes' concurrency slots with the postgres driver:
 	// each transaction in flight holds a lease the node renews every
 	// third of this, and others stop counting it once it expires. Unused
-	// with sqlite. Default "30s".
+	// with sqlite. Default "30s" (also when "0s").
 	LeaseTTL Duration `toml:"lease_ttl"`
 }
 
@@ -342,8 +342,8 @@ func (s Store) validate() error {
 		if strings.TrimSpace(s.DSN) == "" {
 			return &FieldError{"store.dsn", `""`, `required with store.driver = "postgres", e.g. "postgres://mailroom@db.example.com/mailroom"`}
 		}
-		if s.LeaseTTL.Std() < time.Second {
-			return &FieldError{"store.lease_ttl", s.LeaseTTL.Std(), `want at least "1s" (default "30s")`}
+		if t := s.LeaseTTL.Std(); t != 0 && t < time.Second {
+			return &FieldError{"store.lease_ttl", t, `want at least "1s" (or unset: "30s")`}
 		}
 	default:
 		return &FieldError{"store.driver", fmt.Sprintf("%q", s.Driver), `want "sqlite" (default) or "postgres"`}

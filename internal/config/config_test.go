@@ -105,3 +105,19 @@ func TestLoad_Errors(t *testing.T) {
 		t.Errorf("FieldError not returned: %v", err)
 	}
 }
+
+func TestStore_LeaseTTL(t *testing.T) {
+	c := Default()
+	if got := c.Store.LeaseTTL.Std(); got != 30*time.Second {
+		t.Fatalf("default lease_ttl %v, want 30s", got)
+	}
+	c.Store = Store{Driver: DriverPostgres, DSN: "postgres://db/mailroom", LeaseTTL: Duration(500 * time.Millisecond)}
+	var fe *FieldError
+	if err := c.Validate(); !errors.As(err, &fe) || fe.Key != "store.lease_ttl" {
+		t.Fatalf("lease_ttl 500ms: %v, want a store.lease_ttl error", err)
+	}
+	c.Store.LeaseTTL = Duration(5 * time.Second)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

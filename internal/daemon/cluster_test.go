@@ -87,6 +87,10 @@ func TestCluster_TwentyClientsThreeSlots(t *testing.T) {
 	if len(holders) != 3 || len(waiting) != 17 {
 		t.Fatalf("%d got a slot and %d were refused; want 3 and 17", len(holders), len(waiting))
 	}
+	// What `mailroom mailbox show` prints counts both nodes.
+	if st, err := c.b.Admin.LimitStatus(t.Context(), "alice@example.test", time.Now()); err != nil || st.Usage.InFlight != 3 || !st.Live {
+		t.Fatalf("limit status %+v, %v; want 3 in flight", st, err)
+	}
 	// Still full, from either node.
 	for _, w := range waiting[:4] {
 		w.MustCmd("MAIL FROM:<alice@example.test>", 432, "4.3.2")

@@ -37,6 +37,9 @@ type Leases interface {
 	RenewLeases(ctx context.Context, ids []int64, ttl time.Duration) (int, error)
 	// ReleaseLease deletes lease id; a lease already gone is no error.
 	ReleaseLease(ctx context.Context, id int64) error
+	// LiveLeases returns how many unexpired leases the mailbox has: its
+	// transactions in flight on every node.
+	LiveLeases(ctx context.Context, mailboxID int64) (int, error)
 }
 
 // LeaseRequest asks for a concurrency slot.

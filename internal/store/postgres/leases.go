@@ -129,6 +129,16 @@ func (db *DB) ReleaseLease(ctx context.Context, id int64) error {
 	return nil
 }
 
+// LiveLeases counts the mailbox's unexpired leases; see store.Leases.
+func (db *DB) LiveLeases(ctx context.Context, mailboxID int64) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM limit_leases WHERE mailbox_id = $1 AND lease_until > `+dbNow, mailboxID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count leases of mailbox %d: %w", mailboxID, err)
+	}
+	return n, nil
+}
+
 // lockLimits takes the mailbox's limits lock (lockMailboxLimits).
 func lockLimits(ctx context.Context, tx pgx.Tx, mailbox int64) error {
 	var id int64

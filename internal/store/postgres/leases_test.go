@@ -93,6 +93,9 @@ func TestLeases_ExpireRenewRelease(t *testing.T) {
 	if res := mustAcquire(t, a, req); res.Outcome != store.LeaseConcurrent {
 		t.Fatalf("outcome %d, want LeaseConcurrent", res.Outcome)
 	}
+	if n, err := a.LiveLeases(t.Context(), mb); err != nil || n != 1 {
+		t.Fatalf("live leases: %d, %v; want 1", n, err)
+	}
 	if n, err := b.RenewLeases(t.Context(), []int64{live.ID, dead.ID}, time.Hour); err != nil || n != 1 {
 		t.Fatalf("renew: %d, %v; want 1 lease", n, err)
 	}
