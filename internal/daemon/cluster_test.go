@@ -138,6 +138,21 @@ func TestCluster_DailyBudgetShared(t *testing.T) {
 	a.MustCmd("RCPT TO:<carol+7@example.test>", 250, "")
 }
 
+// TestCluster_RateShared: with 2 messages a minute, one accepted through
+// each node leaves none: the next MAIL FROM on either gets 450 4.7.0.
+func TestCluster_RateShared(t *testing.T) {
+	c := startCluster(t, fixture, func(cfg *config.Config) { cfg.Limits.MessagesPerMinute = 2 })
+	for _, node := range []*testkit.Server{c.a, c.b} {
+		node.Send("alice@example.test", pw, "alice@example.test", []string{"carol@example.test"}, "From: alice@example.test\nSubject: r\n\nx\n")
+	}
+	for _, node := range []*testkit.Server{c.a, c.b} {
+		r := testkit.Ready(t, node, "alice@example.test", pw).MustCmd("MAIL FROM:<alice@example.test>", 450, "4.7.0")
+		if !strings.Contains(r.Text, "2") {
+			t.Errorf("refusal %q does not name the limit", r)
+		}
+	}
+}
+
 // TestCluster_DeliveredOnce: messages accepted by both nodes, whose queue
 // workers both run, reach the remote MX once per envelope recipient.
 func TestCluster_DeliveredOnce(t *testing.T) {
