@@ -28,6 +28,7 @@ import (
 	"mailroom/internal/retention"
 	"mailroom/internal/store"
 	"mailroom/internal/submission"
+	"mailroom/internal/trace"
 	"mailroom/internal/web"
 )
 
@@ -50,6 +51,7 @@ type Daemon struct {
 	dir     *directory.Directory
 	blobs   *blob.FS
 	dlv     *delivery.Deliverer
+	trace   *trace.Writer
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -84,7 +86,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr)}
+	d := &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr), trace: trace.NewWriter(st, log)}
 	defer func() {
 		if err != nil { // undo what was started: listeners, workers, store
 			for _, l := range d.ls {
@@ -118,7 +120,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); dir.Run(wctx) }()
 
-	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log}
+	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log, TraceRetention: cfg.Trace.Retention.Std()}
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
 
@@ -147,7 +149,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
 		Directory: dir, Store: wakingStore{st, q.Wake}, Blobs: blobs, Log: log,
-		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
+		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
@@ -282,6 +284,7 @@ func (d *Daemon) closeAll() error {
 	if d.dlv != nil {
 		d.dlv.Close()
 	}
+	d.trace.Close() // after the sessions and workers that record into it
 	if err := d.st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -24,11 +24,14 @@ type Sweeper struct {
 	Log   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// TraceRetention, when positive, is how long trace events are kept.
+	TraceRetention time.Duration
 }
 
 // Result counts what one Sweep removed.
 type Result struct {
 	Expired int // folder entries past retention
+	Traced  int // trace events past trace.retention
 	Freed   int // message bodies (blob files) removed
 }
 
@@ -58,6 +61,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 	// The rate and budget counters need 24 hours of the submission log.
 	if err := s.Store.PruneSubmissionLog(ctx, now().Add(-25*time.Hour)); err != nil {
 		return r, fmt.Errorf("sweep submission log: %w", err)
+	}
+	if err := s.sweepTrace(ctx, now(), &r); err != nil {
+		return r, err
 	}
 	for {
 		keys, err := s.Store.DeleteUnreferenced(ctx, batch)
@@ -90,8 +96,8 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.Log.Error("retention sweep", "err", err)
-		case r.Expired > 0 || r.Freed > 0:
-			s.Log.Info("retention sweep", "expired_entries", r.Expired, "freed_bodies", r.Freed)
+		case r.Expired > 0 || r.Freed > 0 || r.Traced > 0:
+			s.Log.Info("retention sweep", "expired_entries", r.Expired, "freed_bodies", r.Freed, "trace_events", r.Traced)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/store"
+	"mailroom/internal/trace"
 )
 
 // Options are the dependencies and settings of a Backend.
@@ -48,6 +49,8 @@ type Options struct {
 	Logins *limits.LoginGuard
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Trace records the trace events of every session; nil records none.
+	Trace *trace.Writer
 }
 
 // Backend is the go-smtp backend shared by the STARTTLS and implicit-TLS
@@ -165,6 +168,7 @@ func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	}
 	s.log.Info("session start", attrs...)
 	tc.session.Store(s)
+	s.traceSession()
 	return s, nil
 }
 
