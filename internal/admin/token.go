@@ -75,3 +75,11 @@ func (s *Service) CheckToken(ctx context.Context, token string) (store.APIToken,
 	}
 	return t, err
 }
+
+// conflictError is a refusal because other objects depend on the one
+// named (a domain that still has mailboxes): errors.Is(err,
+// store.ErrConflict) holds, and the text is only the message.
+type conflictError string
+
+func (e conflictError) Error() string { return string(e) }
+func (e conflictError) Unwrap() error { return store.ErrConflict }
