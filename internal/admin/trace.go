@@ -213,3 +213,21 @@ func FormatEvent(e store.TraceEvent) string {
 	}
 	return b.String()
 }
+
+// traceDrop records an administrator's drop in the trace, written at once
+// (the CLI process has no batching writer). A failure to write it is not
+// the drop's failure: the rows are already changed.
+func (s *Service) traceDrop(ctx context.Context, sel store.QueueSelector, n int, err error) {
+	if err != nil || n == 0 {
+		return
+	}
+	e := store.TraceEvent{At: time.Now(), Kind: trace.KindDropped, Status: trace.StatusFailed, QueueID: sel.MessageID,
+		Detail: fmt.Sprintf("%d queued recipient(s) dropped by an administrator; no DSN sent", n)}
+	if sel.Recipient != "" {
+		e.Recipients = []string{sel.Recipient}
+	}
+	if sel.All {
+		e.Detail = fmt.Sprintf("%d queued recipient(s) of all messages dropped by an administrator (queue drop --all); no DSN sent", n)
+	}
+	_ = s.st.AppendTrace(ctx, []store.TraceEvent{e})
+}
