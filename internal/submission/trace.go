@@ -23,6 +23,9 @@ func (s *Session) traceEvent(e store.TraceEvent) {
 		return
 	}
 	e.Session = s.tc.id
+	if e.At.IsZero() {
+		e.At = s.b.o.Now()
+	}
 	if e.Remote == "" {
 		e.Remote = s.c.Conn().RemoteAddr().String()
 	}

@@ -1,6 +1,9 @@
 -- 0004_trace: the message trace (append-only events per submission
 -- attempt and per accepted message) and the JSON API's bearer tokens.
 
+-- Plain (not partial) indexes: a partial index WHERE x <> '' is never used
+-- for x = ? with a bound parameter.
+--
 -- recipients is ",a@x,b@y," so that one recipient matches with
 -- LIKE '%,' || ? || ',%' (plain SQL, the same on PostgreSQL).
 CREATE TABLE trace_events (
@@ -25,10 +28,10 @@ CREATE TABLE trace_events (
 	detail     TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX trace_events_at ON trace_events (at);
-CREATE INDEX trace_events_session ON trace_events (session) WHERE session <> '';
-CREATE INDEX trace_events_queue_id ON trace_events (queue_id) WHERE queue_id <> '';
-CREATE INDEX trace_events_message_id ON trace_events (message_id) WHERE message_id <> '';
-CREATE INDEX trace_events_sender ON trace_events (sender) WHERE sender <> '';
+CREATE INDEX trace_events_session ON trace_events (session);
+CREATE INDEX trace_events_queue_id ON trace_events (queue_id);
+CREATE INDEX trace_events_message_id ON trace_events (message_id);
+CREATE INDEX trace_events_sender ON trace_events (sender);
 
 CREATE TABLE api_tokens (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
