@@ -43,6 +43,7 @@ type route struct {
 var routes = []route{
 	{"GET", "/api/v1/domains", listDomains},
 	{"POST", "/api/v1/domains", addDomain},
+	{"PATCH", "/api/v1/domains/{name}", patchDomain},
 	{"DELETE", "/api/v1/domains/{name}", removeDomain},
 	{"GET", "/api/v1/mailboxes", listMailboxes},
 	{"POST", "/api/v1/mailboxes", addMailbox},

@@ -28,6 +28,36 @@ func addDomain(a *admin.Service) handler {
 	}
 }
 
+// limitsPatch changes limit overrides: absent fields stay, 0 inherits.
+type limitsPatch struct {
+	Concurrent           *int `json:"concurrent"`
+	MessagesPerMinute    *int `json:"messages_per_minute"`
+	RecipientsPerMessage *int `json:"recipients_per_message"`
+	RecipientsPerDay     *int `json:"recipients_per_day"`
+}
+
+func (l *limitsPatch) change() admin.LimitChange {
+	if l == nil {
+		return admin.LimitChange{}
+	}
+	return admin.LimitChange{Concurrent: l.Concurrent, MessagesPerMinute: l.MessagesPerMinute, RecipientsPerMessage: l.RecipientsPerMessage, RecipientsPerDay: l.RecipientsPerDay}
+}
+
+func patchDomain(a *admin.Service) handler {
+	return func(r *http.Request) (int, any, error) {
+		var p struct {
+			DisplayName *string      `json:"display_name"` // client or directory
+			Networks    *[]string    `json:"networks"`
+			Limits      *limitsPatch `json:"limits"`
+		}
+		if err := decode(r, &p); err != nil {
+			return 0, nil, err
+		}
+		d, err := a.SetDomain(r.Context(), r.PathValue("name"), admin.DomainChange{DisplayName: p.DisplayName, Networks: p.Networks, Limits: p.Limits.change()})
+		return http.StatusOK, domainView(d), err
+	}
+}
+
 func removeDomain(a *admin.Service) handler {
 	return func(r *http.Request) (int, any, error) {
 		return http.StatusNoContent, nil, a.RemoveDomain(r.Context(), r.PathValue("name"))
@@ -73,20 +103,15 @@ func getMailbox(a *admin.Service) handler {
 // mailboxPatch is the body of PATCH /mailboxes/{address}: absent fields
 // stay as they are.
 type mailboxPatch struct {
-	DisplayName      *string   `json:"display_name"`
-	SMTPAuth         *bool     `json:"smtp_auth"`
-	SaveSent         *bool     `json:"save_sent"`
-	CopySentAs       *bool     `json:"copy_sent_as"`
-	CopySentOnBehalf *bool     `json:"copy_sent_on_behalf"`
-	SentRetention    *string   `json:"sent_retention"` // "720h"; "" or "0s" keeps forever
-	QuotaBytes       *int64    `json:"quota_bytes"`
-	Networks         *[]string `json:"networks"`
-	Limits           *struct {
-		Concurrent           *int `json:"concurrent"`
-		MessagesPerMinute    *int `json:"messages_per_minute"`
-		RecipientsPerMessage *int `json:"recipients_per_message"`
-		RecipientsPerDay     *int `json:"recipients_per_day"`
-	} `json:"limits"`
+	DisplayName      *string      `json:"display_name"`
+	SMTPAuth         *bool        `json:"smtp_auth"`
+	SaveSent         *bool        `json:"save_sent"`
+	CopySentAs       *bool        `json:"copy_sent_as"`
+	CopySentOnBehalf *bool        `json:"copy_sent_on_behalf"`
+	SentRetention    *string      `json:"sent_retention"` // "720h"; "" or "0s" keeps forever
+	QuotaBytes       *int64       `json:"quota_bytes"`
+	Networks         *[]string    `json:"networks"`
+	Limits           *limitsPatch `json:"limits"`
 }
 
 func patchMailbox(a *admin.Service) handler {
@@ -96,7 +121,7 @@ func patchMailbox(a *admin.Service) handler {
 			return 0, nil, err
 		}
 		c := admin.MailboxChange{DisplayName: p.DisplayName, SMTPAuth: p.SMTPAuth, SaveSent: p.SaveSent, CopySentAs: p.CopySentAs,
-			CopySentOnBehalf: p.CopySentOnBehalf, QuotaBytes: p.QuotaBytes, Networks: p.Networks}
+			CopySentOnBehalf: p.CopySentOnBehalf, QuotaBytes: p.QuotaBytes, Networks: p.Networks, Limits: p.Limits.change()}
 		if p.SentRetention != nil {
 			var d time.Duration
 			if *p.SentRetention != "" {
@@ -106,9 +131,6 @@ func patchMailbox(a *admin.Service) handler {
 				}
 			}
 			c.SentRetention = &d
-		}
-		if l := p.Limits; l != nil {
-			c.Limits = admin.LimitChange{Concurrent: l.Concurrent, MessagesPerMinute: l.MessagesPerMinute, RecipientsPerMessage: l.RecipientsPerMessage, RecipientsPerDay: l.RecipientsPerDay}
 		}
 		m, err := a.SetMailbox(r.Context(), r.PathValue("address"), c)
 		return http.StatusOK, mailboxView(m), err

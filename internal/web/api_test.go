@@ -114,6 +114,12 @@ func TestAPI_DomainMailboxGrantCRUD(t *testing.T) {
 	wantError(t, srv, tok, "POST", "/api/v1/domains", `{"name":"bad domain"}`, http.StatusBadRequest, "invalid")
 	wantError(t, srv, tok, "POST", "/api/v1/domains", `{"nmae":"x.com"}`, http.StatusBadRequest, "invalid")
 	wantError(t, srv, tok, "POST", "/api/v1/domains", `not json`, http.StatusBadRequest, "invalid")
+	if got := call(t, srv, tok, "PATCH", "/api/v1/domains/example.com", `{"display_name":"directory","limits":{"messages_per_minute":5}}`, &d); got != http.StatusOK ||
+		d.DisplayName != "directory" || d.Limits.MessagesPerMinute != 5 {
+		t.Fatalf("patch domain: %d %+v", got, d)
+	}
+	wantError(t, srv, tok, "PATCH", "/api/v1/domains/example.com", `{"display_name":"fancy"}`, http.StatusBadRequest, "invalid")
+	wantError(t, srv, tok, "PATCH", "/api/v1/domains/nowhere.com", `{}`, http.StatusNotFound, "not_found")
 	var ds []domainJSON
 	if got := call(t, srv, tok, "GET", "/api/v1/domains", "", &ds); got != http.StatusOK || len(ds) != 1 || ds[0].Networks == nil {
 		t.Fatalf("list domains: %d %+v", got, ds)
