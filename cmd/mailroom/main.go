@@ -43,6 +43,7 @@ Usage:
   mailroom trace [--sender A] [--recipient A] [--message-id ID] [--status S] [--since DUR]
   mailroom admin token add|list|revoke ...
   mailroom doctor DOMAIN
+  mailroom load --user ADDR --password-stdin [--conns N] [--messages N] ...
   mailroom version
 
 Every command takes --config FILE (default: none, every key at its default).
@@ -88,6 +89,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAdmin(ctx, args[1:], io)
 	case "doctor":
 		return runDoctor(ctx, args[1:], io)
+	case "load":
+		return runLoad(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil

@@ -22,6 +22,7 @@ var ErrInvalid = errors.New("invalid address")
 const (
 	maxLocal  = 64
 	maxDomain = 255
+	maxLabel  = 63 // RFC 1035 §2.3.4
 )
 
 // Normalize returns the canonical form of addr ("local@domain"): the local
@@ -53,6 +54,11 @@ func Domain(domain string) (string, error) {
 	if domain == "" {
 		return "", fmt.Errorf("%w: empty domain", ErrInvalid)
 	}
+	if !utf8.ValidString(domain) {
+		// idna maps invalid bytes to U+FFFD and encodes that: the result
+		// would not normalize again.
+		return "", fmt.Errorf("%w: domain is not valid UTF-8", ErrInvalid)
+	}
 	if strings.HasPrefix(domain, "[") {
 		return "", fmt.Errorf("%w: address literals are not served", ErrInvalid)
 	}
@@ -63,6 +69,11 @@ func Domain(domain string) (string, error) {
 	a = strings.ToLower(a)
 	if len(a) > maxDomain || !strings.Contains(a, ".") && a != "localhost" {
 		return "", fmt.Errorf("%w: domain %q is not a fully qualified name", ErrInvalid, domain)
+	}
+	for _, label := range strings.Split(a, ".") {
+		if label == "" || len(label) > maxLabel {
+			return "", fmt.Errorf("%w: domain %q has an empty label or one over %d octets", ErrInvalid, domain, maxLabel)
+		}
 	}
 	return a, nil
 }
@@ -76,9 +87,16 @@ func checkLocal(local string) error {
 	if !utf8.ValidString(local) {
 		return errors.New("local part is not valid UTF-8")
 	}
+	quoted := strings.HasPrefix(local, `"`)
 	for _, r := range local {
+		if r == '@' && !quoted {
+			// An unquoted "@" makes the address ambiguous (which one ends
+			// the local part?), and go-smtp hands over quoted local parts
+			// without their quotes.
+			return errors.New(`local part contains "@"`)
+		}
 		if r < 0x21 || r == 0x7f {
-			if r == ' ' && strings.HasPrefix(local, `"`) {
+			if r == ' ' && quoted {
 				continue
 			}
 			return errors.New("local part contains a space or control character")

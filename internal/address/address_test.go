@@ -2,6 +2,7 @@ package address
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,11 @@ func TestNormalize(t *testing.T) {
 		{name: "nul", in: "al\x00ice@example.com", bad: true},
 		{name: "literal", in: "a@[127.0.0.1]", bad: true},
 		{name: "single label", in: "a@example", bad: true},
+		{name: "at in unquoted local", in: "a@b@example.com", bad: true},
+		{name: "double at", in: "a@@example.com", bad: true},
+		{name: "empty label", in: "a@example..com", bad: true},
+		{name: "leading dot in domain", in: "a@.example.com", bad: true},
+		{name: "long label", in: "a@" + strings.Repeat("x", 64) + ".com", bad: true},
 		{name: "bad utf8", in: "a\xff@example.com", bad: true},
 		{name: "long local", in: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com", bad: true},
 	} {

@@ -17,6 +17,7 @@ import (
 	"mailroom/internal/config"
 	"mailroom/internal/directory"
 	"mailroom/internal/store"
+	"mailroom/internal/store/postgres"
 	"mailroom/internal/store/sqlite"
 )
 
@@ -33,18 +34,31 @@ var (
 	ErrNotFound = errors.New("does not exist") // the object named does not exist
 )
 
-// OpenStore opens the store the configuration names (the embedded SQLite
-// database in data_dir), creating data_dir when needed.
+// OpenStore opens the store the configuration names: the embedded SQLite
+// database in data_dir (store.driver "sqlite", the default) or the
+// PostgreSQL database store.dsn names (store.driver "postgres"). It is the
+// one place that picks the implementation. It creates data_dir when needed:
+// message bodies live there with either driver.
 func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	dir := cfg.DataPath()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data_dir %s: %w", dir, err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, DatabaseFile))
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	switch cfg.Store.Driver {
+	case config.DriverPostgres:
+		st, err := postgres.Open(ctx, cfg.Store.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	case config.DriverSQLite, "":
+		st, err := sqlite.Open(ctx, filepath.Join(dir, DatabaseFile))
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
 	}
-	return st, nil
+	return nil, fmt.Errorf("open store: unknown store.driver %q", cfg.Store.Driver)
 }
 
 // Service runs administrative operations against a store.

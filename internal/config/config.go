@@ -28,6 +28,7 @@ type Config struct {
 	// Default: the OS hostname.
 	Hostname string `toml:"hostname"`
 
+	Store      Store      `toml:"store"`
 	Submission Submission `toml:"submission"`
 	TLS        TLS        `toml:"tls"`
 	HTTP       HTTP       `toml:"http"`
@@ -41,6 +42,27 @@ type Config struct {
 	// dir is the folder relative paths are resolved against.
 	dir string
 }
+
+// Store configures where mailroom keeps its state (directory, queue,
+// counters, trace). Message bodies stay in data_dir with either driver.
+type Store struct {
+	// Driver is "sqlite": the embedded database data_dir/mailroom.db; or
+	// "postgres": the PostgreSQL database DSN names, which several nodes
+	// may share. Default "sqlite".
+	Driver string `toml:"driver"`
+	// DSN is the PostgreSQL connection string, as a URL
+	// ("postgres://mailroom@db.example.com/mailroom") or in keyword=value
+	// form; required when Driver is "postgres" and only then. libpq's
+	// environment (PGPASSWORD, PGPASSFILE, PGSSLMODE...) applies, so the
+	// password need not be in the file. Default "".
+	DSN string `toml:"dsn"`
+}
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // Submission configures the SMTP submission listeners.
 type Submission struct {
@@ -60,6 +82,16 @@ type Submission struct {
 	// each time; any directory change (password, revocation, SMTP AUTH off)
 	// forgets every entry at once. "0s" turns it off. Default "5m".
 	AuthCacheTTL Duration `toml:"auth_cache_ttl"`
+	// CommandTimeout is how long the server waits for each command line
+	// (and each BDAT chunk) to arrive in full; past it the client gets
+	// 421 4.4.2 and the connection closes. Default "5m" (RFC 5321
+	// §4.5.3.2.7).
+	CommandTimeout Duration `toml:"command_timeout"`
+	// DataTimeout is how long a message sent with DATA may take to arrive,
+	// from the 354 reply to the final dot; past it the client gets
+	// 421 4.4.2, nothing is accepted and the connection closes. Raise it
+	// for large messages over slow links. Default "10m".
+	DataTimeout Duration `toml:"data_timeout"`
 }
 
 // TLS configures the server certificate.
@@ -154,7 +186,10 @@ func Default() Config {
 			MaxMessageBytes: 36700160,
 			ShutdownGrace:   Duration(10 * time.Second),
 			AuthCacheTTL:    Duration(5 * time.Minute),
+			CommandTimeout:  Duration(5 * time.Minute),
+			DataTimeout:     Duration(10 * time.Minute),
 		},
+		Store:     Store{Driver: DriverSQLite},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
@@ -244,8 +279,14 @@ func (c *Config) Validate() error {
 			return &FieldError{key, fmt.Sprintf("%q", addr), "want host:port, e.g. \":587\""}
 		}
 	}
+	if err := c.Store.validate(); err != nil {
+		return err
+	}
 	if c.Submission.MaxMessageBytes <= 0 {
 		return &FieldError{"submission.max_message_bytes", c.Submission.MaxMessageBytes, "must be positive"}
+	}
+	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
+		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}
@@ -285,6 +326,25 @@ func (c *Config) Validate() error {
 		return err
 	}
 	return c.Delivery.validate()
+}
+
+// validate checks the driver and that a DSN is given exactly when the
+// driver needs one. The DSN is never repeated in an error: it may hold a
+// password.
+func (s Store) validate() error {
+	switch s.Driver {
+	case DriverSQLite:
+		if s.DSN != "" {
+			return &FieldError{"store.dsn", "(set)", `only the postgres driver uses a DSN: set store.driver = "postgres", or remove store.dsn`}
+		}
+	case DriverPostgres:
+		if strings.TrimSpace(s.DSN) == "" {
+			return &FieldError{"store.dsn", `""`, `required with store.driver = "postgres", e.g. "postgres://mailroom@db.example.com/mailroom"`}
+		}
+	default:
+		return &FieldError{"store.driver", fmt.Sprintf("%q", s.Driver), `want "sqlite" (default) or "postgres"`}
+	}
+	return nil
 }
 
 // Path resolves p against the config file's folder, unless p is absolute.

@@ -26,7 +26,8 @@ func TestLoad_Defaults(t *testing.T) {
 	wd, _ := os.Getwd()
 	if c.DataPath() != filepath.Join(wd, "data") || c.Submission.Listen != ":587" || c.Submission.ListenTLS != ":465" ||
 		c.Submission.MaxMessageBytes != 36700160 || c.HTTP.Listen != "127.0.0.1:8080" || c.Hostname == "" ||
-		c.Addresses.PlusSeparator != "+" || c.Retention.SweepInterval.Std() != time.Hour {
+		c.Addresses.PlusSeparator != "+" || c.Retention.SweepInterval.Std() != time.Hour ||
+		c.Submission.CommandTimeout.Std() != 5*time.Minute || c.Submission.DataTimeout.Std() != 10*time.Minute {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -57,16 +58,37 @@ plus_separator = ""
 	}
 }
 
+func TestLoad_Store(t *testing.T) {
+	c, err := Load("")
+	if err != nil || c.Store.Driver != DriverSQLite || c.Store.DSN != "" {
+		t.Fatalf("default store: %+v, %v", c.Store, err)
+	}
+	const dsn = "postgres://mailroom:pw@db.example.com/mailroom?sslmode=verify-full"
+	c, err = Load(write(t, "[store]\ndriver = \"postgres\"\ndsn = \""+dsn+"\"\n"))
+	if err != nil || c.Store.Driver != DriverPostgres || c.Store.DSN != dsn {
+		t.Fatalf("postgres store: %+v, %v", c.Store, err)
+	}
+	// A refused DSN is not echoed: it may hold a password.
+	_, err = Load(write(t, "[store]\ndsn = \""+dsn+"\"\n"))
+	if err == nil || strings.Contains(err.Error(), "pw@") {
+		t.Fatalf("dsn with the sqlite driver: %v", err)
+	}
+}
+
 func TestLoad_Errors(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"unknown key", "[submission]\nlisen = \":587\"\n", "lisen"},
 		{"bad duration", "[submission]\nshutdown_grace = \"soon\"\n", "shutdown_grace"},
 		{"bad listen", "[submission]\nlisten = \"587\"\n", "submission.listen"},
 		{"negative size", "[submission]\nmax_message_bytes = -1\n", "max_message_bytes"},
+		{"zero timeout", "[submission]\ndata_timeout = \"0s\"\n", "data_timeout"},
 		{"half a cert", "[tls]\ncert_file = \"c.pem\"\n", "tls.cert_file"},
 		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
 		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},
 		{"syntax", "data_dir = \n", "mailroom.toml:1"},
+		{"unknown driver", "[store]\ndriver = \"mysql\"\n", "store.driver"},
+		{"postgres without dsn", "[store]\ndriver = \"postgres\"\n", "store.dsn"},
+		{"dsn without postgres", "[store]\ndsn = \"postgres://u:pw@db/m\"\n", "store.dsn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(write(t, tc.body))

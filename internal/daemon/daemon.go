@@ -40,6 +40,12 @@ type Options struct {
 	// below 1024 cannot be bound for lack of permission, 2000 is added to it
 	// (587 → 2587, 465 → 2465) and the log says so.
 	PortFallback bool
+	// WrapStore, when set, wraps the store the submission backend writes
+	// accepted messages through (the directory, the retention sweeper and
+	// the web handlers keep the plain store). It is the seam tests use to
+	// inject storage failures (a full disk, a failing commit); production
+	// leaves it nil.
+	WrapStore func(store.Store) store.Store
 }
 
 // Daemon is a running server.
@@ -120,6 +126,8 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); dir.Run(wctx) }()
 
+	d.workers.Go(func() { releaseIdleMemory(wctx, log, memoryCheckEvery) })
+
 	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log, TraceRetention: cfg.Trace.Retention.Std()}
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
@@ -146,9 +154,14 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		return nil, err
 	}
 
+	var subStore store.Store = wakingStore{st, q.Wake}
+	if o.WrapStore != nil {
+		subStore = o.WrapStore(subStore)
+	}
 	d.be = submission.NewBackend(submission.Options{
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
-		Directory: dir, Store: wakingStore{st, q.Wake}, Blobs: blobs, Log: log,
+		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
+		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
 		Limits: tracker, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},

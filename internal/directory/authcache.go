@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 	"time"
 )
@@ -24,11 +25,20 @@ type authCache struct {
 	max int
 	key [32]byte
 
-	mu      sync.Mutex
-	version int64
-	entries map[[32]byte]cached
-	hits    int64
-	misses  int64
+	mu       sync.Mutex
+	version  int64
+	entries  map[[32]byte]cached
+	inflight map[[32]byte]*call
+	hits     int64
+	misses   int64
+}
+
+// call is one verification in progress that others with the same
+// credentials wait for.
+type call struct {
+	done chan struct{}
+	cred Credential
+	ok   bool
 }
 
 type cached struct {
@@ -38,7 +48,7 @@ type cached struct {
 }
 
 func newAuthCache(ttl time.Duration, max int) *authCache {
-	c := &authCache{ttl: ttl, max: max, entries: make(map[[32]byte]cached)}
+	c := &authCache{ttl: ttl, max: max, entries: make(map[[32]byte]cached), inflight: make(map[[32]byte]*call)}
 	_, _ = rand.Read(c.key[:])
 	return c
 }
@@ -91,4 +101,30 @@ func (c *authCache) put(user, password string, version int64, now time.Time, e c
 	}
 	e.expires = now.Add(c.ttl)
 	c.entries[k] = e
+}
+
+// once runs verify for user/password at version, or, when the same
+// verification is already running, waits for it and shares its result.
+// With the cache off it just runs verify.
+func (c *authCache) once(user, password string, version int64, verify func() (Credential, bool)) (Credential, bool) {
+	if c == nil || c.ttl <= 0 {
+		return verify()
+	}
+	k := c.keyOf(user, password)
+	binary.BigEndian.PutUint64(k[:8], binary.BigEndian.Uint64(k[:8])^uint64(version)) // a new version never shares
+	c.mu.Lock()
+	if cl, ok := c.inflight[k]; ok {
+		c.mu.Unlock()
+		<-cl.done
+		return cl.cred, cl.ok
+	}
+	cl := &call{done: make(chan struct{})}
+	c.inflight[k] = cl
+	c.mu.Unlock()
+	cl.cred, cl.ok = verify()
+	c.mu.Lock()
+	delete(c.inflight, k)
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.cred, cl.ok
 }

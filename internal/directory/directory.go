@@ -82,6 +82,7 @@ type Directory struct {
 	dummyHash string
 	cache     *authCache
 	now       func() time.Time
+	hashes    atomic.Int64
 }
 
 // Options configure a Directory.
@@ -251,7 +252,11 @@ func (d *Directory) Verify(user, password string) (Credential, bool) {
 			return c, true
 		}
 	}
-	c, ok := d.verify(snap, user, password)
+	// Logins with the same credentials at the same moment (a pool of
+	// connections opening together) share one hash.
+	c, ok := d.cache.once(user, password, snap.Version, func() (Credential, bool) {
+		return d.verify(snap, user, password)
+	})
 	if ok {
 		e := cached{mailbox: c.Mailbox.Address}
 		if c.AppPassword != nil {
@@ -289,8 +294,12 @@ func (s *Snapshot) credential(e cached) (Credential, bool) {
 	return c, true
 }
 
+// Hashes returns how many password hashes Verify has computed.
+func (d *Directory) Hashes() int64 { return d.hashes.Load() }
+
 // verify checks the password against the stored hash: one argon2id.
 func (d *Directory) verify(snap *Snapshot, user, password string) (Credential, bool) {
+	d.hashes.Add(1)
 	m, ok := snap.Mailbox(user)
 	if !ok {
 		_, _ = CheckPassword(d.dummyHash, password)

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,5 +120,32 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerify_ConcurrentLoginsShareOneHash: 20 connections logging in with
+// the same credentials at once pay one argon2id between them.
+func TestVerify_ConcurrentLoginsShareOneHash(t *testing.T) {
+	d, _, _ := openDirectory(t, time.Minute)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, ok := d.Verify("a@example.com", "old-password"); !ok {
+				t.Error("refused")
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	// Every caller either found the cache filled or waited for the one
+	// hash in flight; a late one may start a second after the first ended
+	// and was cached, never more than a few.
+	if h := d.Hashes(); h < 1 || h > 2 {
+		hits, misses := d.AuthCacheStats()
+		t.Fatalf("%d hashes for 20 simultaneous logins (hits %d, misses %d)", h, hits, misses)
 	}
 }

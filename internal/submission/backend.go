@@ -14,9 +14,11 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +51,11 @@ type Options struct {
 	Logins *limits.LoginGuard
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// CommandTimeout bounds the wait for each command line and BDAT chunk;
+	// DataTimeout bounds a whole DATA transfer (data.go). Defaults 5
+	// and 10 minutes.
+	CommandTimeout time.Duration
+	DataTimeout    time.Duration
 	// Trace records the trace events of every session; nil records none.
 	Trace *trace.Writer
 }
@@ -80,6 +87,12 @@ func NewBackend(o Options) *Backend {
 	if o.Limits == nil {
 		o.Limits = limits.New()
 	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 5 * time.Minute
+	}
+	if o.DataTimeout <= 0 {
+		o.DataTimeout = 10 * time.Minute
+	}
 	if o.Logins == nil {
 		o.Logins = &limits.LoginGuard{PerAddress: 10, PerMailbox: 30, Window: 15 * time.Minute, Cooloff: 15 * time.Minute}
 	}
@@ -93,19 +106,16 @@ func (b *Backend) NewServer(tlsConfig *tls.Config) *smtp.Server {
 	s.Domain = b.o.Hostname
 	s.TLSConfig = tlsConfig
 	s.MaxMessageBytes = b.o.MaxMessageBytes
-	// go-smtp enforces this on the whole connection, DATA included, and a
-	// connection that crosses it is broken from then on. RFC 5322 allows
-	// 998 octets, but real clients send longer unwrapped HTML lines; 64 KiB
-	// accepts them and still bounds a command's memory.
-	s.MaxLineLength = 64 << 10
+	s.MaxLineLength = maxLineLength // data.go
 	s.EnableSMTPUTF8 = true
 	// go-smtp would answer AUTH before TLS with 523 5.7.10; our contract is
 	// 538 5.7.11, which Session.Auth returns. AuthMechanisms hides AUTH from
 	// EHLO until TLS is up.
 	s.AllowInsecureAuth = true
-	// RFC 5321 §4.5.3.2: at least 5 minutes for commands; DATA blocks are
-	// read under the same deadline.
-	s.ReadTimeout = 5 * time.Minute
+	// RFC 5321 §4.5.3.2.7: at least 5 minutes for commands. go-smtp sets
+	// the deadline before each command line, so a BDAT chunk is read under
+	// its command's deadline; Session.Data sets DataTimeout for DATA.
+	s.ReadTimeout = b.o.CommandTimeout
 	s.WriteTimeout = time.Minute
 	s.ErrorLog = slogErrorLog{b.log}
 	return s
@@ -144,6 +154,13 @@ func (b *Backend) Drain(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// isDraining reports whether Drain has begun.
+func (b *Backend) isDraining() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.draining
 }
 
 // CloseAll closes every tracked connection at once.
@@ -217,6 +234,19 @@ type trackedConn struct {
 	closeAfterWrite atomic.Bool
 }
 
+// Read passes through. A read that times out (command_timeout, or
+// data_timeout in DATA) ends the connection after the next reply:
+// bufio drops the timeout when part of a line has arrived, so go-smtp would
+// take the fragment for a command and read on under a fresh deadline; a
+// client that trickles bytes would never be cut off.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.closeAfterWrite.Store(true)
+	}
+	return n, err
+}
+
 // Write passes through, and closes the connection after a reply that
 // announced the close.
 func (c *trackedConn) Write(p []byte) (int, error) {
@@ -246,7 +276,8 @@ func (c *trackedConn) shutdown() {
 		// The client is idle (not in a transaction), so go-smtp is waiting
 		// for a command and nothing else writes to the connection now.
 		_ = s.c.Conn().SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = s.c.Conn().Write([]byte("421 4.3.2 Service shutting down, try again later\r\n"))
+		r := replyShuttingDown()
+		_, _ = fmt.Fprintf(s.c.Conn(), "%d %d.%d.%d %s\r\n", r.Code, r.EnhancedCode[0], r.EnhancedCode[1], r.EnhancedCode[2], r.Message)
 	}
 	_ = c.Conn.Close()
 }

@@ -128,6 +128,37 @@ func replyLoginBlocked(until, now time.Time) *smtp.SMTPError {
 	return reply(421, smtp.EnhancedCode{4, 7, 0}, "Too many failed logins from this address; try again after %s (in %s)", until.UTC().Format(time.RFC3339), waitFor(until, now))
 }
 
+// replyBareLineEnding: a CR or LF in DATA or BDAT that is not part of a
+// CR LF pair (RFC 5321 §2.3.8); refused as the vehicle of SMTP smuggling
+// (data.go). The token "BareLineEnding" is stable.
+func replyBareLineEnding(which string, line int) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 6, 0}, "BareLineEnding: bare %s in line %d of the message; lines must end with CR LF (RFC 5321 §2.3.8), and a bare CR or LF is refused because it enables SMTP smuggling; set the client to send CRLF line endings", which, line)
+}
+
+// replyNULByte: a NUL byte in the message (RFC 5322 §3.5, RFC 6152 §3).
+// The token "NULByte" is stable.
+func replyNULByte(line int) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 6, 0}, "NULByte: line %d of the message contains a NUL byte, which mail cannot carry; send binary content as a base64 MIME part", line)
+}
+
+// replyLineTooLong: a DATA line longer than the connection's line limit;
+// the connection closes after it. The token "LineTooLong" is stable.
+func replyLineTooLong(line, max int) *smtp.SMTPError {
+	return reply(554, smtp.EnhancedCode{5, 6, 0}, "LineTooLong: line %d of the message is longer than %d octets (RFC 5322 §2.1.1 allows 998); wrap it, or encode the part as quoted-printable or base64", line, max)
+}
+
+// replyDataTimeout: the message did not arrive within
+// submission.data_timeout; the connection closes after it (RFC 3463 4.4.2).
+func replyDataTimeout(limit time.Duration) *smtp.SMTPError {
+	return reply(421, smtp.EnhancedCode{4, 4, 2}, "Timeout: the message did not arrive within %s (submission.data_timeout); nothing was accepted, send it again", limit)
+}
+
+// replyDataAborted: the message transfer broke off (connection lost, or
+// RSET between BDAT chunks); nothing was accepted.
+func replyDataAborted() *smtp.SMTPError {
+	return reply(451, smtp.EnhancedCode{4, 4, 2}, "Message transfer interrupted before its end; nothing was accepted, send it again")
+}
+
 // waitFor is a retry delay rounded up to a whole second.
 func waitFor(at, now time.Time) time.Duration {
 	d := at.Sub(now)
@@ -141,6 +172,13 @@ func waitFor(at, now time.Time) time.Duration {
 // accepted and the client should retry (RFC 3463 4.3.0).
 func replyLocalError() *smtp.SMTPError {
 	return reply(451, smtp.EnhancedCode{4, 3, 0}, "Message not accepted because of a local storage error; nothing was queued, try again later")
+}
+
+// replyShuttingDown: the server is stopping; idle connections get it at
+// once, busy ones at their next MAIL, and the connection closes (RFC 5321
+// §3.8).
+func replyShuttingDown() *smtp.SMTPError {
+	return reply(421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down, try again later")
 }
 
 // replyQueued: the message and its queue rows are durable.

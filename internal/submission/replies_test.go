@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -27,6 +28,12 @@ func TestReplies(t *testing.T) {
 		{"message too large", replyMessageTooLarge(10), 552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds the limit of 10 bytes"},
 		{"local error", replyLocalError(), 451, smtp.EnhancedCode{4, 3, 0}, "Message not accepted"},
 		{"queued", replyQueued("Q"), 250, smtp.EnhancedCode{2, 0, 0}, "OK queued as Q"},
+		{"bare line ending", replyBareLineEnding("LF", 3), 554, smtp.EnhancedCode{5, 6, 0}, "BareLineEnding: bare LF in line 3"},
+		{"NUL byte", replyNULByte(2), 554, smtp.EnhancedCode{5, 6, 0}, "NULByte: line 2"},
+		{"line too long", replyLineTooLong(4, 65536), 554, smtp.EnhancedCode{5, 6, 0}, "LineTooLong: line 4"},
+		{"data timeout", replyDataTimeout(time.Minute), 421, smtp.EnhancedCode{4, 4, 2}, "Timeout: the message did not arrive within 1m0s"},
+		{"data aborted", replyDataAborted(), 451, smtp.EnhancedCode{4, 4, 2}, "Message transfer interrupted"},
+		{"shutting down", replyShuttingDown(), 421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.r.Code != tc.code || tc.r.EnhancedCode != tc.enh || !strings.HasPrefix(tc.r.Message, tc.prefix) {

@@ -43,6 +43,12 @@ var (
 // envelope sender is one the mailbox may use.
 func (s *Session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	defer s.traceReply("MAIL", from, &err)
+	if s.b.isDraining() {
+		// Shutting down: a transaction begun now might be cut at the end
+		// of the grace period. Busy clients go too, not only idle ones.
+		s.tc.closeAfterWrite.Store(true)
+		return replyShuttingDown()
+	}
 	if s.mailbox == "" {
 		s.log.Info("refused", "cmd", "MAIL", "reason", "not_authenticated", "code", 530)
 		return replyAuthRequired()
@@ -144,8 +150,9 @@ func (s *Session) Data(r io.Reader) (err error) {
 	if s.from == "" || len(s.rcpts) == 0 {
 		return replyNeedMail()
 	}
-	id, err := s.accept(r)
-	if err != nil {
+	g := s.guardData(r) // bare CR/LF, NUL, timeouts: data.go
+	id, err := s.accept(g)
+	if err = g.outcome(err); err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
 			s.log.Info("refused", "cmd", "DATA", "code", se.Code, "enhanced", fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2]), "text", se.Message)

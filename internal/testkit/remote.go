@@ -13,6 +13,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
+	"mailroom/internal/store/postgres/pgtest"
 )
 
 // Remote is the outside world of a test: a DNS server, and receiving SMTP
@@ -65,6 +66,16 @@ func WithRemote(r *Remote) Option {
 		c.Delivery.MXPort = r.Port
 		c.Delivery.RetrySchedule = []config.Duration{config.Duration(20 * time.Millisecond)}
 	}
+}
+
+// WithPostgres runs the daemon (and the test's store handle) on a fresh
+// PostgreSQL schema instead of SQLite; it skips tb when no test database is
+// set (MAILROOM_TEST_POSTGRES_DSN, README "PostgreSQL"). Message bodies
+// stay in the data directory.
+func WithPostgres(tb testing.TB) Option {
+	tb.Helper()
+	dsn := pgtest.DSN(tb)
+	return func(c *config.Config) { c.Store = config.Store{Driver: config.DriverPostgres, DSN: dsn} }
 }
 
 // WithDataDir runs the daemon on dir, to restart a server on the data of

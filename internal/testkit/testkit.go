@@ -33,6 +33,8 @@ type Server struct {
 	Store store.Store
 	Admin *admin.Service
 	log   *syncBuffer
+	// daemonOpt adjusts the daemon's Options at every start (StartWith).
+	daemonOpt func(*daemon.Options)
 }
 
 // Option changes the configuration before the daemon starts.
@@ -43,6 +45,13 @@ type Option func(*config.Config)
 // mailboxes there). The daemon stops when the test ends; its log is
 // printed if the test failed.
 func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server {
+	tb.Helper()
+	return StartWith(tb, setup, nil, opts...)
+}
+
+// StartWith is Start with daemonOpt applied to the daemon's Options at
+// every start and restart (e.g. to set WrapStore).
+func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daemon.Options), opts ...Option) *Server {
 	tb.Helper()
 	dir := tb.TempDir()
 	cfg := config.Default()
@@ -66,7 +75,7 @@ func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server 
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	s := &Server{TB: tb, Config: cfg, Store: st, Admin: admin.New(st), log: &syncBuffer{}}
+	s := &Server{TB: tb, Config: cfg, Store: st, Admin: admin.New(st), log: &syncBuffer{}, daemonOpt: daemonOpt}
 	// Cheap hashes keep tests fast; production cost is tested in directory.
 	s.Admin.Params.Time, s.Admin.Params.Memory = 1, 1024
 	if setup != nil {
@@ -90,7 +99,11 @@ func Start(tb testing.TB, setup func(a *admin.Service), opts ...Option) *Server 
 func (s *Server) start() {
 	s.TB.Helper()
 	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := daemon.Start(context.Background(), daemon.Options{Config: s.Config, Log: logger})
+	o := daemon.Options{Config: s.Config, Log: logger}
+	if s.daemonOpt != nil {
+		s.daemonOpt(&o)
+	}
+	d, err := daemon.Start(context.Background(), o)
 	if err != nil {
 		s.TB.Fatalf("start daemon: %v", err)
 	}
