@@ -131,6 +131,19 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log, TraceRetention: cfg.Trace.Retention.Std()}
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
+	if d.uncleanStop() {
+		started := time.Now()
+		d.workers.Add(1)
+		go func() {
+			defer d.workers.Done()
+			n, err := sw.SweepOrphans(wctx, started.Add(-time.Hour), started)
+			if err != nil && wctx.Err() == nil {
+				log.Error("orphan body sweep after an unclean stop", "err", err)
+				return
+			}
+			log.Info("orphan body sweep after an unclean stop", "removed", n)
+		}()
+	}
 
 	// The recipient budget is rolling 24 hours: rebuild it from the
 	// durable submission log so a restart never hands out a fresh day.
@@ -289,6 +302,22 @@ func (d *Daemon) shutdown(ctx context.Context) error {
 	return d.closeAll()
 }
 
+// cleanStopFile marks, inside data_dir, that the last stop was clean.
+const cleanStopFile = "run/clean-stop"
+
+// uncleanStop reports whether the previous run on this data directory
+// ended without a clean shutdown (a crash or SIGKILL), and clears the mark
+// for this run. A first start finds no mark and no bodies: not unclean.
+func (d *Daemon) uncleanStop() bool {
+	dir := d.cfg.DataPath()
+	err := os.Remove(filepath.Join(dir, cleanStopFile))
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "blobs"))
+	return err == nil && len(ents) > 0
+}
+
 func (d *Daemon) closeAll() error {
 	if d.cancel != nil {
 		d.cancel()
@@ -298,8 +327,15 @@ func (d *Daemon) closeAll() error {
 		d.dlv.Close()
 	}
 	d.trace.Close() // after the sessions and workers that record into it
+	if d.blobs != nil {
+		d.blobs.Close()
+	}
 	if err := d.st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
+	}
+	run := filepath.Join(d.cfg.DataPath(), filepath.Dir(cleanStopFile))
+	if err := os.MkdirAll(run, 0o750); err == nil {
+		_ = os.WriteFile(filepath.Join(d.cfg.DataPath(), cleanStopFile), nil, 0o640)
 	}
 	d.log.Info("stopped")
 	return nil

@@ -6,8 +6,10 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"mailroom/internal/blob"
@@ -100,4 +102,34 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 			s.Log.Info("retention sweep", "expired_entries", r.Expired, "freed_bodies", r.Freed, "trace_events", r.Traced)
 		}
 	}
+}
+
+// SweepOrphans removes body files in the shards since since, last
+// modified before before, whose message row does not exist: a crash
+// between a body's fsync and the commit of its rows leaves one (the client
+// never got its 250). The daemon calls it after an unclean stop with before
+// set to its own start, so no acceptance of the running process can own a
+// file it looks at. Keys are "<queue id>.eml" and "<queue id>.dlv.eml".
+func (s *Sweeper) SweepOrphans(ctx context.Context, since, before time.Time) (int, error) {
+	cutoff := before
+	removed := 0
+	err := s.Blobs.Walk(blob.ShardOf(since), func(key string, mod time.Time) error {
+		if !mod.Before(cutoff) {
+			return nil
+		}
+		id, _, _ := strings.Cut(key, ".")
+		_, err := s.Store.Message(ctx, id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return err // referenced (nil), or a store error that stops the sweep
+		}
+		if err := s.Blobs.Remove(key); err != nil {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("sweep orphan bodies: %w", err)
+	}
+	return removed, nil
 }
