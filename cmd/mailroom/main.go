@@ -40,6 +40,8 @@ Usage:
   mailroom grant send-as|send-on-behalf|list|revoke ...
   mailroom app-password add|list|revoke ...
   mailroom queue list|retry|drop ...
+  mailroom trace [--sender A] [--recipient A] [--message-id ID] [--status S] [--since DUR]
+  mailroom admin token add|list|revoke ...
   mailroom doctor DOMAIN
   mailroom load --user ADDR --password-stdin [--conns N] [--messages N] ...
   mailroom version
@@ -81,6 +83,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAppPassword(ctx, args[1:], io)
 	case "queue":
 		return runQueue(ctx, args[1:], io)
+	case "trace":
+		return runTrace(ctx, args[1:], io)
+	case "admin":
+		return runAdmin(ctx, args[1:], io)
 	case "doctor":
 		return runDoctor(ctx, args[1:], io)
 	case "load":

@@ -44,7 +44,9 @@ func Normalize(addr string) (string, error) {
 	}
 	// RFC 6532 §3.1: UTF-8 local parts compare in NFC, so a name typed
 	// with a combining accent matches the directory's precomposed one.
-	return strings.ToLower(norm.NFC.String(local)) + "@" + d, nil
+	// NFC again after lowering: a capital with a combining mark may have no
+	// precomposed form while its lower case has one ("T\u0308" → "\u1e97").
+	return norm.NFC.String(strings.ToLower(norm.NFC.String(local))) + "@" + d, nil
 }
 
 // Domain returns the canonical form of a domain name: lower-case A-labels,

@@ -154,7 +154,7 @@ func (s *Service) RemoveDomain(ctx context.Context, name string) error {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("domain %s %w (mailroom domain list shows the domains)", d, ErrNotFound)
 	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("domain %s still has mailboxes; remove them first (mailroom mailbox list --domain %s)", d, d)
+		return conflictError(fmt.Sprintf("domain %s still has mailboxes; remove them first (mailroom mailbox list --domain %s)", d, d))
 	}
 	return err
 }

@@ -80,5 +80,7 @@ func (s *Service) DropQueue(ctx context.Context, sel QueueSelection) (int, error
 	if err != nil {
 		return 0, err
 	}
-	return s.st.Drop(ctx, st, DropReply, time.Now())
+	n, err := s.st.Drop(ctx, st, DropReply, time.Now())
+	s.traceDrop(ctx, st, n, err)
+	return n, err
 }

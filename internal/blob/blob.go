@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"mailroom/internal/groupcommit"
 )
@@ -158,6 +159,39 @@ func Path(dir, key string) string {
 		return filepath.Join(dir, key[:shardLen], key)
 	}
 	return filepath.Join(dir, "_", key)
+}
+
+// ShardOf names the subdirectory a key created at t falls in: keys that
+// start with the time in milliseconds as 11 hex digits (queue ids) shard by
+// their first shardLen characters, so shards sort by time.
+func ShardOf(t time.Time) string { return fmt.Sprintf("%011x", t.UnixMilli())[:shardLen] }
+
+// Walk calls fn for every committed blob in the shards from (by name,
+// inclusive) onwards, with its modification time. "" walks every shard.
+func (s *FS) Walk(from string, fn func(key string, mod time.Time) error) error {
+	shards, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("read blob dir: %w", err)
+	}
+	for _, sh := range shards {
+		if !sh.IsDir() || sh.Name() < from {
+			continue
+		}
+		ents, err := os.ReadDir(filepath.Join(s.dir, sh.Name()))
+		if err != nil {
+			return fmt.Errorf("read blob shard %s: %w", sh.Name(), err)
+		}
+		for _, e := range ents {
+			info, err := e.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			if err := fn(e.Name(), info.ModTime()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Count returns how many committed blobs are under dir (for tools and tests).

@@ -37,6 +37,7 @@ type Config struct {
 	Retention  Retention  `toml:"retention"`
 	Limits     Limits     `toml:"limits"`
 	Delivery   Delivery   `toml:"delivery"`
+	Trace      Trace      `toml:"trace"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -206,6 +207,7 @@ func Default() Config {
 			LoginWindow: Duration(15 * time.Minute), LoginCooloff: Duration(15 * time.Minute),
 		},
 		Delivery: DefaultDelivery(),
+		Trace:    DefaultTrace(),
 	}
 }
 
@@ -325,6 +327,9 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return &FieldError{"log.format", c.Log.Format, "want text or json"}
+	}
+	if err := c.Trace.validate(); err != nil {
+		return err
 	}
 	return c.Delivery.validate()
 }

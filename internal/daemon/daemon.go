@@ -28,6 +28,7 @@ import (
 	"mailroom/internal/retention"
 	"mailroom/internal/store"
 	"mailroom/internal/submission"
+	"mailroom/internal/trace"
 	"mailroom/internal/web"
 )
 
@@ -56,6 +57,7 @@ type Daemon struct {
 	dir     *directory.Directory
 	blobs   *blob.FS
 	dlv     *delivery.Deliverer
+	trace   *trace.Writer
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -90,7 +92,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr)}
+	d := &Daemon{cfg: cfg, log: log, st: st, addrs: make(map[string]net.Addr), trace: trace.NewWriter(st, log)}
 	defer func() {
 		if err != nil { // undo what was started: listeners, workers, store
 			for _, l := range d.ls {
@@ -126,9 +128,29 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	d.workers.Go(func() { releaseIdleMemory(wctx, log, memoryCheckEvery) })
 
-	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log}
+	sw := &retention.Sweeper{Store: st, Blobs: blobs, Log: log, TraceRetention: cfg.Trace.Retention.Std()}
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); sw.Run(wctx, cfg.Retention.SweepInterval.Std()) }()
+	if d.uncleanStop() {
+		started := time.Now()
+		before := started
+		if cfg.Store.Driver == config.DriverPostgres {
+			// Other nodes may share data_dir (README "Running a
+			// cluster"): a body written shortly before this start may be
+			// theirs, its rows not committed yet.
+			before = started.Add(-sharedOrphanMargin)
+		}
+		d.workers.Add(1)
+		go func() {
+			defer d.workers.Done()
+			n, err := sw.SweepOrphans(wctx, started.Add(-time.Hour), before)
+			if err != nil && wctx.Err() == nil {
+				log.Error("orphan body sweep after an unclean stop", "err", err)
+				return
+			}
+			log.Info("orphan body sweep after an unclean stop", "removed", n)
+		}()
+	}
 
 	limiter, err := d.startLimits(ctx, wctx, dir)
 	if err != nil {
@@ -156,7 +178,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
-		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject",
+		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
@@ -174,7 +196,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 			return nil, fmt.Errorf("http.listen: %w", err)
 		}
 		d.addrs[ListenHTTP] = l.Addr()
-		d.http = &http.Server{Handler: web.New(st, cfg.HTTP.Pprof), ReadHeaderTimeout: 10 * time.Second}
+		d.http = &http.Server{Handler: web.New(st, cfg.HTTP.Pprof, d.adminService(), log), ReadHeaderTimeout: 10 * time.Second}
 		d.serving.Add(1)
 		go func() {
 			defer d.serving.Done()
@@ -283,6 +305,27 @@ func (d *Daemon) shutdown(ctx context.Context) error {
 	return d.closeAll()
 }
 
+// sharedOrphanMargin is how old a body file must be before the orphan
+// sweep of a node sharing data_dir with others may remove it: far longer
+// than any acceptance takes from its body's fsync to its commit.
+const sharedOrphanMargin = 10 * time.Minute
+
+// cleanStopFile marks, inside data_dir, that the last stop was clean.
+const cleanStopFile = "run/clean-stop"
+
+// uncleanStop reports whether the previous run on this data directory
+// ended without a clean shutdown (a crash or SIGKILL), and clears the mark
+// for this run. A first start finds no mark and no bodies: not unclean.
+func (d *Daemon) uncleanStop() bool {
+	dir := d.cfg.DataPath()
+	err := os.Remove(filepath.Join(dir, cleanStopFile))
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "blobs"))
+	return err == nil && len(ents) > 0
+}
+
 func (d *Daemon) closeAll() error {
 	if d.cancel != nil {
 		d.cancel()
@@ -291,8 +334,16 @@ func (d *Daemon) closeAll() error {
 	if d.dlv != nil {
 		d.dlv.Close()
 	}
+	d.trace.Close() // after the sessions and workers that record into it
+	if d.blobs != nil {
+		d.blobs.Close()
+	}
 	if err := d.st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
+	}
+	run := filepath.Join(d.cfg.DataPath(), filepath.Dir(cleanStopFile))
+	if err := os.MkdirAll(run, 0o750); err == nil {
+		_ = os.WriteFile(filepath.Join(d.cfg.DataPath(), cleanStopFile), nil, 0o640)
 	}
 	d.log.Info("stopped")
 	return nil

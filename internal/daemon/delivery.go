@@ -54,7 +54,7 @@ func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, bl
 	q := queue.New(queue.Options{
 		Store: d.st, Blobs: blobs, Deliverer: d.dlv, Log: d.log, Hostname: d.cfg.Hostname,
 		Schedule: sched, MaxAge: c.MaxAge.Std(), DelayNotice: c.DelayNotice.Std(),
-		Workers: c.Workers, AttemptTimeout: c.AttemptTimeout.Std(), Poll: c.QueuePoll.Std(),
+		Workers: c.Workers, AttemptTimeout: c.AttemptTimeout.Std(), Poll: c.QueuePoll.Std(), Trace: d.trace,
 	})
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); q.Run(ctx) }()

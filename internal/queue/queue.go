@@ -39,6 +39,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/message"
 	"mailroom/internal/store"
+	"mailroom/internal/trace"
 )
 
 // Store is what the queue needs of the store: its rows, and the mailboxes
@@ -75,6 +76,8 @@ type Options struct {
 	Poll time.Duration
 	// Batch is the most rows one claim takes. Default 100.
 	Batch int
+	// Trace records every attempt's result; nil records none.
+	Trace *trace.Writer
 }
 
 // Queue runs the delivery workers.
@@ -387,6 +390,7 @@ func (q *Queue) record(g group, outs []store.Outcome, notice *store.Acceptance) 
 }
 
 func (q *Queue) logResult(e store.QueueEntry, r Result, o store.Outcome) {
+	q.o.Trace.Record(deliveryEvent(e, r, o, q.o.Now()))
 	args := []any{"queue_id", e.MessageID, "rcpt", e.Recipient, "code", r.Code, "reply", r.Reply(), "remote", r.Remote, "attempts", e.Attempts + 1}
 	switch {
 	case !o.Attempted:

@@ -6,8 +6,10 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"mailroom/internal/blob"
@@ -24,11 +26,14 @@ type Sweeper struct {
 	Log   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// TraceRetention, when positive, is how long trace events are kept.
+	TraceRetention time.Duration
 }
 
 // Result counts what one Sweep removed.
 type Result struct {
 	Expired int // folder entries past retention
+	Traced  int // trace events past trace.retention
 	Freed   int // message bodies (blob files) removed
 }
 
@@ -58,6 +63,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 	// The rate and budget counters need 24 hours of the submission log.
 	if err := s.Store.PruneSubmissionLog(ctx, now().Add(-25*time.Hour)); err != nil {
 		return r, fmt.Errorf("sweep submission log: %w", err)
+	}
+	if err := s.sweepTrace(ctx, now(), &r); err != nil {
+		return r, err
 	}
 	for {
 		keys, err := s.Store.DeleteUnreferenced(ctx, batch)
@@ -90,8 +98,38 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.Log.Error("retention sweep", "err", err)
-		case r.Expired > 0 || r.Freed > 0:
-			s.Log.Info("retention sweep", "expired_entries", r.Expired, "freed_bodies", r.Freed)
+		case r.Expired > 0 || r.Freed > 0 || r.Traced > 0:
+			s.Log.Info("retention sweep", "expired_entries", r.Expired, "freed_bodies", r.Freed, "trace_events", r.Traced)
 		}
 	}
+}
+
+// SweepOrphans removes body files in the shards since since, last
+// modified before before, whose message row does not exist: a crash
+// between a body's fsync and the commit of its rows leaves one (the client
+// never got its 250). The daemon calls it after an unclean stop with before
+// set to its own start, so no acceptance of the running process can own a
+// file it looks at. Keys are "<queue id>.eml" and "<queue id>.dlv.eml".
+func (s *Sweeper) SweepOrphans(ctx context.Context, since, before time.Time) (int, error) {
+	cutoff := before
+	removed := 0
+	err := s.Blobs.Walk(blob.ShardOf(since), func(key string, mod time.Time) error {
+		if !mod.Before(cutoff) {
+			return nil
+		}
+		id, _, _ := strings.Cut(key, ".")
+		_, err := s.Store.Message(ctx, id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return err // referenced (nil), or a store error that stops the sweep
+		}
+		if err := s.Blobs.Remove(key); err != nil {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("sweep orphan bodies: %w", err)
+	}
+	return removed, nil
 }

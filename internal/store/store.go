@@ -290,6 +290,8 @@ type Store interface {
 	Messages
 	Queue
 	DKIMKeys
+	Trace
+	APITokens
 	// Close releases the database; pending writes are complete when it returns.
 	Close() error
 }

@@ -127,6 +127,7 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		return "", fmt.Errorf("store acceptance %s: %w", id, err)
 	}
 	s.tx.Commit(now) // the same time the submission log records
+	s.traceAccepted(a, copies)
 	s.log.Info("accepted", "queue_id", id, "msgid", msgID, "from", s.from, "rcpts", len(s.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil
 }

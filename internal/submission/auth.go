@@ -24,7 +24,8 @@ func (s *Session) AuthMechanisms() []string {
 
 // Auth starts a SASL exchange. Before TLS every mechanism is refused with
 // 538 5.7.11 (RFC 4954 §4), which go-smtp writes verbatim.
-func (s *Session) Auth(mech string) (sasl.Server, error) {
+func (s *Session) Auth(mech string) (_ sasl.Server, err error) {
+	defer s.traceReply("AUTH", "", &err)
 	if !s.tls {
 		s.log.Info("refused", "cmd", "AUTH", "reason", "no_tls", "code", 538)
 		return nil, replyEncryptionRequired()
@@ -46,7 +47,8 @@ func (s *Session) Auth(mech string) (sasl.Server, error) {
 
 // login verifies the credentials and applies the login protection and the
 // login policy.
-func (s *Session) login(username, password string) error {
+func (s *Session) login(username, password string) (err error) {
+	defer s.traceLogin(username, &err)
 	o := &s.b.o
 	user, err := address.Normalize(username)
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/store"
+	"mailroom/internal/trace"
 )
 
 // Options are the dependencies and settings of a Backend.
@@ -56,6 +57,8 @@ type Options struct {
 	// and 10 minutes.
 	CommandTimeout time.Duration
 	DataTimeout    time.Duration
+	// Trace records the trace events of every session; nil records none.
+	Trace *trace.Writer
 }
 
 // Limiter takes a mailbox's concurrency slot and message-rate reservation
@@ -193,6 +196,7 @@ func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	}
 	s.log.Info("session start", attrs...)
 	tc.session.Store(s)
+	s.traceSession()
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package submission_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +278,34 @@ func TestRetention_DaemonSweeps(t *testing.T) {
 	c := testkit.Ready(t, s, "alice@example.test", pw)
 	c.Expect(submit(t, c, "alice@example.test", "carol@example.test", "Subject: x\n\nx\n"), 250, "2.0.0")
 	waitFor(t, func() bool { return len(readFolder(t, s, "alice@example.test", store.FolderSent)) == 0 })
+}
+
+// TestRetention_SweepOrphans removes a body whose message row never
+// committed (a crash between the body's fsync and the commit) and keeps
+// the bodies of stored messages and of files newer than the cutoff.
+func TestRetention_SweepOrphans(t *testing.T) {
+	s := testkit.Start(t, senderFixture)
+	c := testkit.Ready(t, s, "alice@example.test", pw)
+	c.Expect(submit(t, c, "alice@example.test", "carol@example.test", "Subject: kept\n\nx\n"), 250, "2.0.0")
+	blobs := openBlobs(t, s)
+	defer blobs.Close()
+	now := time.Now()
+	w, _ := blobs.Create()
+	w.Write([]byte("Subject: never acknowledged\r\n\r\nx\r\n"))
+	orphan := fmt.Sprintf("%011x%s", now.UnixMilli(), "deadbeef0000") + ".eml"
+	if err := w.Commit(orphan); err != nil {
+		t.Fatal(err)
+	}
+	before := countBlobs(t, s)
+	sw := &retention.Sweeper{Store: s.Store, Blobs: blobs}
+	if n, err := sw.SweepOrphans(context.Background(), now.Add(-time.Hour), now.Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("files newer than the cutoff: removed %d, %v", n, err)
+	}
+	n, err := sw.SweepOrphans(context.Background(), now.Add(-time.Hour), time.Now().Add(time.Second))
+	if err != nil || n != 1 || countBlobs(t, s) != before-1 {
+		t.Fatalf("removed %d (%v); blobs %d → %d", n, err, before, countBlobs(t, s))
+	}
+	if len(readFolder(t, s, "carol@example.test", store.FolderInbox)) != 1 {
+		t.Fatal("a stored message lost its body")
+	}
 }

@@ -41,7 +41,8 @@ var (
 
 // Mail starts a transaction once the client has authenticated and the
 // envelope sender is one the mailbox may use.
-func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
+func (s *Session) Mail(from string, opts *smtp.MailOptions) (err error) {
+	defer s.traceReply("MAIL", from, &err)
 	if s.b.isDraining() {
 		// Shutting down: a transaction begun now might be cut at the end
 		// of the grace period. Busy clients go too, not only idle ones.
@@ -111,7 +112,8 @@ func (s *Session) effectiveLimits(snap *directory.Snapshot, mb *store.Mailbox) s
 
 // Rcpt adds an envelope recipient. Addresses of served domains must name
 // a mailbox; others are queued for remote delivery.
-func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
+func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
+	defer s.traceReply("RCPT", to, &err)
 	if s.from == "" {
 		if s.mailbox == "" {
 			return replyAuthRequired()
@@ -157,7 +159,8 @@ func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
 
 // Data reads the message, checks its header senders and accepts it
 // durably; see accept.go.
-func (s *Session) Data(r io.Reader) error {
+func (s *Session) Data(r io.Reader) (err error) {
+	defer s.traceReply("DATA", "", &err)
 	if s.from == "" || len(s.rcpts) == 0 {
 		return replyNeedMail()
 	}

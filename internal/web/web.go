@@ -1,12 +1,16 @@
-// Package web owns the HTTP listener's handlers: today the health check;
-// the admin console, JSON API and /metrics join it in later work.
+// Package web owns the HTTP listener's handlers: the health check and the
+// JSON API under /api/v1 (api.go); the admin console and /metrics join it
+// in later work.
 package web
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	httppprof "net/http/pprof"
 	"time"
+
+	"mailroom/internal/admin"
 )
 
 // Pinger reports whether the store answers.
@@ -15,9 +19,13 @@ type Pinger interface {
 }
 
 // New returns the handler of the admin listener. With pprof, the Go
-// profiler's endpoints are served under /debug/pprof/ (http.pprof).
-func New(store Pinger, pprof bool) http.Handler {
+// profiler's endpoints are served under /debug/pprof/ (http.pprof). With
+// adm, the JSON API is served under /api/v1.
+func New(store Pinger, pprof bool, adm *admin.Service, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	if adm != nil {
+		mountAPI(mux, adm, log)
+	}
 	if pprof {
 		mux.HandleFunc("/debug/pprof/", httppprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)

@@ -58,7 +58,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	sdb.SetMaxOpenConns(maxOpenConns)
 	sdb.SetMaxIdleConns(maxOpenConns)
 	db := &DB{Now: time.Now, sql: sdb}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrateRetrying(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -147,6 +147,25 @@ func sqliteCode(err error) int {
 		return se.Code()
 	}
 	return 0
+}
+
+// migrateRetrying runs migrate, retrying while the database is busy. On
+// a fresh file, a process switching it to WAL makes another's first
+// transaction fail with SQLITE_BUSY without waiting for busy_timeout
+// (the lock is taken while the WAL index is being set up); it passes
+// once the switch is done.
+func (db *DB) migrateRetrying(ctx context.Context) error {
+	for i := 0; ; i++ {
+		err := db.migrate(ctx)
+		if err == nil || sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY || i == 50 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+i*10) * time.Millisecond):
+		}
+	}
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.

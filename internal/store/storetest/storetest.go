@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SubmissionLog", submissionLogTests},
 		{"Queue", queueTests},
 		{"DKIM", dkimTests},
+		{"Trace", traceTests},
+		{"APIToken", apiTokenTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

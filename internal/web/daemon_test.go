@@ -1,0 +1,84 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/testkit"
+)
+
+// TestAPI_RealListener drives the API on the daemon's http.listen: a
+// refused submission is found through GET /api/v1/trace with its reason
+// and reply, and a grant added through the API lets the next one through.
+func TestAPI_RealListener(t *testing.T) {
+	const pw = "correct-horse-battery"
+	s := testkit.Start(t, func(a *admin.Service) {
+		ctx := context.Background()
+		_, err := a.AddDomain(ctx, "example.test")
+		testkit.MustAdd(t, err)
+		for _, m := range []admin.NewMailbox{{Address: "app@example.test", Password: pw}, {Address: "support@example.test", Shared: true}} {
+			_, _, err = a.AddMailbox(ctx, m)
+			testkit.MustAdd(t, err)
+		}
+	})
+	_, tok, err := s.Admin.AddToken(context.Background(), "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + s.Addr("http")
+	do := func(method, path, body, token string, out any) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return resp.StatusCode
+	}
+	var e map[string]string
+	if got := do("GET", "/api/v1/domains", "", "", &e); got != http.StatusUnauthorized || e["code"] != "unauthorized" {
+		t.Fatalf("without a token: %d %v", got, e)
+	}
+
+	c := testkit.Ready(t, s, "app@example.test", pw)
+	c.MustCmd("MAIL FROM:<support@example.test>", 550, "5.7.60")
+	s.Daemon.FlushTrace()
+	var tl []struct {
+		Status string `json:"status"`
+		Events []struct {
+			Kind, Reason, Enhanced, Text, Sender string
+			Code                                 int
+		} `json:"events"`
+	}
+	if got := do("GET", "/api/v1/trace?status=refused&sender=support@example.test", "", tok, &tl); got != http.StatusOK || len(tl) != 1 || tl[0].Status != "refused" {
+		t.Fatalf("trace: %d %+v", got, tl)
+	}
+	found := false
+	for _, ev := range tl[0].Events {
+		if ev.Kind == "refused" && ev.Reason == "send_as_denied" && ev.Code == 550 && ev.Enhanced == "5.7.60" && strings.HasPrefix(ev.Text, "SendAsDenied:") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no send_as_denied refusal in %+v", tl)
+	}
+
+	if got := do("POST", "/api/v1/grants", `{"kind":"send-as","on":"support@example.test","to":"app@example.test"}`, tok, nil); got != http.StatusCreated {
+		t.Fatalf("add grant: %d", got)
+	}
+	s.SyncDirectory()
+	c.MustCmd("MAIL FROM:<support@example.test>", 250, "")
+}

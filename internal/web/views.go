@@ -1,0 +1,183 @@
+package web
+
+import (
+	"time"
+
+	"mailroom/internal/admin"
+	"mailroom/internal/store"
+)
+
+// The JSON shapes of the API's objects: snake_case names, times in RFC
+// 3339, durations as Go duration strings. They are the API's contract;
+// store types stay free of JSON tags.
+
+type limitsJSON struct {
+	Concurrent           int `json:"concurrent"`
+	MessagesPerMinute    int `json:"messages_per_minute"`
+	RecipientsPerMessage int `json:"recipients_per_message"`
+	RecipientsPerDay     int `json:"recipients_per_day"`
+}
+
+func limitsView(l store.Limits) limitsJSON {
+	return limitsJSON{l.Concurrent, l.MessagesPerMinute, l.RecipientsPerMessage, l.RecipientsPerDay}
+}
+
+type domainJSON struct {
+	Name        string     `json:"name"`
+	DisplayName string     `json:"display_name"`
+	Networks    []string   `json:"networks"`
+	Limits      limitsJSON `json:"limits"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+func domainView(d store.Domain) domainJSON {
+	return domainJSON{d.Name, d.DisplayName, nonNil(d.Networks), limitsView(d.Limits), d.CreatedAt}
+}
+
+type mailboxJSON struct {
+	Address          string     `json:"address"`
+	Domain           string     `json:"domain"`
+	DisplayName      string     `json:"display_name"`
+	Shared           bool       `json:"shared"`
+	SMTPAuth         bool       `json:"smtp_auth"`
+	SaveSent         bool       `json:"save_sent"`
+	CopySentAs       bool       `json:"copy_sent_as"`
+	CopySentOnBehalf bool       `json:"copy_sent_on_behalf"`
+	SentRetention    string     `json:"sent_retention"` // "" keeps Sent Items forever
+	QuotaBytes       int64      `json:"quota_bytes"`
+	Networks         []string   `json:"networks"`
+	Limits           limitsJSON `json:"limits"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+}
+
+func mailboxView(m store.Mailbox) mailboxJSON {
+	ret := ""
+	if m.SentRetention > 0 {
+		ret = m.SentRetention.String()
+	}
+	return mailboxJSON{m.Address, m.Domain, m.DisplayName, m.Shared, m.SMTPAuth, m.SaveSent, m.CopySentAs, m.CopySentOnBehalf,
+		ret, m.QuotaBytes, nonNil(m.Networks), limitsView(m.Limits), m.CreatedAt, m.UpdatedAt}
+}
+
+type appPasswordJSON struct {
+	Mailbox      string     `json:"mailbox"`
+	Label        string     `json:"label"`
+	Networks     []string   `json:"networks"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	LastUsedFrom string     `json:"last_used_from"`
+}
+
+func appPasswordView(p store.AppPassword) appPasswordJSON {
+	v := appPasswordJSON{Mailbox: p.Mailbox, Label: p.Label, Networks: nonNil(p.Networks), CreatedAt: p.CreatedAt, LastUsedFrom: p.LastUsedFrom}
+	if !p.LastUsedAt.IsZero() {
+		v.LastUsedAt = &p.LastUsedAt
+	}
+	return v
+}
+
+type grantJSON struct {
+	Kind      string    `json:"kind"`
+	On        string    `json:"on"`
+	To        string    `json:"to"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func grantView(g store.Grant) grantJSON { return grantJSON{g.Kind, g.On, g.Grantee, g.CreatedAt} }
+
+type queueJSON struct {
+	QueueID       string     `json:"queue_id"`
+	MessageID     string     `json:"message_id"`
+	From          string     `json:"from"`
+	Recipient     string     `json:"recipient"`
+	State         string     `json:"state"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	LastReply     string     `json:"last_reply"`
+	Size          int64      `json:"size"`
+	AcceptedAt    time.Time  `json:"accepted_at"`
+}
+
+func queueView(e store.QueueEntry) queueJSON {
+	v := queueJSON{QueueID: e.MessageID, MessageID: e.HeaderID, From: e.EnvelopeFrom, Recipient: e.Recipient, State: e.State,
+		Attempts: e.Attempts, LastReply: e.LastReply, Size: e.Size, AcceptedAt: e.AcceptedAt}
+	if e.State == store.StateQueued {
+		v.NextAttemptAt = &e.NextAttemptAt
+	}
+	return v
+}
+
+type usageJSON struct {
+	Mailbox   string     `json:"mailbox"`
+	Effective limitsJSON `json:"effective_limits"`
+	Usage     struct {
+		InFlight           int `json:"in_flight"`
+		MessagesLastMinute int `json:"messages_last_minute"`
+		RecipientsLast24h  int `json:"recipients_last_24h"`
+	} `json:"usage"`
+	// Live says whether in_flight comes from a running server.
+	Live         bool  `json:"live"`
+	StorageBytes int64 `json:"storage_bytes"`
+}
+
+func usageView(addr string, st admin.LimitStatus, storage int64) usageJSON {
+	v := usageJSON{Mailbox: addr, Effective: limitsView(st.Effective), Live: st.Live, StorageBytes: storage}
+	v.Usage.InFlight, v.Usage.MessagesLastMinute, v.Usage.RecipientsLast24h = st.Usage.InFlight, st.Usage.MessagesLastMin, st.Usage.RecipientsLast24
+	return v
+}
+
+type eventJSON struct {
+	ID         int64     `json:"id"`
+	At         time.Time `json:"at"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status,omitempty"`
+	Session    string    `json:"session,omitempty"`
+	QueueID    string    `json:"queue_id,omitempty"`
+	Command    string    `json:"command,omitempty"`
+	Remote     string    `json:"remote,omitempty"`
+	TLS        string    `json:"tls,omitempty"`
+	Mailbox    string    `json:"mailbox,omitempty"`
+	Sender     string    `json:"sender,omitempty"`
+	Recipients []string  `json:"recipients,omitempty"`
+	MessageID  string    `json:"message_id,omitempty"`
+	Size       int64     `json:"size,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	Code       int       `json:"code,omitempty"`
+	Enhanced   string    `json:"enhanced,omitempty"`
+	Text       string    `json:"text,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+}
+
+type timelineJSON struct {
+	Session  string      `json:"session"`
+	QueueIDs []string    `json:"queue_ids"`
+	Status   string      `json:"status"`
+	Events   []eventJSON `json:"events"`
+}
+
+func timelineView(t admin.Timeline) timelineJSON {
+	v := timelineJSON{Session: t.Session, QueueIDs: nonNil(t.QueueIDs), Status: t.Status}
+	for _, e := range t.Events {
+		v.Events = append(v.Events, eventJSON{e.ID, e.At, e.Kind, e.Status, e.Session, e.QueueID, e.Command, e.Remote, e.TLS, e.Mailbox,
+			e.Sender, e.Recipients, e.MessageID, e.Size, e.Reason, e.Code, e.Enhanced, e.Text, e.Detail})
+	}
+	return v
+}
+
+// nonNil makes empty lists encode as [], not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// mapList converts a list with a view function.
+func mapList[T, V any](in []T, f func(T) V) []V {
+	out := make([]V, len(in))
+	for i, x := range in {
+		out[i] = f(x)
+	}
+	return out
+}
