@@ -1,3 +1,5 @@
+-- 0005_leases: PostgreSQL only (store.Leases); SQLite serves one node, which
+-- keeps these counters in memory, so store/sqlite has no 0005.
 -- Concurrency leases of mail transactions in flight, shared by the nodes
 -- of a cluster (store.Leases). Times are unix nanoseconds of the
 -- database's clock, so nodes' clocks do not matter for expiry.
