@@ -43,14 +43,20 @@ func New[T any](max int, commit func(items []T) error) *Batcher[T] {
 	return b
 }
 
-// Do hands item to the next commit and waits for it. If ctx ends first,
-// Do returns ctx's error, but the item may still be committed: callers
-// must treat that as "unknown" (never as "not written").
+// Do hands item to the next commit and waits for its answer. If ctx ends
+// before the item is handed over, Do returns ctx's error and the item is
+// not committed; once handed over, Do waits for the commit (which bounds
+// its own time), so a nil error means written and any other means not.
+// (Returning ctx's error after the hand-over made a caller remove the
+// bodies of a message whose rows then committed.)
 func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 	select {
 	case <-b.done:
 		return ErrClosed
 	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	r := request[T]{item: item, reply: make(chan error, 1)}
 	select {
@@ -72,8 +78,6 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 		default:
 			return ErrClosed
 		}
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
