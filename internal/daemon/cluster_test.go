@@ -258,7 +258,9 @@ func TestCluster_GrantRevokedEverywhere(t *testing.T) {
 	b := testkit.Ready(t, c.b, "alice@example.test", pw)
 	b.MustCmd("MAIL FROM:<info@example.test>", 250, "")
 	b.MustCmd("RSET", 250, "")
+	revoked := time.Now()
 	testkit.MustAdd(t, c.a.Admin.RevokeGrant(t.Context(), admin.GrantSpec{Kind: store.GrantSendAs, On: "info@example.test", To: "alice@example.test"}))
 	c.b.SyncDirectory()
+	t.Logf("node B loaded the revocation %v after it was written", time.Since(revoked).Round(time.Millisecond))
 	b.MustCmd("MAIL FROM:<info@example.test>", 550, "5.7.60")
 }
