@@ -292,6 +292,7 @@ type Store interface {
 	DKIMKeys
 	Trace
 	APITokens
+	Stats
 	// Close releases the database; pending writes are complete when it returns.
 	Close() error
 }
