@@ -293,6 +293,7 @@ type Store interface {
 	Trace
 	APITokens
 	Stats
+	ConsoleUsers
 	// Close releases the database; pending writes are complete when it returns.
 	Close() error
 }

@@ -1,6 +1,6 @@
 // Package web owns the HTTP listener's handlers: the health check, the
 // JSON API under /api/v1 (api.go), the Prometheus metrics at /metrics and
-// the admin console.
+// the admin console (console.go).
 //
 // The listener is 127.0.0.1:8080 by default (config http.listen): /metrics
 // and /healthz answer without a token, so expose it beyond loopback only
@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/limits"
 )
 
 // Pinger reports whether the store answers.
@@ -39,6 +40,12 @@ type Options struct {
 	// (http.pprof).
 	Pprof bool
 	Log   *slog.Logger
+	// Now is the console's clock (sessions, login throttling, the
+	// dashboard's 24 hours); nil is time.Now.
+	Now func() time.Time
+	// Logins throttles console logins; nil: 10 failures per client address
+	// or 30 per user name in 15 minutes block for 15 minutes.
+	Logins *limits.LoginGuard
 }
 
 // New returns the handler of the admin listener.
@@ -46,6 +53,13 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	if o.Admin != nil {
 		mountAPI(mux, o.Admin, o.Log)
+		if o.Now == nil {
+			o.Now = time.Now
+		}
+		if o.Logins == nil {
+			o.Logins = &limits.LoginGuard{PerAddress: 10, PerMailbox: 30, Window: 15 * time.Minute, Cooloff: 15 * time.Minute}
+		}
+		mountConsole(mux, newConsole(o.Admin, o.Log, o.Now, o.Logins))
 	}
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{ErrorLog: slogPrinter{o.Log}}))
