@@ -3,15 +3,19 @@ package web
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/limits"
 	"mailroom/internal/store"
 )
 
@@ -268,3 +272,40 @@ func TestConsole_Pages(t *testing.T) {
 		t.Fatalf("bad network: %d\n%s", status, body)
 	}
 }
+
+// TestConsole_LoginThrottled: past the guard's failures from one address,
+// even the right password is refused until the cool-off ends.
+func TestConsole_LoginThrottled(t *testing.T) {
+	_, _, a := apiServerAdmin(t)
+	if _, err := a.AddConsoleUser(context.Background(), "root", "correct-horse-battery"); err != nil {
+		t.Fatal(err)
+	}
+	var now atomic.Int64 // the server's clock, set by the test
+	now.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	srv := httptest.NewServer(New(Options{Store: nopPinger{}, Admin: a, Log: slog.New(slog.DiscardHandler), Now: clock,
+		Logins: &limits.LoginGuard{PerAddress: 3, PerMailbox: 100, Window: time.Minute, Cooloff: time.Hour}}))
+	t.Cleanup(srv.Close)
+	c := newConsoleClient(t, srv)
+	try := func(pw string) int {
+		tok := c.csrf("/login")
+		status, _, _ := c.do("POST", "/login", url.Values{"csrf": {tok}, "user": {"root"}, "password": {pw}})
+		return status
+	}
+	for i := range 3 {
+		if got := try("wrong-password"); got != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, got)
+		}
+	}
+	if got := try("correct-horse-battery"); got != http.StatusTooManyRequests {
+		t.Fatalf("right password while blocked: %d, want 429", got)
+	}
+	now.Add(int64(2 * time.Hour))
+	if got := try("correct-horse-battery"); got != http.StatusSeeOther {
+		t.Fatalf("right password after the cool-off: %d, want 303", got)
+	}
+}
+
+type nopPinger struct{}
+
+func (nopPinger) DirectoryVersion(context.Context) (int64, error) { return 1, nil }
