@@ -2,9 +2,13 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
+	"mailroom/internal/limits"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -48,9 +52,6 @@ type NearLimit struct {
 // dashboardEvents bounds the events one dashboard reads per status.
 const dashboardEvents = 200000
 
-// nearLimitMailboxes bounds the mailboxes whose usage the dashboard reads.
-const nearLimitMailboxes = 500
-
 // Dashboard computes the overview of the 24 hours before now.
 func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, error) {
 	var d Dashboard
@@ -60,8 +61,10 @@ func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, erro
 		d.Hours[i].Start = start.Add(time.Duration(i) * time.Hour)
 	}
 	reasons := map[string]int{}
+	var err error
 	for _, status := range []string{trace.StatusAccepted, trace.StatusRefused, trace.StatusDeferred} {
-		evs, err := s.st.SearchTrace(ctx, store.TraceFilter{Status: status, Since: start, Limit: dashboardEvents})
+		var evs []store.TraceEvent
+		evs, err = s.st.SearchTrace(ctx, store.TraceFilter{Status: status, Since: start, Limit: dashboardEvents})
 		if err != nil {
 			return d, err
 		}
@@ -94,38 +97,77 @@ func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, erro
 	if len(d.TopReasons) > 8 {
 		d.TopReasons = d.TopReasons[:8]
 	}
-	mbs, err := s.st.Mailboxes(ctx, "")
-	if err != nil {
+	if d.NearLimits, err = s.nearLimits(ctx, now); err != nil {
 		return d, err
 	}
-	for i, m := range mbs {
-		if i == nearLimitMailboxes {
-			break
+	sort.Slice(d.NearLimits, func(i, j int) bool { return d.NearLimits[i].Percent > d.NearLimits[j].Percent })
+	return d, nil
+}
+
+// nearLimits finds the mailboxes at 80 % or more of a limit. It reads the
+// submission log, the domains and the live usage once for all mailboxes
+// (LimitStatus per mailbox would read the log once each).
+func (s *Service) nearLimits(ctx context.Context, now time.Time) ([]NearLimit, error) {
+	mbs, err := s.st.Mailboxes(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	doms, err := s.st.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	domLimits := make(map[string]store.Limits, len(doms))
+	for _, d := range doms {
+		domLimits[d.Name] = d.Limits
+	}
+	recs, err := s.st.SubmissionLog(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	usage := make(map[int64]*limits.Usage)
+	for _, r := range recs {
+		u := usage[r.MailboxID]
+		if u == nil {
+			u = &limits.Usage{}
+			usage[r.MailboxID] = u
 		}
-		if m.Shared {
+		u.RecipientsLast24 += r.Recipients
+		if r.At.After(now.Add(-time.Minute)) {
+			u.MessagesLastMin++
+		}
+	}
+	var live LiveUsage
+	if b, err := os.ReadFile(filepath.Join(s.DataDir, UsageFile)); err == nil && json.Unmarshal(b, &live) == nil && now.Sub(live.At) < UsageFresh {
+		for id, n := range live.InFlight {
+			if usage[id] == nil {
+				usage[id] = &limits.Usage{}
+			}
+			usage[id].InFlight = n
+		}
+	}
+	var out []NearLimit
+	for _, m := range mbs {
+		u := usage[m.ID]
+		if m.Shared || u == nil {
 			continue
 		}
-		st, err := s.LimitStatus(ctx, m.Address, now)
-		if err != nil {
-			return d, err
-		}
+		st := LimitStatus{Effective: limits.Effective(s.Limits, domLimits[m.Domain], m.Limits), Usage: *u, Live: live.InFlight != nil}
 		n := NearLimit{Mailbox: m.Address, Status: st}
 		for _, l := range []struct {
 			name      string
 			used, max int
 		}{
-			{"recipients_per_day", st.Usage.RecipientsLast24, st.Effective.RecipientsPerDay},
-			{"messages_per_minute", st.Usage.MessagesLastMin, st.Effective.MessagesPerMinute},
-			{"concurrent", st.Usage.InFlight, st.Effective.Concurrent},
+			{"recipients_per_day", u.RecipientsLast24, st.Effective.RecipientsPerDay},
+			{"messages_per_minute", u.MessagesLastMin, st.Effective.MessagesPerMinute},
+			{"concurrent", u.InFlight, st.Effective.Concurrent},
 		} {
 			if l.max > 0 && l.used*100/l.max > n.Percent {
 				n.Limit, n.Percent = l.name, l.used*100/l.max
 			}
 		}
 		if n.Percent >= 80 {
-			d.NearLimits = append(d.NearLimits, n)
+			out = append(out, n)
 		}
 	}
-	sort.Slice(d.NearLimits, func(i, j int) bool { return d.NearLimits[i].Percent > d.NearLimits[j].Percent })
-	return d, nil
+	return out, nil
 }

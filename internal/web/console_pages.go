@@ -208,13 +208,17 @@ func (c *console) setMailbox(w http.ResponseWriter, r *http.Request, s *session)
 	back(w, r, "/mailboxes/"+url.PathEscape(r.PathValue("address")), "Settings saved.")
 }
 
-// mailboxChange reads the settings form: every field is sent, so every
-// field is set.
+// mailboxChange reads the settings form: every field is sent (an
+// unchecked box as absent), so every field is set; the SMTP AUTH switch
+// only when the form had it.
 func mailboxChange(r *http.Request) (admin.MailboxChange, error) {
 	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
 	on := func(name string) *bool { v := r.PostFormValue(name) == "on"; return &v }
 	dn := f("display_name")
-	c := admin.MailboxChange{DisplayName: &dn, SMTPAuth: on("smtp_auth"), SaveSent: on("save_sent"), CopySentAs: on("copy_sent_as"), CopySentOnBehalf: on("copy_sent_on_behalf")}
+	c := admin.MailboxChange{DisplayName: &dn, SaveSent: on("save_sent"), CopySentAs: on("copy_sent_as"), CopySentOnBehalf: on("copy_sent_on_behalf")}
+	if r.PostFormValue("smtp_auth_field") != "" { // shared mailboxes have no switch
+		c.SMTPAuth = on("smtp_auth")
+	}
 	var ret time.Duration
 	if v := f("sent_retention"); v != "" {
 		d, err := time.ParseDuration(v)

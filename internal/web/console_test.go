@@ -257,7 +257,7 @@ func TestConsole_Pages(t *testing.T) {
 		t.Fatalf("create mailbox: %d\n%s", status, body)
 	}
 	status, loc, body := c.do("POST", "/mailboxes/bob@example.test", url.Values{"csrf": {tok}, "display_name": {"Bob"}, "save_sent": {"on"},
-		"networks": {"192.0.2.0/24\n2001:db8::/32"}, "recipients_per_day": {"100"}, "sent_retention": {"720h"}})
+		"networks": {"192.0.2.0/24\n2001:db8::/32"}, "recipients_per_day": {"100"}, "sent_retention": {"720h"}, "smtp_auth_field": {"1"}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("save settings: %d %q\n%s", status, loc, body)
 	}
@@ -267,6 +267,12 @@ func TestConsole_Pages(t *testing.T) {
 	}
 	if m.DisplayName != "Bob" || m.SMTPAuth || !m.SaveSent || len(m.Networks) != 2 || m.Limits.RecipientsPerDay != 100 || m.SentRetention.Hours() != 720 {
 		t.Fatalf("mailbox after the form: %+v", m)
+	}
+	if status, loc, body := c.do("POST", "/mailboxes/support@example.test", url.Values{"csrf": {tok}, "save_sent": {"on"}, "copy_sent_as": {"on"}}); status != http.StatusSeeOther {
+		t.Fatalf("save settings of a shared mailbox: %d %q\n%s", status, loc, body)
+	}
+	if m, err := a.Mailbox(context.Background(), "support@example.test"); err != nil || !m.CopySentAs {
+		t.Fatalf("shared mailbox after the form: %+v %v", m, err)
 	}
 	if status, _, body := c.do("POST", "/mailboxes/bob@example.test", url.Values{"csrf": {tok}, "networks": {"not-a-network"}}); status != http.StatusBadRequest || !strings.Contains(body, "not-a-network") {
 		t.Fatalf("bad network: %d\n%s", status, body)
