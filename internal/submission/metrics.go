@@ -18,7 +18,7 @@ var (
 	})
 	metricAuth = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mailroom_submission_auth_total",
-		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, no_tls.",
+		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, no_tls, reply_<code> (another refusal, such as an unknown mechanism).",
 	}, []string{"result"})
 	metricAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "mailroom_submission_accepted_total",

@@ -53,7 +53,9 @@ func (s *Session) traceReply(cmd, arg string, errp *error) {
 	}
 	e := refusal(se)
 	e.Kind, e.Command = trace.KindRefused, cmd
-	if cmd != "AUTH" { // AUTH refusals count in mailroom_submission_auth_total
+	if cmd == "AUTH" { // before the exchange: no TLS, an unknown mechanism
+		metricAuth.WithLabelValues(e.Reason).Inc()
+	} else {
 		metricRefused.WithLabelValues(e.Reason).Inc()
 	}
 	switch cmd {

@@ -61,6 +61,10 @@ func TestMetrics_CountersMove(t *testing.T) {
 	c := testkit.Ready(t, s, "app@example.test", pw)
 	c.MustCmd("MAIL FROM:<support@example.test>", 550, "5.7.60")
 	c.Close()
+	c = testkit.Dial(t, s.Addr("submission"))
+	c.MustCmd("EHLO client.example.test", 250, "")
+	c.Expect(c.AuthPlain("app@example.test", pw), 538, "5.7.11")
+	c.Close()
 	s.Send("app@example.test", pw, "app@example.test", []string{"bob@example.test"},
 		"From: app@example.test\r\nTo: bob@example.test\r\nSubject: hi\r\n\r\nhello\r\n")
 
@@ -68,6 +72,7 @@ func TestMetrics_CountersMove(t *testing.T) {
 	for _, series := range []string{
 		`mailroom_submission_sessions_total`,
 		`mailroom_submission_auth_total{result="ok"}`,
+		`mailroom_submission_auth_total{result="no_tls"}`,
 		`mailroom_submission_refused_total{reason="send_as_denied"}`,
 		`mailroom_submission_accepted_total`,
 		`mailroom_submission_acceptance_duration_seconds_count`,

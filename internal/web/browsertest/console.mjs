@@ -1,9 +1,10 @@
 // Drives the mailroom console in headless Chromium, for internal/web's
 // TestConsole_Browser: log in, grant Send As through the permissions form,
 // find a refused submission in the trace with its reason, save a
-// screenshot. Configured by the environment the Go test sets:
-// MAILROOM_URL, MAILROOM_USER, MAILROOM_PASSWORD, MAILROOM_SCREENSHOT,
-// CHROMIUM (default /usr/bin/chromium). Never downloads a browser.
+// screenshot of the trace and one of the dashboard. Configured by the
+// environment the Go test sets: MAILROOM_URL, MAILROOM_USER,
+// MAILROOM_PASSWORD, MAILROOM_SCREENSHOT, CHROMIUM (default
+// /usr/bin/chromium). Never downloads a browser.
 import { chromium } from 'playwright-core';
 
 const env = (k, d) => process.env[k] ?? d;
@@ -57,6 +58,10 @@ try {
 
   step('screenshot');
   await page.screenshot({ path: env('MAILROOM_SCREENSHOT'), fullPage: true });
+  await page.click('nav >> text=Dashboard');
+  const refused = await page.textContent('.totals .ref');
+  if (!refused.includes('refused 1')) throw new Error('dashboard totals: ' + refused);
+  await page.screenshot({ path: env('MAILROOM_SCREENSHOT').replace(/\.png$/, '') + '-dashboard.png', fullPage: true });
   if (problems.length) throw new Error('browser errors: ' + problems.join('; '));
   step('done');
 } finally {
