@@ -274,7 +274,9 @@ func (q *Queue) attempt(ctx context.Context, g group) {
 		rcpts[i] = e.Recipient
 	}
 	actx, cancel := context.WithTimeout(ctx, q.o.AttemptTimeout)
+	started := time.Now()
 	results := q.o.Deliverer.Deliver(actx, env, g.domain, rcpts)
+	metricAttemptSeconds.Observe(time.Since(started).Seconds())
 	cancel()
 	if len(results) != len(rcpts) {
 		q.log.Error("deliverer returned a wrong number of results", "queue_id", env.QueueID, "rcpts", len(rcpts), "results", len(results))
@@ -287,6 +289,7 @@ func (q *Queue) attempt(ctx context.Context, g group) {
 	var notes []note
 	for i, e := range g.rows {
 		r := results[i]
+		metricAttempts.WithLabelValues(r.Status.String()).Inc()
 		o, n := q.decide(e, r, now, shutdown)
 		outs = append(outs, o)
 		if n != nil {

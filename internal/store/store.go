@@ -292,6 +292,8 @@ type Store interface {
 	DKIMKeys
 	Trace
 	APITokens
+	Stats
+	ConsoleUsers
 	// Close releases the database; pending writes are complete when it returns.
 	Close() error
 }

@@ -79,6 +79,7 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		}
 		return "", fmt.Errorf("read message: %w", err)
 	}
+	dataEnd := time.Now() // the final dot has been read
 	size := full.Size()
 	if err := s.checkQuota(mb, size); err != nil {
 		return "", err
@@ -127,6 +128,7 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		return "", fmt.Errorf("store acceptance %s: %w", id, err)
 	}
 	s.tx.Commit(now) // the same time the submission log records
+	metricAcceptSeconds.Observe(time.Since(dataEnd).Seconds())
 	s.traceAccepted(a, copies)
 	s.log.Info("accepted", "queue_id", id, "msgid", msgID, "from", s.from, "rcpts", len(s.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil

@@ -226,6 +226,8 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	tc := &trackedConn{Conn: c, id: newID(), b: l.b}
+	metricSessions.Inc()
+	metricSessionsActive.Inc()
 	l.b.mu.Lock()
 	l.b.conns[tc] = struct{}{}
 	l.b.mu.Unlock()
@@ -272,6 +274,7 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		if c.b != nil {
+			metricSessionsActive.Dec()
 			c.b.mu.Lock()
 			delete(c.b.conns, c)
 			c.b.mu.Unlock()

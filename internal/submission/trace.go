@@ -53,6 +53,11 @@ func (s *Session) traceReply(cmd, arg string, errp *error) {
 	}
 	e := refusal(se)
 	e.Kind, e.Command = trace.KindRefused, cmd
+	if cmd == "AUTH" { // before the exchange: no TLS, an unknown mechanism
+		metricAuth.WithLabelValues(e.Reason).Inc()
+	} else {
+		metricRefused.WithLabelValues(e.Reason).Inc()
+	}
 	switch cmd {
 	case "MAIL":
 		e.Sender = normalizedOr(arg)
@@ -70,6 +75,7 @@ func (s *Session) traceReply(cmd, arg string, errp *error) {
 // and the reply on failure.
 func (s *Session) traceLogin(user string, errp *error) {
 	if *errp == nil {
+		metricAuth.WithLabelValues("ok").Inc()
 		s.traceEvent(store.TraceEvent{Kind: trace.KindAuth, Command: "AUTH"})
 		return
 	}
@@ -78,6 +84,7 @@ func (s *Session) traceLogin(user string, errp *error) {
 		r := refusal(se)
 		e.Reason, e.Code, e.Enhanced, e.Text = r.Reason, r.Code, r.Enhanced, r.Text
 	}
+	metricAuth.WithLabelValues(e.Reason).Inc()
 	s.traceEvent(e)
 }
 
@@ -85,6 +92,7 @@ func (s *Session) traceLogin(user string, errp *error) {
 // recipients delivered with it.
 func (s *Session) traceAccepted(a store.Acceptance, copies []*store.Mailbox) {
 	m := a.Message
+	metricAccepted.Inc()
 	s.traceEvent(store.TraceEvent{Kind: trace.KindAccepted, Status: trace.StatusAccepted, At: m.CreatedAt, QueueID: m.ID,
 		Sender: m.EnvelopeFrom, Recipients: append([]string(nil), a.Recipients...), MessageID: m.MessageID, Size: m.Size,
 		Code: 250, Enhanced: "2.0.0", Text: "OK queued as " + m.ID})

@@ -36,7 +36,7 @@ func apiServerAdmin(t *testing.T) (*httptest.Server, string, *admin.Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(st, false, a, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(New(Options{Store: st, Admin: a, Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	return srv, tok, a
 }

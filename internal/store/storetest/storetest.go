@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DKIM", dkimTests},
 		{"Trace", traceTests},
 		{"APIToken", apiTokenTests},
+		{"Stats", statsTests},
+		{"ConsoleUser", consoleTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,124 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+
+	"mailroom/internal/blob"
+	"mailroom/internal/store"
+)
+
+// Folder lists the entries of a mailbox's folder, newest first.
+func (s *Service) Folder(ctx context.Context, addr string, folder store.Folder) ([]store.FolderEntry, error) {
+	if folder != store.FolderInbox && folder != store.FolderSent {
+		return nil, fmt.Errorf("%w: folder %q: want %q or %q", ErrInvalid, folder, store.FolderInbox, store.FolderSent)
+	}
+	m, err := s.Mailbox(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	es, err := s.st.FolderEntries(ctx, m.ID, folder)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
+		es[i], es[j] = es[j], es[i]
+	}
+	return es, nil
+}
+
+// MessageView is a stored message taken apart for reading.
+type MessageView struct {
+	Entry   store.FolderEntry
+	Headers [][2]string // in order, decoded
+	Text    string      // the first text/plain part
+	HTML    string      // the first text/html part (shown sandboxed)
+	// Attachments are the other parts, by file name and type.
+	Attachments []Attachment
+}
+
+// Attachment is one attached part.
+type Attachment struct {
+	Name, Type string
+	Size       int64
+}
+
+// maxViewPart bounds how much of one text part is read for viewing.
+const maxViewPart = 4 << 20
+
+// ReadMessage returns the entry id (store.FolderEntry.MessageID, the queue
+// id) of a mailbox's folder, parsed.
+func (s *Service) ReadMessage(ctx context.Context, addr string, folder store.Folder, id string) (MessageView, error) {
+	es, err := s.Folder(ctx, addr, folder)
+	if err != nil {
+		return MessageView{}, err
+	}
+	var v MessageView
+	found := false
+	for _, e := range es {
+		if e.MessageID == id {
+			v.Entry, found = e, true
+			break
+		}
+	}
+	if !found {
+		return v, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
+	}
+	f, err := os.Open(blob.Path(filepath.Join(s.DataDir, "blobs"), v.Entry.Blob))
+	if err != nil {
+		return v, fmt.Errorf("open message %s: %w", id, err)
+	}
+	defer f.Close()
+	mr, err := mail.CreateReader(f)
+	if err != nil && !gomessage.IsUnknownCharset(err) {
+		return v, fmt.Errorf("parse message %s: %w", id, err)
+	}
+	for fs := mr.Header.Fields(); fs.Next(); {
+		val, err := fs.Text()
+		if err != nil {
+			val = fs.Value()
+		}
+		v.Headers = append(v.Headers, [2]string{fs.Key(), val})
+	}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil && !gomessage.IsUnknownCharset(err) {
+			return v, fmt.Errorf("parse message %s: %w", id, err)
+		}
+		if p == nil {
+			break
+		}
+		switch h := p.Header.(type) {
+		case *mail.InlineHeader:
+			ct, _, _ := h.ContentType()
+			switch {
+			case ct == "text/html" && v.HTML == "":
+				b, _ := io.ReadAll(io.LimitReader(p.Body, maxViewPart))
+				v.HTML = string(b)
+			case (ct == "text/plain" || ct == "") && v.Text == "":
+				b, _ := io.ReadAll(io.LimitReader(p.Body, maxViewPart))
+				v.Text = string(b)
+			default:
+				n, _ := io.Copy(io.Discard, p.Body)
+				v.Attachments = append(v.Attachments, Attachment{Name: "(inline)", Type: ct, Size: n})
+			}
+		case *mail.AttachmentHeader:
+			name, _ := h.Filename()
+			ct, _, _ := h.ContentType()
+			n, _ := io.Copy(io.Discard, p.Body)
+			v.Attachments = append(v.Attachments, Attachment{Name: strings.TrimSpace(name), Type: ct, Size: n})
+		}
+	}
+	return v, nil
+}

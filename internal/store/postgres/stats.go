@@ -1,0 +1,19 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"mailroom/internal/store"
+)
+
+// QueueDepth counts the undelivered queue rows through the queue_due index.
+func (db *DB) QueueDepth(ctx context.Context) (store.QueueDepth, error) {
+	var d store.QueueDepth
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE attempts = 0), count(*) FILTER (WHERE attempts > 0)
+		FROM queue WHERE state = $1`, store.StateQueued).Scan(&d.Queued, &d.Deferred)
+	if err != nil {
+		return d, fmt.Errorf("count queue: %w", err)
+	}
+	return d, nil
+}

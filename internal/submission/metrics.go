@@ -1,0 +1,44 @@
+package submission
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The submission metrics, the one package-level state STYLE §5.2 allows.
+// Their names and label values are contracts, like the reply codes; the
+// reason tokens are reasonOf's, the ones the trace records.
+var (
+	metricSessionsActive = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "mailroom_submission_sessions_active",
+		Help: "SMTP connections open now on the submission listeners (587, 465).",
+	})
+	metricSessions = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "mailroom_submission_sessions_total",
+		Help: "SMTP connections accepted on the submission listeners.",
+	})
+	metricAuth = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mailroom_submission_auth_total",
+		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, no_tls, reply_<code> (another refusal, such as an unknown mechanism).",
+	}, []string{"result"})
+	metricAccepted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "mailroom_submission_accepted_total",
+		Help: "Messages accepted (250 after DATA).",
+	})
+	metricRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mailroom_submission_refused_total",
+		Help: "Refusing replies to MAIL, RCPT and DATA by reason: not_authenticated, send_as_denied, null_sender, " +
+			"message_too_large, bad_sender_syntax, bad_recipient_syntax, no_such_mailbox, bad_sequence, malformed_message, " +
+			"over_quota, concurrency_limit, rate_limit, recipients_per_message, daily_recipient_limit, local_error, " +
+			"reply_<code> (any other reply). The trace records the same tokens.",
+	}, []string{"reason"})
+	metricAcceptSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "mailroom_submission_acceptance_duration_seconds",
+		Help:    "Time from the end of DATA to the 250 reply: fsync of the body and the store transaction.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+)
+
+// Collectors returns the package's metrics for the daemon to register.
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{metricSessionsActive, metricSessions, metricAuth, metricAccepted, metricRefused, metricAcceptSeconds}
+}
