@@ -1,4 +1,4 @@
--- 0005_console: the web console's administrator accounts (store.ConsoleUsers).
+-- 0006_console: the web console's administrator accounts (store.ConsoleUsers).
 CREATE TABLE console_users (
 	id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	name          TEXT COLLATE "C" NOT NULL UNIQUE,
