@@ -122,3 +122,22 @@ func (s *Service) ReadMessage(ctx context.Context, addr string, folder store.Fol
 	}
 	return v, nil
 }
+
+// OpenRaw returns the stored message id in a mailbox's folder, as bytes
+// (message/rfc822), with its folder entry. The caller closes the reader.
+func (s *Service) OpenRaw(ctx context.Context, addr string, folder store.Folder, id string) (io.ReadCloser, store.FolderEntry, error) {
+	es, err := s.Folder(ctx, addr, folder)
+	if err != nil {
+		return nil, store.FolderEntry{}, err
+	}
+	for _, e := range es {
+		if e.MessageID == id {
+			f, err := os.Open(blob.Path(filepath.Join(s.DataDir, "blobs"), e.Blob))
+			if err != nil {
+				return nil, e, fmt.Errorf("open message %s: %w", id, err)
+			}
+			return f, e, nil
+		}
+	}
+	return nil, store.FolderEntry{}, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
+}

@@ -58,6 +58,8 @@ var routes = []route{
 	{"GET", "/api/v1/mailboxes/{address}/app-passwords", listAppPasswords},
 	{"POST", "/api/v1/mailboxes/{address}/app-passwords", addAppPassword},
 	{"DELETE", "/api/v1/mailboxes/{address}/app-passwords/{label}", revokeAppPassword},
+	{"GET", "/api/v1/mailboxes/{address}/folders/{folder}", listFolder},
+	{"GET", "/api/v1/mailboxes/{address}/folders/{folder}/{id}/raw", downloadRaw},
 	{"GET", "/api/v1/grants", listGrants},
 	{"POST", "/api/v1/grants", addGrant},
 	{"DELETE", "/api/v1/grants", revokeGrant},
@@ -86,6 +88,10 @@ func mountAPI(mux *http.ServeMux, a *admin.Service, log *slog.Logger) {
 			status, v, err := h(r)
 			if err != nil {
 				writeError(w, log, err)
+				return
+			}
+			if raw, ok := v.(rawMessage); ok {
+				writeRaw(w, raw)
 				return
 			}
 			writeJSON(w, status, v)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,4 +82,62 @@ func TestAPI_RealListener(t *testing.T) {
 	}
 	s.SyncDirectory()
 	c.MustCmd("MAIL FROM:<support@example.test>", 250, "")
+}
+
+// TestAPI_FoldersAndRawDownload lists Sent Items and the Inbox through the
+// API and downloads a message as stored.
+func TestAPI_FoldersAndRawDownload(t *testing.T) {
+	const pw = "correct-horse-battery"
+	s := testkit.Start(t, func(a *admin.Service) {
+		ctx := context.Background()
+		_, err := a.AddDomain(ctx, "example.test")
+		testkit.MustAdd(t, err)
+		for _, m := range []string{"alice@example.test", "bob@example.test"} {
+			_, _, err = a.AddMailbox(ctx, admin.NewMailbox{Address: m, Password: pw})
+			testkit.MustAdd(t, err)
+		}
+	})
+	_, tok, err := s.Admin.AddToken(context.Background(), "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testkit.Ready(t, s, "alice@example.test", pw)
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	c.MustCmd("RCPT TO:<bob@example.test>", 250, "")
+	c.Expect(c.SendData("From: alice@example.test\nBcc: secret@example.test\nSubject: via api\n\nhello\n"), 250, "2.0.0")
+
+	get := func(path string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+s.Addr("http")+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	code, _, body := get("/api/v1/mailboxes/alice@example.test/folders/sent")
+	var sent []struct {
+		ID   string `json:"id"`
+		Size int64  `json:"size"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &sent) != nil || len(sent) != 1 {
+		t.Fatalf("sent listing: %d %s", code, body)
+	}
+	code, ct, raw := get("/api/v1/mailboxes/alice@example.test/folders/sent/" + sent[0].ID + "/raw")
+	if code != http.StatusOK || ct != "message/rfc822" || !strings.Contains(raw, "Bcc: secret@example.test") || int64(len(raw)) != sent[0].Size {
+		t.Fatalf("raw Sent Items copy: %d %s %q", code, ct, raw)
+	}
+	code, _, raw = get("/api/v1/mailboxes/bob@example.test/folders/inbox/" + sent[0].ID + "/raw")
+	if code != http.StatusOK || strings.Contains(raw, "Bcc:") || !strings.Contains(raw, "Subject: via api") {
+		t.Fatalf("raw Inbox copy: %d %q", code, raw)
+	}
+	if code, _, body := get("/api/v1/mailboxes/bob@example.test/folders/drafts"); code != http.StatusBadRequest {
+		t.Fatalf("unknown folder: %d %s", code, body)
+	}
+	if code, _, _ := get("/api/v1/mailboxes/bob@example.test/folders/inbox/nope/raw"); code != http.StatusNotFound {
+		t.Fatalf("unknown message: %d", code)
+	}
 }
