@@ -4,13 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"mailroom/internal/store/migration"
 )
 
 // migrationFiles holds the schema migrations, named NNNN_what.sql and
@@ -21,41 +19,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one versioned schema change.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, 0, len(names))
-	seen := map[int64]string{}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migration %s: version %d already used by %s", base, v, other)
-		}
-		seen[v] = base
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrationFiles) }
 
 // migrate applies the migrations the database has not recorded yet, each in
 // its own transaction. PostgreSQL's DDL is transactional, so a migration
@@ -67,10 +32,10 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		err := db.write(ctx, func(tx pgx.Tx) error {
-			return applyMigration(ctx, tx, m, ms[len(ms)-1].version)
+			return applyMigration(ctx, tx, m, ms[len(ms)-1].Version)
 		})
 		if err != nil {
-			return fmt.Errorf("migrate schema to %s: %w", m.name, err)
+			return fmt.Errorf("migrate schema to %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -86,7 +51,7 @@ const lockMigrations = `SELECT pg_advisory_xact_lock(hashtext('mailroom.migrate'
 // applyMigration applies m inside tx unless it is already recorded. It
 // refuses a database whose schema is newer than latest, the newest version
 // this program knows: an old binary must not write to a newer schema.
-func applyMigration(ctx context.Context, tx pgx.Tx, m migration, latest int64) error {
+func applyMigration(ctx context.Context, tx pgx.Tx, m migration.Migration, latest int64) error {
 	var schema *string
 	if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return err
@@ -107,7 +72,7 @@ func applyMigration(ctx context.Context, tx pgx.Tx, m migration, latest int64) e
 	var newest, have int64
 	row := tx.QueryRow(ctx,
 		`SELECT COALESCE(MAX(version), 0), COUNT(*) FILTER (WHERE version = $1) FROM schema_migrations`,
-		m.version)
+		m.Version)
 	if err := row.Scan(&newest, &have); err != nil {
 		return err
 	}
@@ -117,11 +82,11 @@ func applyMigration(ctx context.Context, tx pgx.Tx, m migration, latest int64) e
 	if have > 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx,
 		`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-		m.version, time.Now().UnixNano())
+		m.Version, time.Now().UnixNano())
 	return err
 }

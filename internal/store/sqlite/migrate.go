@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"mailroom/internal/store/migration"
 )
 
 // migrationFiles holds the schema migrations, named NNNN_what.sql and
@@ -19,41 +17,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one versioned schema change.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, 0, len(names))
-	seen := map[int64]string{}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migration %s: version %d already used by %s", base, v, other)
-		}
-		seen[v] = base
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrationFiles) }
 
 // migrate applies the migrations the database has not recorded yet, each in
 // its own IMMEDIATE transaction. The check and the apply share that
@@ -66,10 +31,10 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		err := db.write(ctx, func(tx *sql.Tx) error {
-			return applyMigration(ctx, tx, m, ms[len(ms)-1].version)
+			return applyMigration(ctx, tx, m, ms[len(ms)-1].Version)
 		})
 		if err != nil {
-			return fmt.Errorf("migrate schema to %s: %w", m.name, err)
+			return fmt.Errorf("migrate schema to %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -78,7 +43,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // applyMigration applies m inside tx unless it is already recorded. It
 // refuses a database whose schema is newer than latest, the newest version
 // this program knows: an old binary must not write to a newer schema.
-func applyMigration(ctx context.Context, tx *sql.Tx, m migration, latest int64) error {
+func applyMigration(ctx context.Context, tx *sql.Tx, m migration.Migration, latest int64) error {
 	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -89,7 +54,7 @@ func applyMigration(ctx context.Context, tx *sql.Tx, m migration, latest int64) 
 	var newest, have int64
 	row := tx.QueryRowContext(ctx,
 		`SELECT COALESCE(MAX(version), 0), COUNT(*) FILTER (WHERE version = ?) FROM schema_migrations`,
-		m.version)
+		m.Version)
 	if err := row.Scan(&newest, &have); err != nil {
 		return err
 	}
@@ -99,11 +64,11 @@ func applyMigration(ctx context.Context, tx *sql.Tx, m migration, latest int64) 
 	if have > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		m.version, time.Now().UnixNano())
+		m.Version, time.Now().UnixNano())
 	return err
 }

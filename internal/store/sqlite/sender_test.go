@@ -25,14 +25,14 @@ func openAt(tb testing.TB, path string, version int64) *DB {
 		tb.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.version > version {
+		if m.Version > version {
 			break
 		}
 		err := db.write(tb.Context(), func(tx *sql.Tx) error {
-			return applyMigration(tb.Context(), tx, m, m.version)
+			return applyMigration(tb.Context(), tx, m, m.Version)
 		})
 		if err != nil {
-			tb.Fatalf("apply %s: %v", m.name, err)
+			tb.Fatalf("apply %s: %v", m.Name, err)
 		}
 	}
 	return db
