@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -180,6 +181,21 @@ type Acceptance struct {
 	// Entries are the folder references written with the message
 	// (the sender's Sent Items, local recipients' Inboxes).
 	Entries []FolderEntry
+	// Bodies are message bodies written in the same transaction (small
+	// bodies kept in the database): the rows and their bodies become
+	// durable together, with one commit. Each must be at most BodyPartSize.
+	Bodies []Body
+}
+
+// BodyPartSize is the largest part of a body the database holds in one
+// row; larger bodies are split into parts of exactly this size and a
+// shorter last part.
+const BodyPartSize = 1 << 20
+
+// Body is a message body (or a part of one) kept in the database.
+type Body struct {
+	Key  string
+	Data []byte
 }
 
 // Directory is the read and write access to domains and mailboxes.
@@ -283,11 +299,30 @@ type Messages interface {
 	PruneSubmissionLog(ctx context.Context, cutoff time.Time) error
 }
 
+// Bodies keeps message bodies in the database, for nodes that share no
+// filesystem and for small bodies that ride in their acceptance's
+// transaction (Acceptance.Bodies).
+type Bodies interface {
+	// PutBody stores the body named key, read from r, in parts of
+	// BodyPartSize, in one transaction: durable when PutBody returns nil.
+	// ErrConflict if key exists.
+	PutBody(ctx context.Context, key string, r io.Reader) error
+	// BodyPart returns part n (from 0) of the body named key;
+	// ErrNotFound if the body or that part does not exist.
+	BodyPart(ctx context.Context, key string, n int) ([]byte, error)
+	// DeleteBody removes the body named key; a missing body is not an error.
+	DeleteBody(ctx context.Context, key string) error
+	// BodyKeys calls fn for every body whose key sorts at or after from,
+	// in key order, with the time it was stored.
+	BodyKeys(ctx context.Context, from string, fn func(key string, stored time.Time) error) error
+}
+
 // Store is the whole persistent state. Implementations are safe for
 // concurrent use and tolerate other processes using the same database.
 type Store interface {
 	Directory
 	Messages
+	Bodies
 	Queue
 	DKIMKeys
 	Trace

@@ -71,7 +71,8 @@ const (
 		VALUES ($1, $2, $3, 0, $4, '', $5)`
 	insertEntrySQL = `INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`
-	insertLogSQL = `INSERT INTO submission_log (mailbox_id, at, recipients) VALUES ($1, $2, $3)`
+	insertLogSQL  = `INSERT INTO submission_log (mailbox_id, at, recipients) VALUES ($1, $2, $3)`
+	insertBodySQL = `INSERT INTO bodies (key, part, data, stored_at) VALUES ($1, $2, $3, $4)`
 )
 
 // insertAcceptance writes one acceptance in tx, as one batch; logged adds
@@ -97,6 +98,17 @@ func insertAcceptance(ctx context.Context, tx pgx.Tx, a store.Acceptance, logged
 	}
 	for _, e := range a.Entries {
 		queueEntry(&bt, msg.ID, created, e)
+	}
+	for _, b := range a.Bodies {
+		if len(b.Data) > store.BodyPartSize {
+			return fmt.Errorf("body %s: %d bytes is more than one part", b.Key, len(b.Data))
+		}
+		bt.queue(func(err error) error {
+			if isUnique(err) {
+				return fmt.Errorf("body %s: %w", b.Key, store.ErrConflict)
+			}
+			return fmt.Errorf("insert body %s: %w", b.Key, err)
+		}, insertBodySQL, b.Key, 0, b.Data, created)
 	}
 	if logged {
 		bt.queue(func(err error) error {

@@ -52,11 +52,12 @@ var acceptSQL = [...]string{
 	`INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
 	 VALUES (?, ?, ?, ?, ?, ?)`,
 	`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
+	`INSERT INTO bodies (key, part, data, stored_at) VALUES (?, 0, ?, ?)`,
 }
 
 // acceptStmts are acceptSQL bound to one transaction.
 type acceptStmts struct {
-	message, queue, entry, log *sql.Stmt
+	message, queue, entry, log, body *sql.Stmt
 }
 
 // prepareAccept prepares acceptSQL on the pool.
@@ -93,6 +94,7 @@ func (db *DB) txStmts(ctx context.Context, tx *sql.Tx) acceptStmts {
 		queue:   tx.StmtContext(ctx, db.acceptStmts[1]),
 		entry:   tx.StmtContext(ctx, db.acceptStmts[2]),
 		log:     tx.StmtContext(ctx, db.acceptStmts[3]),
+		body:    tx.StmtContext(ctx, db.acceptStmts[4]),
 	}
 }
 
@@ -121,6 +123,18 @@ func insertAcceptance(ctx context.Context, st acceptStmts, a store.Acceptance, l
 	for _, e := range a.Entries {
 		if err := insertEntry(ctx, st, msg.ID, created, e); err != nil {
 			return err
+		}
+	}
+	for _, b := range a.Bodies {
+		if len(b.Data) > store.BodyPartSize {
+			return fmt.Errorf("body %s: %d bytes is more than one part", b.Key, len(b.Data))
+		}
+		_, err := st.body.ExecContext(ctx, b.Key, b.Data, created)
+		if isUnique(err) {
+			return fmt.Errorf("body %s: %w", b.Key, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("insert body %s: %w", b.Key, err)
 		}
 	}
 	if !logged {

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppPassword", appPasswordTests},
 		{"DirectoryVersion", versionTests},
 		{"Accept", acceptTests},
+		{"Body", bodyTests},
 		{"Retention", retentionTests},
 		{"SubmissionLog", submissionLogTests},
 		{"Queue", queueTests},

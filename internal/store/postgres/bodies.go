@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"mailroom/internal/store"
+)
+
+// PutBody stores the body named key, read from r in parts of
+// store.BodyPartSize, in one transaction; store.ErrConflict if key exists.
+func (db *DB) PutBody(ctx context.Context, key string, r io.Reader) error {
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		at := nanos(db.now())
+		buf := make([]byte, store.BodyPartSize)
+		for part := 0; ; part++ {
+			n, rerr := io.ReadFull(r, buf)
+			if rerr == io.EOF && part > 0 {
+				return nil
+			}
+			if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+				return fmt.Errorf("read body: %w", rerr)
+			}
+			_, err := tx.Exec(ctx, insertBodySQL, key, part, buf[:n], at)
+			if isUnique(err) {
+				return store.ErrConflict
+			}
+			if err != nil {
+				return fmt.Errorf("insert part %d: %w", part, err)
+			}
+			if rerr != nil { // a short (or empty) last part
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store body %s: %w", key, err)
+	}
+	return nil
+}
+
+// BodyPart returns part n of the body named key; store.ErrNotFound if
+// there is no such part.
+func (db *DB) BodyPart(ctx context.Context, key string, n int) ([]byte, error) {
+	var data []byte
+	err := db.pool.QueryRow(ctx, `SELECT data FROM bodies WHERE key = $1 AND part = $2`, key, n).Scan(&data)
+	if noRows(err) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read body %s part %d: %w", key, n, err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// DeleteBody removes every part of the body named key.
+func (db *DB) DeleteBody(ctx context.Context, key string) error {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM bodies WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("delete body %s: %w", key, err)
+	}
+	return nil
+}
+
+// BodyKeys calls fn with every body whose key sorts at or after from, in
+// key order. The keys are read first and fn runs after, so fn may write.
+func (db *DB) BodyKeys(ctx context.Context, from string, fn func(key string, stored time.Time) error) error {
+	rows, err := db.pool.Query(ctx, `SELECT key, stored_at FROM bodies WHERE part = 0 AND key >= $1 ORDER BY key`, from)
+	if err != nil {
+		return fmt.Errorf("list bodies: %w", err)
+	}
+	type entry struct {
+		key string
+		at  int64
+	}
+	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (entry, error) {
+		var e entry
+		return e, r.Scan(&e.key, &e.at)
+	})
+	if err != nil {
+		return fmt.Errorf("list bodies: %w", err)
+	}
+	for _, e := range es {
+		if err := fn(e.key, fromNanos(e.at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
