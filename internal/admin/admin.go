@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mailroom/internal/address"
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/directory"
 	"mailroom/internal/store"
@@ -61,6 +62,36 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	return nil, fmt.Errorf("open store: unknown store.driver %q", cfg.Store.Driver)
 }
 
+// OpenBodies returns where message bodies go, as [store] bodies says, and
+// the file store it uses (nil when every body is in the database). The
+// caller closes the file store.
+func OpenBodies(cfg config.Config, st store.Store) (blob.Store, *blob.FS, error) {
+	dir := cfg.DataPath()
+	mode := cfg.Store.Bodies
+	if mode == "" {
+		mode = config.BodiesAuto
+	}
+	var files *blob.FS
+	if mode == config.BodiesFiles || (mode == config.BodiesAuto && cfg.Store.Driver != config.DriverPostgres) {
+		fs, err := blob.Open(filepath.Join(dir, "blobs"))
+		if err != nil {
+			return nil, nil, err
+		}
+		files = fs
+	}
+	if mode == config.BodiesFiles {
+		return files, files, nil
+	}
+	spool := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(spool, 0o750); err != nil {
+		if files != nil {
+			files.Close()
+		}
+		return nil, nil, fmt.Errorf("create spool dir %s: %w", spool, err)
+	}
+	return &blob.DB{Bodies: st, Files: files, InlineMax: cfg.Store.InlineBodyMax, SpoolDir: spool}, files, nil
+}
+
 // Service runs administrative operations against a store.
 type Service struct {
 	st store.Store
@@ -72,6 +103,9 @@ type Service struct {
 	// DataDir is the data directory, where a running server publishes
 	// live usage.
 	DataDir string
+	// Blobs holds the message bodies, for viewing and downloading stored
+	// messages.
+	Blobs blob.Store
 }
 
 // New returns a Service on st.

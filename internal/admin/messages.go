@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 
-	"mailroom/internal/blob"
 	"mailroom/internal/store"
 )
 
@@ -72,7 +69,7 @@ func (s *Service) ReadMessage(ctx context.Context, addr string, folder store.Fol
 	if !found {
 		return v, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
 	}
-	f, err := os.Open(blob.Path(filepath.Join(s.DataDir, "blobs"), v.Entry.Blob))
+	f, err := s.openBlob(v.Entry.Blob)
 	if err != nil {
 		return v, fmt.Errorf("open message %s: %w", id, err)
 	}
@@ -132,7 +129,7 @@ func (s *Service) OpenRaw(ctx context.Context, addr string, folder store.Folder,
 	}
 	for _, e := range es {
 		if e.MessageID == id {
-			f, err := os.Open(blob.Path(filepath.Join(s.DataDir, "blobs"), e.Blob))
+			f, err := s.openBlob(e.Blob)
 			if err != nil {
 				return nil, e, fmt.Errorf("open message %s: %w", id, err)
 			}
@@ -140,4 +137,12 @@ func (s *Service) OpenRaw(ctx context.Context, addr string, folder store.Folder,
 		}
 	}
 	return nil, store.FolderEntry{}, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
+}
+
+// openBlob opens a stored body.
+func (s *Service) openBlob(key string) (io.ReadCloser, error) {
+	if s.Blobs == nil {
+		return nil, errors.New("message bodies are not available here")
+	}
+	return s.Blobs.Open(key)
 }

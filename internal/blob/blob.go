@@ -1,7 +1,11 @@
-// Package blob owns message bodies on disk: each is written to a temporary
-// file, fsynced, renamed to its final name and made durable by an fsync of
-// the directory, so a body is either wholly present or absent after a crash.
-// Rows that name a blob are committed only after Commit returns.
+// Package blob owns message bodies. Store is what the rest of mailroom
+// uses; FS keeps bodies as files and DB keeps them in the database
+// (store.Bodies), small ones inside their acceptance's transaction.
+//
+// FS writes each body to a temporary file, fsyncs it, renames it to its
+// final name and makes it durable by an fsync of the directory, so a body
+// is either wholly present or absent after a crash. Rows that name a blob
+// are committed only after Commit returns.
 //
 // Bodies are spread over subdirectories named by the first shardLen
 // characters of their key. Queue ids start with the time in hex, so one
@@ -64,11 +68,46 @@ func Open(dir string) (*FS, error) {
 	return fs, nil
 }
 
+// Dir is the directory the FS was opened on.
+func (s *FS) Dir() string { return s.dir }
+
 // Close stops the directory-sync batcher; Commit fails afterwards.
 func (s *FS) Close() { s.dirSyncs.Close() }
 
-// Writer receives one blob. Call Commit to make it durable, or Abort.
-type Writer struct {
+// Store keeps message bodies by key.
+type Store interface {
+	// Create starts a new body.
+	Create() (Writer, error)
+	// Open returns a reader of the body named key.
+	Open(key string) (Reader, error)
+	// Remove deletes the bodies named keys; a missing one is not an error.
+	Remove(keys ...string) error
+	// Walk calls fn for every stored body whose key sorts at or after
+	// from's shard (see ShardOf; "" walks all), with the time it was stored.
+	Walk(from string, fn func(key string, stored time.Time) error) error
+}
+
+// Writer receives one body. Call Commit to make it durable, or take it
+// with Inline and write it in the acceptance's transaction, or Abort.
+type Writer interface {
+	io.Writer
+	// Size is the number of bytes written so far.
+	Size() int64
+	// Commit makes the body durable under key: when it returns nil the
+	// body survives a crash. The Writer is done either way.
+	Commit(key string) error
+	// Inline returns the body's bytes when the store keeps it in the
+	// database and it is small enough to ride in the acceptance's
+	// transaction (store.Acceptance.Bodies): one commit makes the rows and
+	// the body durable together. The Writer is done when ok is true; else
+	// call Commit.
+	Inline() (data []byte, ok bool)
+	// Abort discards the body. It is safe to call after Commit or Inline.
+	Abort()
+}
+
+// fileWriter receives one blob into a temporary file.
+type fileWriter struct {
 	fs   *FS
 	f    *os.File
 	buf  *bufio.Writer
@@ -77,7 +116,7 @@ type Writer struct {
 }
 
 // Create starts a new blob.
-func (s *FS) Create() (*Writer, error) {
+func (s *FS) Create() (Writer, error) {
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, fmt.Errorf("random name: %w", err)
@@ -86,23 +125,26 @@ func (s *FS) Create() (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create blob: %w", err)
 	}
-	return &Writer{fs: s, f: f, buf: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &fileWriter{fs: s, f: f, buf: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
 // Write appends to the blob.
-func (w *Writer) Write(p []byte) (int, error) {
+func (w *fileWriter) Write(p []byte) (int, error) {
 	n, err := w.buf.Write(p)
 	w.n += int64(n)
 	return n, err
 }
 
 // Size is the number of bytes written so far.
-func (w *Writer) Size() int64 { return w.n }
+func (w *fileWriter) Size() int64 { return w.n }
+
+// Inline reports false: files are committed on their own.
+func (w *fileWriter) Inline() ([]byte, bool) { return nil, false }
 
 // Commit flushes and fsyncs the blob, names it key and fsyncs the directory.
 // When Commit returns nil the blob survives a crash. The Writer is done
 // either way; on error the temporary file is removed.
-func (w *Writer) Commit(key string) error {
+func (w *fileWriter) Commit(key string) error {
 	if err := validKey(key); err != nil {
 		w.Abort()
 		return err
@@ -232,7 +274,7 @@ func (s *FS) Syncs() (files, dirs int64) {
 }
 
 // sync flushes the buffer and fsyncs the file.
-func (w *Writer) sync() error {
+func (w *fileWriter) sync() error {
 	if w.done {
 		return errors.New("blob writer already finished")
 	}
@@ -247,7 +289,7 @@ func (w *Writer) sync() error {
 }
 
 // Abort discards the blob. It is safe to call after Commit.
-func (w *Writer) Abort() {
+func (w *fileWriter) Abort() {
 	if w.done {
 		return
 	}
@@ -287,13 +329,15 @@ func (s *FS) Open(key string) (Reader, error) {
 	return f, nil
 }
 
-// Remove deletes the blob named key; a missing blob is not an error.
-func (s *FS) Remove(key string) error {
-	if err := validKey(key); err != nil {
-		return err
-	}
-	if err := os.Remove(Path(s.dir, key)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove blob %s: %w", key, err)
+// Remove deletes the blobs named keys; a missing blob is not an error.
+func (s *FS) Remove(keys ...string) error {
+	for _, key := range keys {
+		if err := validKey(key); err != nil {
+			return err
+		}
+		if err := os.Remove(Path(s.dir, key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove blob %s: %w", key, err)
+		}
 	}
 	return nil
 }

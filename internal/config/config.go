@@ -44,7 +44,7 @@ type Config struct {
 }
 
 // Store configures where mailroom keeps its state (directory, queue,
-// counters, trace). Message bodies stay in data_dir with either driver.
+// counters, trace) and message bodies.
 type Store struct {
 	// Driver is "sqlite": the embedded database data_dir/mailroom.db; or
 	// "postgres": the PostgreSQL database DSN names, which several nodes
@@ -62,6 +62,19 @@ type Store struct {
 	// third of this, and others stop counting it once it expires. Unused
 	// with sqlite. Default "30s" (also when "0s").
 	LeaseTTL Duration `toml:"lease_ttl"`
+	// Bodies is where message bodies go. "auto": bodies up to
+	// InlineBodyMax in the database, written in the same transaction as
+	// the message's rows (one commit makes both durable); larger ones as
+	// files under data_dir/blobs with sqlite, in the database (in 1 MiB
+	// parts) with postgres, so nodes need no shared filesystem.
+	// "database": every body in the database. "files": every body as a
+	// file under data_dir/blobs (a cluster then needs data_dir on a
+	// shared filesystem). Default "auto".
+	Bodies string `toml:"bodies"`
+	// InlineBodyMax is the largest body (header included) kept in memory
+	// during DATA and written with its acceptance; at most 1048576.
+	// Default 65536.
+	InlineBodyMax int `toml:"inline_body_max"`
 }
 
 // Store drivers.
@@ -69,6 +82,16 @@ const (
 	DriverSQLite   = "sqlite"
 	DriverPostgres = "postgres"
 )
+
+// Where bodies go (Store.Bodies).
+const (
+	BodiesAuto     = "auto"
+	BodiesDatabase = "database"
+	BodiesFiles    = "files"
+)
+
+// maxInlineBody is store.BodyPartSize: an inline body is one part.
+const maxInlineBody = 1 << 20
 
 // Submission configures the SMTP submission listeners.
 type Submission struct {
@@ -195,7 +218,7 @@ func Default() Config {
 			CommandTimeout:  Duration(5 * time.Minute),
 			DataTimeout:     Duration(10 * time.Minute),
 		},
-		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second)},
+		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 64 << 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
@@ -352,6 +375,14 @@ func (s Store) validate() error {
 		}
 	default:
 		return &FieldError{"store.driver", fmt.Sprintf("%q", s.Driver), `want "sqlite" (default) or "postgres"`}
+	}
+	switch s.Bodies {
+	case "", BodiesAuto, BodiesDatabase, BodiesFiles: // "": auto
+	default:
+		return &FieldError{"store.bodies", fmt.Sprintf("%q", s.Bodies), `want "auto" (default), "database" or "files"`}
+	}
+	if s.InlineBodyMax < 0 || s.InlineBodyMax > maxInlineBody {
+		return &FieldError{"store.inline_body_max", s.InlineBodyMax, `want 0 to 1048576 bytes (default 65536)`}
 	}
 	return nil
 }

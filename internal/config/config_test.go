@@ -60,8 +60,12 @@ plus_separator = ""
 
 func TestLoad_Store(t *testing.T) {
 	c, err := Load("")
-	if err != nil || c.Store.Driver != DriverSQLite || c.Store.DSN != "" {
+	if err != nil || c.Store.Driver != DriverSQLite || c.Store.DSN != "" || c.Store.Bodies != BodiesAuto || c.Store.InlineBodyMax != 65536 {
 		t.Fatalf("default store: %+v, %v", c.Store, err)
+	}
+	c, err = Load(write(t, "[store]\nbodies = \"files\"\ninline_body_max = 0\n"))
+	if err != nil || c.Store.Bodies != BodiesFiles || c.Store.InlineBodyMax != 0 {
+		t.Fatalf("bodies = files: %+v, %v", c.Store, err)
 	}
 	const dsn = "postgres://mailroom:pw@db.example.com/mailroom?sslmode=verify-full"
 	c, err = Load(write(t, "[store]\ndriver = \"postgres\"\ndsn = \""+dsn+"\"\n"))
@@ -89,6 +93,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"unknown driver", "[store]\ndriver = \"mysql\"\n", "store.driver"},
 		{"postgres without dsn", "[store]\ndriver = \"postgres\"\n", "store.dsn"},
 		{"dsn without postgres", "[store]\ndsn = \"postgres://u:pw@db/m\"\n", "store.dsn"},
+		{"unknown bodies", "[store]\nbodies = \"s3\"\n", "store.bodies"},
+		{"inline body too large", "[store]\ninline_body_max = 2000000\n", "store.inline_body_max"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(write(t, tc.body))

@@ -11,6 +11,7 @@ import (
 func (d *Daemon) adminService() *admin.Service {
 	a := admin.New(d.st)
 	a.DataDir = d.cfg.DataPath()
+	a.Blobs = d.blobs
 	l := d.cfg.Limits
 	a.Limits = store.Limits{Concurrent: l.Concurrent, MessagesPerMinute: l.MessagesPerMinute,
 		RecipientsPerMessage: l.RecipientsPerMessage, RecipientsPerDay: l.RecipientsPerDay}

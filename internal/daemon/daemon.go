@@ -55,7 +55,8 @@ type Daemon struct {
 	st      store.Store
 	be      *submission.Backend
 	dir     *directory.Directory
-	blobs   *blob.FS
+	blobs   blob.Store
+	files   *blob.FS // the body files, when bodies are not all in the database
 	dlv     *delivery.Deliverer
 	trace   *trace.Writer
 	smtp    []*smtp.Server
@@ -105,11 +106,11 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 			_ = d.closeAll()
 		}
 	}()
-	blobs, err := blob.Open(filepath.Join(dataDir, "blobs"))
+	blobs, files, err := admin.OpenBodies(cfg, st)
 	if err != nil {
 		return nil, err
 	}
-	d.blobs = blobs
+	d.blobs, d.files = blobs, files
 	cert, err := loadOrMakeCert(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile), dataDir, cfg.Hostname)
 	if err != nil {
 		return nil, err
@@ -261,7 +262,9 @@ type Durability struct {
 // Durability returns the counters since Start.
 func (d *Daemon) Durability() Durability {
 	var out Durability
-	out.FileSyncs, out.DirSyncs = d.blobs.Syncs()
+	if d.files != nil {
+		out.FileSyncs, out.DirSyncs = d.files.Syncs()
+	}
 	if s, ok := d.st.(interface{ AcceptStats() (int64, int64) }); ok {
 		out.StoreCommits, out.Accepted = s.AcceptStats()
 	}
@@ -315,12 +318,20 @@ const cleanStopFile = "run/clean-stop"
 
 // uncleanStop reports whether the previous run on this data directory
 // ended without a clean shutdown (a crash or SIGKILL), and clears the mark
-// for this run. A first start finds no mark and no bodies: not unclean.
+// for this run. A first start (no run folder yet and no body files) is not
+// unclean.
 func (d *Daemon) uncleanStop() bool {
 	dir := d.cfg.DataPath()
-	err := os.Remove(filepath.Join(dir, cleanStopFile))
+	run := filepath.Join(dir, filepath.Dir(cleanStopFile))
+	_, err := os.Stat(run)
+	ranBefore := err == nil
+	_ = os.MkdirAll(run, 0o750)
+	err = os.Remove(filepath.Join(dir, cleanStopFile))
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		return false
+	}
+	if ranBefore {
+		return true
 	}
 	ents, err := os.ReadDir(filepath.Join(dir, "blobs"))
 	return err == nil && len(ents) > 0
@@ -335,8 +346,8 @@ func (d *Daemon) closeAll() error {
 		d.dlv.Close()
 	}
 	d.trace.Close() // after the sessions and workers that record into it
-	if d.blobs != nil {
-		d.blobs.Close()
+	if d.files != nil {
+		d.files.Close()
 	}
 	if err := d.st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)

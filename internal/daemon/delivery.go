@@ -18,7 +18,7 @@ import (
 
 // startDelivery builds the deliverer and the queue from [delivery] and
 // starts the queue's workers; they stop when ctx ends.
-func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, blobs *blob.FS) (*queue.Queue, error) {
+func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, blobs blob.Store) (*queue.Queue, error) {
 	c := d.cfg.Delivery
 	res, err := resolver.New(c.Resolver)
 	if err != nil {

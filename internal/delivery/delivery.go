@@ -44,7 +44,7 @@ type Options struct {
 	// Hostname is said in EHLO.
 	Hostname  string
 	Directory *directory.Directory
-	Blobs     *blob.FS
+	Blobs     blob.Store
 	Keys      store.DKIMKeys
 	Resolver  *resolver.Resolver
 	Log       *slog.Logger

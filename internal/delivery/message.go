@@ -16,7 +16,7 @@ import (
 // prepared is a message ready to send: its DKIM signatures, computed once
 // per attempt over the CRLF-normalized copy.
 type prepared struct {
-	blobs *blob.FS
+	blobs blob.Store
 	key   string
 	sig   []byte
 	size  int64

@@ -52,7 +52,7 @@ type Store interface {
 // Options are the dependencies and settings of a Queue.
 type Options struct {
 	Store     Store
-	Blobs     *blob.FS
+	Blobs     blob.Store
 	Deliverer Deliverer
 	Log       *slog.Logger
 	// Hostname names this server in DSNs.

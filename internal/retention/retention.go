@@ -22,7 +22,7 @@ const batch = 500
 // Sweeper removes expired entries and unreferenced bodies.
 type Sweeper struct {
 	Store store.Store
-	Blobs *blob.FS
+	Blobs blob.Store
 	Log   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -72,12 +72,10 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 		if err != nil {
 			return r, fmt.Errorf("sweep bodies: %w", err)
 		}
-		for _, k := range keys {
-			if err := s.Blobs.Remove(k); err != nil {
-				return r, fmt.Errorf("sweep bodies: %w", err)
-			}
-			r.Freed++
+		if err := s.Blobs.Remove(keys...); err != nil {
+			return r, fmt.Errorf("sweep bodies: %w", err)
 		}
+		r.Freed += len(keys)
 		if len(keys) == 0 {
 			return r, nil
 		}

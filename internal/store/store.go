@@ -310,8 +310,9 @@ type Bodies interface {
 	// BodyPart returns part n (from 0) of the body named key;
 	// ErrNotFound if the body or that part does not exist.
 	BodyPart(ctx context.Context, key string, n int) ([]byte, error)
-	// DeleteBody removes the body named key; a missing body is not an error.
-	DeleteBody(ctx context.Context, key string) error
+	// DeleteBodies removes the bodies named keys in one transaction; a
+	// missing body is not an error.
+	DeleteBodies(ctx context.Context, keys []string) error
 	// BodyKeys calls fn for every body whose key sorts at or after from,
 	// in key order, with the time it was stored.
 	BodyKeys(ctx context.Context, from string, fn func(key string, stored time.Time) error) error

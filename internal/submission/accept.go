@@ -2,6 +2,7 @@ package submission
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -27,9 +28,10 @@ import (
 // 451 4.3.0 and nothing is accepted.
 const storeTimeout = 30 * time.Second
 
-// accept reads the message from r and makes it durable: the bodies are
-// fsynced (file and directory) before one store transaction writes the
-// message, a queue row per envelope recipient and the folder references.
+// accept reads the message from r and makes it durable: one store
+// transaction writes the message, a queue row per envelope recipient, the
+// folder references and (when small) the bodies; a large body is made
+// durable before that transaction.
 // It returns the queue id, or an *smtp.SMTPError the client is told, or
 // another error (a local failure: 451, nothing accepted).
 func (s *Session) accept(r io.Reader) (string, error) {
@@ -84,18 +86,43 @@ func (s *Session) accept(r io.Reader) (string, error) {
 	if err := s.checkQuota(mb, size); err != nil {
 		return "", err
 	}
+	// A small body rides in the acceptance's transaction; a large one is
+	// made durable (fsynced) first, and removed again if the rows fail.
 	fullKey := id + ".eml"
-	if err := full.Commit(fullKey); err != nil {
-		return "", err
+	var bodies []store.Body
+	var keys []string // bodies committed on their own
+	var src io.ReaderAt
+	if data, ok := full.Inline(); ok {
+		bodies = append(bodies, store.Body{Key: fullKey, Data: data})
+		src = bytes.NewReader(data)
+	} else {
+		if err := full.Commit(fullKey); err != nil {
+			return "", err
+		}
+		keys = append(keys, fullKey)
 	}
-	keys := []string{fullKey}
 	dlvKey := fullKey
 	if message.HasBcc(h) {
-		if dlvKey, err = s.writeWithoutBcc(h, fullKey, headerLen, id); err != nil {
+		if src == nil { // read the committed full copy back
+			r, err := o.Blobs.Open(fullKey)
+			if err != nil {
+				s.removeBlobs(keys)
+				return "", err
+			}
+			defer r.Close()
+			src = r
+		}
+		dlvKey = id + ".dlv.eml"
+		body, committed, err := s.writeWithoutBcc(h, src, headerLen, dlvKey)
+		if err != nil {
 			s.removeBlobs(keys)
 			return "", err
 		}
-		keys = append(keys, dlvKey)
+		if committed {
+			keys = append(keys, dlvKey)
+		} else {
+			bodies = append(bodies, body)
+		}
 	}
 
 	a := store.Acceptance{
@@ -105,6 +132,7 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		},
 		Recipients: s.rcpts,
 		Delivered:  make(map[string]bool),
+		Bodies:     bodies,
 	}
 	for _, c := range copies {
 		a.Entries = append(a.Entries, store.FolderEntry{MailboxID: c.ID, Folder: store.FolderSent, MessageID: id, Blob: fullKey, Size: size, CreatedAt: now})
@@ -214,35 +242,36 @@ func rewriteDisplayNames(snap *directory.Snapshot, from []message.Address) bool 
 	return changed
 }
 
-// writeWithoutBcc writes the recipients' copy: the header without Bcc:,
-// then the body read back from the committed full copy.
-func (s *Session) writeWithoutBcc(h textproto.Header, fullKey string, headerLen int64, id string) (string, error) {
-	blobs := s.b.o.Blobs
-	src, err := blobs.Open(fullKey)
+// writeWithoutBcc writes the recipients' copy under key: the header
+// without Bcc:, then the body read from the full copy src after its
+// header. It returns the copy to write with the acceptance, or committed
+// true when the copy was large enough to be committed on its own.
+func (s *Session) writeWithoutBcc(h textproto.Header, src io.ReaderAt, headerLen int64, key string) (store.Body, bool, error) {
+	w, err := s.b.o.Blobs.Create()
 	if err != nil {
-		return "", err
-	}
-	defer src.Close()
-	w, err := blobs.Create()
-	if err != nil {
-		return "", err
+		return store.Body{}, false, err
 	}
 	defer w.Abort()
 	if err := message.WriteHeader(w, message.WithoutBcc(h)); err != nil {
-		return "", err
+		return store.Body{}, false, err
 	}
 	if _, err := io.Copy(w, io.NewSectionReader(src, headerLen, 1<<62)); err != nil {
-		return "", fmt.Errorf("copy body: %w", err)
+		return store.Body{}, false, fmt.Errorf("copy body: %w", err)
 	}
-	key := id + ".dlv.eml"
-	return key, w.Commit(key)
+	if data, ok := w.Inline(); ok {
+		return store.Body{Key: key, Data: data}, false, nil
+	}
+	return store.Body{}, true, w.Commit(key)
 }
 
+// removeBlobs removes the bodies committed for a message that was not
+// accepted after all.
 func (s *Session) removeBlobs(keys []string) {
-	for _, k := range keys {
-		if err := s.b.o.Blobs.Remove(k); err != nil {
-			s.log.Warn("remove unaccepted blob", "blob", k, "err", err)
-		}
+	if len(keys) == 0 {
+		return
+	}
+	if err := s.b.o.Blobs.Remove(keys...); err != nil {
+		s.log.Warn("remove unaccepted bodies", "blobs", keys, "err", err)
 	}
 }
 

@@ -38,7 +38,7 @@ type Options struct {
 	MaxMessageBytes int64
 	Directory       *directory.Directory
 	Store           store.Store
-	Blobs           *blob.FS
+	Blobs           blob.Store
 	Log             *slog.Logger
 	// Limits holds the per-mailbox counters (default an empty
 	// limits.Tracker); ServerLimits are the server-wide defaults that

@@ -243,7 +243,7 @@ func TestRetention_SweepFreesBodies(t *testing.T) {
 	c.Expect(local, 250, "2.0.0")
 
 	blobs := countBlobs(t, s)
-	sw := &retention.Sweeper{Store: s.Store, Blobs: openBlobs(t, s), Now: func() time.Time { return time.Now().Add(2 * day) }}
+	sw := &retention.Sweeper{Store: s.Store, Blobs: s.Blobs, Now: func() time.Time { return time.Now().Add(2 * day) }}
 	res, err := sw.Sweep(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -287,8 +287,7 @@ func TestRetention_SweepOrphans(t *testing.T) {
 	s := testkit.Start(t, senderFixture)
 	c := testkit.Ready(t, s, "alice@example.test", pw)
 	c.Expect(submit(t, c, "alice@example.test", "carol@example.test", "Subject: kept\n\nx\n"), 250, "2.0.0")
-	blobs := openBlobs(t, s)
-	defer blobs.Close()
+	blobs := s.Blobs
 	now := time.Now()
 	w, _ := blobs.Create()
 	w.Write([]byte("Subject: never acknowledged\r\n\r\nx\r\n"))

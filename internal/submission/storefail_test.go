@@ -69,11 +69,13 @@ func TestStoreFailure_451NothingKept(t *testing.T) {
 	c.Expect(c.SendData("Subject: after\n\nbody\n"), 250, "2.0.0")
 }
 
-// TestStoreFailure_BlobDirectory: when a body cannot be written (the blob
-// directory is gone or unwritable: here a file stands in its place, which
-// fails even for root), the client gets 451 4.3.0 and no row is written.
+// TestStoreFailure_BlobDirectory: when a large body (one kept as a file,
+// not in the database) cannot be written (the blob directory is gone or
+// unwritable: here a file stands in its place, which fails even for root),
+// the client gets 451 4.3.0 and no row is written.
 func TestStoreFailure_BlobDirectory(t *testing.T) {
 	s := testkit.Start(t, fixture)
+	large := strings.Repeat("a line of a large body, kept as a file\n", 2000)
 	c := testkit.Ready(t, s, "alice@example.test", pw)
 	dir := filepath.Join(s.DataDir(), "blobs")
 	if err := os.Remove(dir); err != nil {
@@ -84,11 +86,15 @@ func TestStoreFailure_BlobDirectory(t *testing.T) {
 	}
 	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
 	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
-	c.Expect(c.SendData("Subject: x\n\nbody\n"), 451, "4.3.0")
+	c.Expect(c.SendData("Subject: x\n\n"+large), 451, "4.3.0")
 	rows, err := s.Store.QueueRows(context.Background(), "")
 	if err != nil || len(rows) != 0 {
 		t.Fatalf("queue rows after a blob failure: %+v, %v", rows, err)
 	}
+	// A small body goes to the database with its rows: still accepted.
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
+	c.Expect(c.SendData("Subject: small\n\nbody\n"), 250, "2.0.0")
 	if err := os.Remove(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -97,5 +103,5 @@ func TestStoreFailure_BlobDirectory(t *testing.T) {
 	}
 	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
 	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
-	c.Expect(c.SendData("Subject: after\n\nbody\n"), 250, "2.0.0")
+	c.Expect(c.SendData("Subject: after\n\n"+large), 250, "2.0.0")
 }

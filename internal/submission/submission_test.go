@@ -3,13 +3,10 @@ package submission_test
 import (
 	"context"
 	"encoding/base64"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"mailroom/internal/admin"
-	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
@@ -333,7 +330,7 @@ func readFolder(t *testing.T, s *testkit.Server, addr string, f store.Folder) []
 	}
 	var out []string
 	for _, e := range ents {
-		b, err := os.ReadFile(blob.Path(filepath.Join(s.DataDir(), "blobs"), e.Blob))
+		b, err := s.Body(e.Blob)
 		if err != nil {
 			t.Fatalf("blob of %s %s: %v", addr, f, err)
 		}
@@ -359,18 +356,5 @@ func assertNothingStored(t *testing.T, s *testkit.Server) {
 
 func countBlobs(t *testing.T, s *testkit.Server) int {
 	t.Helper()
-	n, err := blob.Count(filepath.Join(s.DataDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func openBlobs(t *testing.T, s *testkit.Server) *blob.FS {
-	t.Helper()
-	b, err := blob.Open(filepath.Join(s.DataDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return s.BodyCount()
 }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/store/postgres/pgtest"
@@ -118,7 +115,7 @@ func (s *Server) Folder(addr string, f store.Folder) []string {
 	}
 	var out []string
 	for _, e := range es {
-		b, err := os.ReadFile(blob.Path(filepath.Join(s.DataDir(), "blobs"), e.Blob))
+		b, err := s.Body(e.Blob)
 		if err != nil {
 			s.TB.Fatalf("read blob %s: %v", e.Blob, err)
 		}

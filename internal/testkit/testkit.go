@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/miekg/dns"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/daemon"
 	"mailroom/internal/store"
@@ -31,6 +33,8 @@ type Server struct {
 	Daemon *daemon.Daemon
 	// Store is a second handle on the database, as the CLI would open it.
 	Store store.Store
+	// Blobs reads the message bodies the daemon stores, as the CLI would.
+	Blobs blob.Store
 	Admin *admin.Service
 	log   *syncBuffer
 	// daemonOpt adjusts the daemon's Options at every start (StartWith).
@@ -75,7 +79,12 @@ func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daem
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	s := &Server{TB: tb, Config: cfg, Store: st, Admin: admin.New(st), log: &syncBuffer{}, daemonOpt: daemonOpt}
+	blobs, files, err := admin.OpenBodies(cfg, st)
+	if err != nil {
+		tb.Fatalf("open bodies: %v", err)
+	}
+	s := &Server{TB: tb, Config: cfg, Store: st, Blobs: blobs, Admin: admin.New(st), log: &syncBuffer{}, daemonOpt: daemonOpt}
+	s.Admin.Blobs = blobs
 	// Cheap hashes keep tests fast; production cost is tested in directory.
 	s.Admin.Params.Time, s.Admin.Params.Memory = 1, 1024
 	if setup != nil {
@@ -87,6 +96,9 @@ func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daem
 		defer cancel()
 		if err := s.Daemon.Shutdown(sctx); err != nil {
 			tb.Errorf("shutdown: %v", err)
+		}
+		if files != nil {
+			files.Close()
 		}
 		st.Close()
 		if tb.Failed() {
@@ -144,6 +156,28 @@ func (s *Server) Log() string { return s.log.String() }
 
 // Addr is the address of a listener (daemon.ListenSubmission, ...).
 func (s *Server) Addr(name string) string { return s.Daemon.Addr(name).String() }
+
+// Body returns the stored message body named key.
+func (s *Server) Body(key string) ([]byte, error) {
+	r, err := s.Blobs.Open(key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// BodyCount returns how many message bodies are stored, in the database
+// and as files.
+func (s *Server) BodyCount() int {
+	s.TB.Helper()
+	n := 0
+	err := s.Blobs.Walk("", func(string, time.Time) error { n++; return nil })
+	if err != nil {
+		s.TB.Fatalf("count bodies: %v", err)
+	}
+	return n
+}
 
 // DataDir is the daemon's data directory.
 func (s *Server) DataDir() string { return s.Config.DataPath() }

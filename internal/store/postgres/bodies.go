@@ -60,10 +60,13 @@ func (db *DB) BodyPart(ctx context.Context, key string, n int) ([]byte, error) {
 	return data, nil
 }
 
-// DeleteBody removes every part of the body named key.
-func (db *DB) DeleteBody(ctx context.Context, key string) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM bodies WHERE key = $1`, key); err != nil {
-		return fmt.Errorf("delete body %s: %w", key, err)
+// DeleteBodies removes every part of the bodies named keys.
+func (db *DB) DeleteBodies(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := db.pool.Exec(ctx, `DELETE FROM bodies WHERE key = ANY($1)`, keys); err != nil {
+		return fmt.Errorf("delete bodies: %w", err)
 	}
 	return nil
 }

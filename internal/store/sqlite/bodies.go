@@ -63,14 +63,22 @@ func (db *DB) BodyPart(ctx context.Context, key string, n int) ([]byte, error) {
 	return data, nil
 }
 
-// DeleteBody removes every part of the body named key.
-func (db *DB) DeleteBody(ctx context.Context, key string) error {
+// DeleteBodies removes every part of the bodies named keys, in one
+// transaction.
+func (db *DB) DeleteBodies(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE key = ?`, key)
-		return err
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE key = ?`, k); err != nil {
+				return fmt.Errorf("body %s: %w", k, err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete body %s: %w", key, err)
+		return fmt.Errorf("delete bodies: %w", err)
 	}
 	return nil
 }

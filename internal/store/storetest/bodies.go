@@ -104,8 +104,9 @@ func testBodyDeleteAndKeys(t *testing.T, s store.Store) {
 	for _, k := range []string{"a1", "b2", "c3"} {
 		noErr(t, s.PutBody(t.Context(), k, strings.NewReader(k)), "put body")
 	}
-	noErr(t, s.DeleteBody(t.Context(), "c3"), "delete body")
-	noErr(t, s.DeleteBody(t.Context(), "c3"), "delete missing body")
+	noErr(t, s.DeleteBodies(t.Context(), []string{"c3", "zz"}), "delete bodies")
+	noErr(t, s.DeleteBodies(t.Context(), []string{"c3"}), "delete missing body")
+	noErr(t, s.DeleteBodies(t.Context(), nil), "delete no bodies")
 	var keys []string
 	err := s.BodyKeys(t.Context(), "b", func(key string, stored time.Time) error {
 		if stored.Before(before) {
