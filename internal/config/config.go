@@ -72,8 +72,8 @@ type Store struct {
 	// shared filesystem). Default "auto".
 	Bodies string `toml:"bodies"`
 	// InlineBodyMax is the largest body (header included) kept in memory
-	// during DATA and written with its acceptance; at most 1048576.
-	// Default 65536.
+	// during DATA and written with its acceptance; at most 1048576. Each
+	// session in DATA holds up to this much memory. Default 262144.
 	InlineBodyMax int `toml:"inline_body_max"`
 }
 
@@ -218,7 +218,7 @@ func Default() Config {
 			CommandTimeout:  Duration(5 * time.Minute),
 			DataTimeout:     Duration(10 * time.Minute),
 		},
-		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 64 << 10},
+		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 256 << 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
@@ -382,7 +382,7 @@ func (s Store) validate() error {
 		return &FieldError{"store.bodies", fmt.Sprintf("%q", s.Bodies), `want "auto" (default), "database" or "files"`}
 	}
 	if s.InlineBodyMax < 0 || s.InlineBodyMax > maxInlineBody {
-		return &FieldError{"store.inline_body_max", s.InlineBodyMax, `want 0 to 1048576 bytes (default 65536)`}
+		return &FieldError{"store.inline_body_max", s.InlineBodyMax, `want 0 to 1048576 bytes (default 262144)`}
 	}
 	return nil
 }

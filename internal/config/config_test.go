@@ -60,7 +60,7 @@ plus_separator = ""
 
 func TestLoad_Store(t *testing.T) {
 	c, err := Load("")
-	if err != nil || c.Store.Driver != DriverSQLite || c.Store.DSN != "" || c.Store.Bodies != BodiesAuto || c.Store.InlineBodyMax != 65536 {
+	if err != nil || c.Store.Driver != DriverSQLite || c.Store.DSN != "" || c.Store.Bodies != BodiesAuto || c.Store.InlineBodyMax != 262144 {
 		t.Fatalf("default store: %+v, %v", c.Store, err)
 	}
 	c, err = Load(write(t, "[store]\nbodies = \"files\"\ninline_body_max = 0\n"))

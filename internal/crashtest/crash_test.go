@@ -593,8 +593,8 @@ func message(msgID string, r *rand.Rand) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\nMessage-ID: <%s>\nSubject: crash test %s\n\n", sender, msgID, msgID)
 	lines := r.IntN(300)
-	if r.IntN(5) == 0 { // over 64 KiB: a body file rather than a database row
-		lines = 1100 + r.IntN(1000)
+	if r.IntN(5) == 0 { // over 256 KiB: a body file rather than a database row
+		lines = 4500 + r.IntN(2000)
 	}
 	for range lines {
 		b.WriteString("The quick brown fox jumps over the lazy dog, again and again.\n")

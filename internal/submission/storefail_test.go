@@ -75,7 +75,7 @@ func TestStoreFailure_451NothingKept(t *testing.T) {
 // the client gets 451 4.3.0 and no row is written.
 func TestStoreFailure_BlobDirectory(t *testing.T) {
 	s := testkit.Start(t, fixture)
-	large := strings.Repeat("a line of a large body, kept as a file\n", 2000)
+	large := strings.Repeat("a line of a large body, kept as a file\n", 10000)
 	c := testkit.Ready(t, s, "alice@example.test", pw)
 	dir := filepath.Join(s.DataDir(), "blobs")
 	if err := os.Remove(dir); err != nil {
