@@ -17,9 +17,10 @@ import (
 	"mailroom/internal/testkit"
 )
 
-// cluster is two nodes on one PostgreSQL schema and one data directory
-// (message bodies are files, so nodes share the folder). Node A reaches
-// the database through a proxy the test can cut, as if A died.
+// cluster is two nodes on one PostgreSQL schema, each with its own data
+// directory: message bodies are in PostgreSQL (store.bodies "auto"), so
+// the nodes share no filesystem. Node A reaches the database through a
+// proxy the test can cut, as if A died.
 type cluster struct {
 	dsn   string
 	a, b  *testkit.Server
@@ -27,14 +28,17 @@ type cluster struct {
 }
 
 // startCluster starts node A (which sets up the directory with setup) and
-// then node B. Skipped without a test database (README "PostgreSQL").
+// then node B, each on its own data directory. Skipped without a test
+// database (README "PostgreSQL").
 func startCluster(t *testing.T, setup func(*admin.Service), opts ...testkit.Option) *cluster {
 	t.Helper()
 	dsn := pgtest.DSN(t)
 	proxy := pgtest.NewProxy(t, dsn)
-	data := testkit.WithDataDir(t.TempDir())
-	a := testkit.Start(t, setup, append([]testkit.Option{testkit.WithPostgresDSN(proxy.DSN), data}, opts...)...)
-	b := testkit.Start(t, nil, append([]testkit.Option{testkit.WithPostgresDSN(dsn), data}, opts...)...)
+	node := func(dsn string) []testkit.Option {
+		return append([]testkit.Option{testkit.WithPostgresDSN(dsn), testkit.WithDataDir(t.TempDir())}, opts...)
+	}
+	a := testkit.Start(t, setup, node(proxy.DSN)...)
+	b := testkit.Start(t, nil, node(dsn)...)
 	return &cluster{dsn: dsn, a: a, b: b, proxy: proxy}
 }
 
