@@ -1,8 +1,15 @@
 package daemon_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
+	"mailroom/internal/daemon"
 	"mailroom/internal/store"
 	"mailroom/internal/store/postgres/pgtest"
 	"mailroom/internal/testkit"
@@ -28,17 +37,25 @@ type cluster struct {
 }
 
 // startCluster starts node A (which sets up the directory with setup) and
-// then node B, each on its own data directory. Skipped without a test
-// database (README "PostgreSQL").
+// then node B, both with opts. Skipped without a test database (README
+// "PostgreSQL").
 func startCluster(t *testing.T, setup func(*admin.Service), opts ...testkit.Option) *cluster {
+	t.Helper()
+	return startClusterNodes(t, setup, nil, nil, opts...)
+}
+
+// startClusterNodes is startCluster with options for one node only: onlyA
+// and onlyB apply after opts.
+func startClusterNodes(t *testing.T, setup func(*admin.Service), onlyA, onlyB []testkit.Option, opts ...testkit.Option) *cluster {
 	t.Helper()
 	dsn := pgtest.DSN(t)
 	proxy := pgtest.NewProxy(t, dsn)
-	node := func(dsn string) []testkit.Option {
-		return append([]testkit.Option{testkit.WithPostgresDSN(dsn), testkit.WithDataDir(t.TempDir())}, opts...)
+	node := func(dsn string, only []testkit.Option) []testkit.Option {
+		o := append([]testkit.Option{testkit.WithPostgresDSN(dsn), testkit.WithDataDir(t.TempDir())}, opts...)
+		return append(o, only...)
 	}
-	a := testkit.Start(t, setup, node(proxy.DSN)...)
-	b := testkit.Start(t, nil, node(dsn)...)
+	a := testkit.Start(t, setup, node(proxy.DSN, onlyA)...)
+	b := testkit.Start(t, nil, node(dsn, onlyB)...)
 	return &cluster{dsn: dsn, a: a, b: b, proxy: proxy}
 }
 
@@ -267,4 +284,208 @@ func TestCluster_GrantRevokedEverywhere(t *testing.T) {
 	c.b.SyncDirectory()
 	t.Logf("node B loaded the revocation %v after it was written", time.Since(revoked).Round(time.Millisecond))
 	b.MustCmd("MAIL FROM:<info@example.test>", 550, "5.7.60")
+}
+
+// TestCluster_BodiesInPostgres: node A accepts a small message and a
+// large one (several body parts) for a remote domain but cannot deliver
+// (its resolver fails every question); node B, which can, delivers both
+// with their exact bodies, read from PostgreSQL: the nodes share no
+// directory, and node A wrote no body to its own.
+func TestCluster_BodiesInPostgres(t *testing.T) {
+	r := testkit.NewRemote(t)
+	mx := r.MX(t, "remote.test", testkit.MXOptions{})
+	// A attempts what it accepts at once, fails (SERVFAIL), and would wait
+	// an hour; it polls hourly, so B (polling every 20 ms) gets the retries.
+	hourly := func(cfg *config.Config) {
+		cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(time.Hour)}
+		cfg.Delivery.QueuePoll = config.Duration(time.Hour)
+	}
+	fastPoll := func(cfg *config.Config) { cfg.Delivery.QueuePoll = config.Duration(20 * time.Millisecond) }
+	c := startClusterNodes(t, fixture, []testkit.Option{hourly}, []testkit.Option{testkit.WithRemote(r), fastPoll})
+
+	marker := fmt.Sprintf("body-marker-%d", time.Now().UnixNano())
+	small := "From: alice@example.test\nTo: x@remote.test\nSubject: small\n\nsmall " + marker + "\n"
+	var large strings.Builder
+	large.WriteString("From: alice@example.test\nTo: y@remote.test\nSubject: large\n\n")
+	for i := 0; large.Len() < 5<<19; i++ { // 2.5 MiB: three parts of store.BodyPartSize
+		fmt.Fprintf(&large, "line %06d %s %s\n", i, marker, strings.Repeat("x", 40))
+	}
+	lastLine := "the last line " + marker
+	large.WriteString(lastLine + "\n")
+	msgs := []struct{ rcpt, text, id string }{
+		{rcpt: "x@remote.test", text: small},
+		{rcpt: "y@remote.test", text: large.String()},
+	}
+	for i := range msgs {
+		msgs[i].id = c.a.Send("alice@example.test", pw, "alice@example.test", []string{msgs[i].rcpt}, msgs[i].text)
+	}
+
+	// Whatever A attempted and put off for an hour is made due again
+	// (mailroom queue retry) until B has delivered everything: A's resolver
+	// knows no remote.test, so every delivery the MX sees is B's.
+	testkit.Eventually(t, "node B delivers both messages", func() bool {
+		done := true
+		for _, m := range msgs {
+			rows, err := c.b.Store.QueueRows(t.Context(), m.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				if row.State == store.StateFailed {
+					t.Fatalf("%s failed: %s", row.Recipient, row.LastReply)
+				}
+				if row.State == store.StateDelivered {
+					continue
+				}
+				done = false
+				if row.NextAttemptAt.After(time.Now().Add(time.Minute)) {
+					if _, err := c.b.Admin.RetryQueue(t.Context(), admin.QueueSelection{ID: m.id}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		return done
+	})
+
+	// The MX got each message once, with the body exactly as submitted.
+	got := map[string][][]byte{}
+	for _, m := range mx.Accepted() {
+		for _, rc := range m.Rcpts {
+			got[rc] = append(got[rc], m.Data)
+		}
+	}
+	for _, m := range msgs {
+		if len(got[m.rcpt]) != 1 {
+			t.Fatalf("MX got %d messages for %s, want 1", len(got[m.rcpt]), m.rcpt)
+		}
+		data := got[m.rcpt][0]
+		if want := crlfBody(m.text); !bytes.Equal(messageBody(t, data), want) {
+			t.Errorf("body delivered to %s: %d bytes, want the %d submitted", m.rcpt, len(messageBody(t, data)), len(want))
+		}
+		if m.rcpt == "y@remote.test" && !bytes.HasSuffix(data, []byte(lastLine+"\r\n")) {
+			t.Errorf("large message delivered without its last line; it ends %q", data[max(0, len(data)-80):])
+		}
+	}
+
+	// Node B reads the Sent Items copies of what A accepted: by its body
+	// store, and by its JSON API.
+	_, tok, err := c.b.Admin.AddToken(t.Context(), "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := c.b.Store.Mailbox(t.Context(), "alice@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := c.b.Store.FolderEntries(t.Context(), mb.ID, store.FolderSent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		var e *store.FolderEntry
+		for i := range sent {
+			if sent[i].MessageID == m.id {
+				e = &sent[i]
+			}
+		}
+		if e == nil {
+			t.Fatalf("no Sent Items entry for %s", m.id)
+		}
+		copyB, err := c.b.Body(e.Blob)
+		if err != nil {
+			t.Fatalf("node B reads the Sent Items copy of %s: %v", m.id, err)
+		}
+		if int64(len(copyB)) != e.Size || !bytes.Equal(messageBody(t, copyB), crlfBody(m.text)) {
+			t.Errorf("Sent Items copy of %s read on node B: %d bytes (entry says %d), body differs from the submitted one", m.id, len(copyB), e.Size)
+		}
+		raw := apiGet(t, c.b, tok, "/api/v1/mailboxes/alice@example.test/folders/sent/"+m.id+"/raw")
+		if !bytes.Equal(raw, copyB) {
+			t.Errorf("raw download of %s from node B: %d bytes, want the %d of the Sent Items copy", m.id, len(raw), len(copyB))
+		}
+		// Stored in PostgreSQL, in parts of at most store.BodyPartSize.
+		if n, want := c.bodyParts(t, e.Blob), (len(copyB)+store.BodyPartSize-1)/store.BodyPartSize; n != want {
+			t.Errorf("body %s (%d bytes) is %d parts in PostgreSQL, want %d", e.Blob, len(copyB), n, want)
+		}
+	}
+
+	// No body reached either node's data directory: no blob files, nothing
+	// left spooled, no file holding the marker.
+	for name, node := range map[string]*testkit.Server{"A": c.a, "B": c.b} {
+		dir := node.DataDir()
+		if n, err := blob.Count(filepath.Join(dir, "blobs")); err == nil && n > 0 {
+			t.Errorf("node %s has %d body files under %s/blobs", name, n, dir)
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(b, []byte(marker)) {
+				t.Errorf("node %s's data directory holds a message body: %s", name, p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// messageBody is what follows the header of a message.
+func messageBody(t *testing.T, msg []byte) []byte {
+	t.Helper()
+	_, body, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
+	if !ok {
+		t.Fatalf("message without a header/body separator: %q", msg[:min(len(msg), 200)])
+	}
+	return body
+}
+
+// crlfBody is the body of a message as a test writes it (LF line ends),
+// with the CRLF line ends it has on the wire.
+func crlfBody(msg string) []byte {
+	_, body, _ := strings.Cut(msg, "\n\n")
+	return []byte(strings.ReplaceAll(body, "\n", "\r\n"))
+}
+
+// apiGet GETs path from node's JSON API with the bearer token tok and
+// returns the response body, failing the test unless it is 200.
+func apiGet(t *testing.T, node *testkit.Server, tok, path string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", "http://"+node.Addr(daemon.ListenHTTP)+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v %.200s", path, resp.StatusCode, err, b)
+	}
+	return b
+}
+
+// bodyParts returns how many parts of the body key the database holds.
+func (c *cluster) bodyParts(t *testing.T, key string) int {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM bodies WHERE key = $1`, key).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
