@@ -68,15 +68,15 @@ func WithRemote(r *Remote) Option {
 // WithPostgres runs the daemon (and the test's store handle) on a fresh
 // PostgreSQL schema instead of SQLite; it skips tb when no test database is
 // set (MAILROOM_TEST_POSTGRES_DSN, README "PostgreSQL"). Message bodies
-// stay in the data directory.
+// are in PostgreSQL too ([store] bodies = "auto").
 func WithPostgres(tb testing.TB) Option {
 	tb.Helper()
 	return WithPostgresDSN(pgtest.DSN(tb))
 }
 
 // WithPostgresDSN runs the daemon on the PostgreSQL database dsn names. Two
-// servers started with one DSN (from pgtest.DSN) and one data directory
-// (WithDataDir) are two nodes of a cluster.
+// servers started with one DSN (from pgtest.DSN), each on its own data
+// directory, are two nodes of a cluster.
 func WithPostgresDSN(dsn string) Option {
 	return func(c *config.Config) { c.Store.Driver, c.Store.DSN = config.DriverPostgres, dsn }
 }
