@@ -19,7 +19,7 @@ func openAt(tb testing.TB, path string, version int64) *DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db := &DB{Now: time.Now, sql: sdb}
+	db := &DB{Now: time.Now, sql: sdb, writeTurn: make(chan struct{}, 1)}
 	ms, err := loadMigrations()
 	if err != nil {
 		tb.Fatal(err)

@@ -39,6 +39,9 @@ type DB struct {
 	sql         *sql.DB
 	accepts     *groupcommit.Batcher[store.Acceptance]
 	acceptStmts [len(acceptSQL)]*sql.Stmt
+
+	writeTurn chan struct{} // one writer of this process at a time (lockWrites)
+	traceConn *sql.Conn     // AppendTrace's, opened on first use; synchronous=NORMAL
 }
 
 // maxAcceptBatch bounds how many acceptances share one transaction.
@@ -57,7 +60,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(maxOpenConns)
 	sdb.SetMaxIdleConns(maxOpenConns)
-	db := &DB{Now: time.Now, sql: sdb}
+	db := &DB{Now: time.Now, sql: sdb, writeTurn: make(chan struct{}, 1)}
 	if err := db.migrateRetrying(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -75,6 +78,12 @@ func (db *DB) Close() error {
 	if db.accepts != nil {
 		db.accepts.Close()
 	}
+	db.writeTurn <- struct{}{}
+	if db.traceConn != nil {
+		_ = db.traceConn.Close()
+		db.traceConn = nil
+	}
+	<-db.writeTurn
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -95,8 +104,31 @@ func dsn(path string) string {
 		"&_txlock=immediate"
 }
 
+// lockWrites takes the process's write turn, or fails when ctx ends.
+// Writers of one process queue here rather than on SQLite's lock: a
+// writer that finds the database locked sleeps in SQLite's busy handler
+// (1, 2, 5 ... 100 ms steps) and is not woken when the lock frees, which
+// put 100-250 ms stalls into an acceptance batch whenever a trace append
+// held the lock. busy_timeout still arbitrates between processes (the
+// CLI and a running server).
+func (db *DB) lockWrites(ctx context.Context) error {
+	select {
+	case db.writeTurn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unlockWrites gives the write turn back.
+func (db *DB) unlockWrites() { <-db.writeTurn }
+
 // write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.lockWrites(ctx); err != nil {
+		return err
+	}
+	defer db.unlockWrites()
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err

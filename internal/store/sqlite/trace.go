@@ -16,7 +16,7 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 	if len(events) == 0 {
 		return nil
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.writeTrace(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO trace_events
 			(at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -44,6 +44,40 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 		return fmt.Errorf("append %d trace events: %w", len(events), err)
 	}
 	return nil
+}
+
+// writeTrace runs fn in a write transaction on the trace connection,
+// whose commits do not fsync (synchronous=NORMAL): trace events become
+// durable with the next acceptance's commit, whose fsync of the WAL covers
+// every frame before its own, so appending the trace costs no fsync of its
+// own and holds the write lock only while it inserts.
+func (db *DB) writeTrace(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.lockWrites(ctx); err != nil {
+		return err
+	}
+	defer db.unlockWrites()
+	if db.traceConn == nil {
+		c, err := db.sql.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+			c.Close()
+			return err
+		}
+		db.traceConn = c
+	}
+	tx, err := db.traceConn.BeginTx(ctx, nil)
+	if err != nil {
+		_ = db.traceConn.Close() // the next call opens another
+		db.traceConn = nil
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // joinRecipients stores recipients as ",a,b," so one matches with LIKE.
