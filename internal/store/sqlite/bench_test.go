@@ -12,12 +12,14 @@ import (
 )
 
 // BenchmarkAccept measures the durable append of one acceptance (message,
-// queue row, two folder entries, submission record), alone and with many
-// concurrent callers sharing commits. It reports commits per acceptance:
-// each commit is one fsync of the WAL.
+// queue row, two folder entries, submission record, and with body=4096 its
+// body inline), alone and with many concurrent callers sharing commits. It
+// reports commits per acceptance: each commit is one fsync of the WAL.
 func BenchmarkAccept(b *testing.B) {
-	for _, par := range []int{1, 32} {
-		b.Run(fmt.Sprintf("concurrent=%d", par), func(b *testing.B) {
+	for _, c := range []struct{ par, body int }{{1, 0}, {32, 0}, {1, 4096}, {32, 4096}} {
+		par := c.par
+		body := make([]byte, c.body)
+		b.Run(fmt.Sprintf("concurrent=%d/body=%d", par, c.body), func(b *testing.B) {
 			ctx := context.Background()
 			db, err := Open(ctx, filepath.Join(b.TempDir(), "db"))
 			if err != nil {
@@ -37,7 +39,12 @@ func BenchmarkAccept(b *testing.B) {
 				for pb.Next() {
 					id := fmt.Sprintf("m%d", n.Add(1))
 					now := time.Now()
+					var bodies []store.Body
+					if len(body) > 0 {
+						bodies = []store.Body{{Key: id, Data: body}}
+					}
 					err := db.Accept(ctx, store.Acceptance{
+						Bodies:     bodies,
 						Message:    store.Message{ID: id, MessageID: id + "@x", MailboxID: m.ID, EnvelopeFrom: m.Address, Size: 4096, Blob: id, DeliveryBlob: id, CreatedAt: now},
 						Recipients: []string{m.Address},
 						Delivered:  map[string]bool{m.Address: true},

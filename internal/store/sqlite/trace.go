@@ -17,6 +17,7 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 		return nil
 	}
 	err := db.writeTrace(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // no watcher goroutine per statement (see acceptBatch)
 		st, err := tx.PrepareContext(ctx, `INSERT INTO trace_events
 			(at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -67,7 +68,7 @@ func (db *DB) writeTrace(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 		db.traceConn = c
 	}
-	tx, err := db.traceConn.BeginTx(ctx, nil)
+	tx, err := db.traceConn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		_ = db.traceConn.Close() // the next call opens another
 		db.traceConn = nil
