@@ -4,12 +4,18 @@
 # limits lifted (every check still runs on every message), STARTTLS on
 # 127.0.0.1:2587, implicit TLS on 127.0.0.1:2465, pprof on 127.0.0.1:2880.
 # Prints the server's PID; stop it with: kill "$(cat "$DIR/pid")".
+# With PG_DSN set, the store (and every body) is in that PostgreSQL database
+# instead of SQLite (BENCHMARKS.md, "On PostgreSQL").
 set -euo pipefail
 export PATH=$PATH:/usr/local/go/bin
 DIR=${DIR:-/tmp/mailroom-bench}
 cd "$(dirname "$0")/.."
 rm -rf "$DIR"; mkdir -p "$DIR"
 go build -o "$DIR/mailroom" ./cmd/mailroom
+STORE=""
+if [ -n "${PG_DSN:-}" ]; then
+	STORE=$(printf '[store]\ndriver = "postgres"\ndsn = "%s"' "$PG_DSN")
+fi
 cat > "$DIR/mailroom.toml" <<TOML
 hostname = "example.test"
 [submission]
@@ -20,6 +26,7 @@ listen = "127.0.0.1:2880"
 pprof = true
 [log]
 level = "warn"
+$STORE
 [limits]
 concurrent = 64
 messages_per_minute = 100000000

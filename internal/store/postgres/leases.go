@@ -25,7 +25,7 @@ const lockMailboxLimits = `SELECT id FROM mailboxes WHERE id = $1 FOR NO KEY UPD
 // AcquireLease takes a concurrency slot of the mailbox; see store.Leases.
 func (db *DB) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.LeaseResult, error) {
 	var res store.LeaseResult
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
 		if err := lockLimits(ctx, tx, req.MailboxID); err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (db *DB) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.L
 // lease id; see store.Leases.
 func (db *DB) ReserveLeaseRecipient(ctx context.Context, id int64, perDay int, now time.Time) (store.LeaseResult, error) {
 	var res store.LeaseResult
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
 		var mailbox int64
 		err := tx.QueryRow(ctx, `SELECT mailbox_id FROM limit_leases WHERE id = $1`, id).Scan(&mailbox)
 		if noRows(err) {
@@ -114,16 +114,25 @@ func (db *DB) RenewLeases(ctx context.Context, ids []int64, ttl time.Duration) (
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE limit_leases SET lease_until = `+dbNow+` + $2 WHERE id = ANY($1)`, ids, ttl.Nanoseconds())
+	var n int64
+	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE limit_leases SET lease_until = `+dbNow+` + $2 WHERE id = ANY($1)`, ids, ttl.Nanoseconds())
+		n = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("renew %d leases: %w", len(ids), err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }
 
 // ReleaseLease deletes lease id; see store.Leases.
 func (db *DB) ReleaseLease(ctx context.Context, id int64) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM limit_leases WHERE id = $1`, id); err != nil {
+	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM limit_leases WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("release lease %d: %w", id, err)
 	}
 	return nil

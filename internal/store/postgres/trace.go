@@ -16,7 +16,7 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 	if len(events) == 0 {
 		return nil
 	}
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := db.writeAsync(ctx, func(tx pgx.Tx) error { // as on SQLite: no flush of its own
 		var b pgx.Batch
 		for i := range events {
 			e := &events[i]
