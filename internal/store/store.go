@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -191,6 +192,28 @@ type Acceptance struct {
 // row; larger bodies are split into parts of exactly this size and a
 // shorter last part.
 const BodyPartSize = 1 << 20
+
+// SplitBody reads r to its end in parts of BodyPartSize (the last one
+// shorter, or empty when r is) and calls put with each, in order: how
+// every driver's PutBody cuts a body into rows.
+func SplitBody(r io.Reader, put func(part int, data []byte) error) error {
+	buf := make([]byte, BodyPartSize)
+	for part := 0; ; part++ {
+		n, err := io.ReadFull(r, buf)
+		if err == io.EOF && part > 0 {
+			return nil
+		}
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("read body: %w", err)
+		}
+		if perr := put(part, buf[:n]); perr != nil {
+			return perr
+		}
+		if err != nil { // a short (or empty) last part
+			return nil
+		}
+	}
+}
 
 // Body is a message body (or a part of one) kept in the database.
 type Body struct {

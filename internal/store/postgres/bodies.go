@@ -16,26 +16,16 @@ import (
 func (db *DB) PutBody(ctx context.Context, key string, r io.Reader) error {
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		at := nanos(db.now())
-		buf := make([]byte, store.BodyPartSize)
-		for part := 0; ; part++ {
-			n, rerr := io.ReadFull(r, buf)
-			if rerr == io.EOF && part > 0 {
-				return nil
-			}
-			if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
-				return fmt.Errorf("read body: %w", rerr)
-			}
-			_, err := tx.Exec(ctx, insertBodySQL, key, part, buf[:n], at)
+		return store.SplitBody(r, func(part int, data []byte) error {
+			_, err := tx.Exec(ctx, insertBodySQL, key, part, data, at)
 			if isUnique(err) {
 				return store.ErrConflict
 			}
 			if err != nil {
 				return fmt.Errorf("insert part %d: %w", part, err)
 			}
-			if rerr != nil { // a short (or empty) last part
-				return nil
-			}
-		}
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store body %s: %w", key, err)
