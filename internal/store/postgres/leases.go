@@ -16,96 +16,58 @@ var _ store.Leases = (*DB)(nil)
 // depends on the nodes' clocks agreeing.
 const dbNow = `(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000000)::BIGINT`
 
-// lockMailboxLimits serializes the limit decisions of one mailbox across
-// every node: the row lock is held until the deciding transaction ends.
-// FOR NO KEY UPDATE does not block inserts that reference the mailbox
-// (Accept's rows), only other deciders and writes to the mailbox row.
-const lockMailboxLimits = `SELECT id FROM mailboxes WHERE id = $1 FOR NO KEY UPDATE`
-
 // AcquireLease takes a concurrency slot of the mailbox; see store.Leases.
+// The decision is one call of mailroom_acquire_lease (migration 0008):
+// one round trip under the mailbox's row lock.
 func (db *DB) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.LeaseResult, error) {
-	var res store.LeaseResult
-	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
-		if err := lockLimits(ctx, tx, req.MailboxID); err != nil {
-			return err
-		}
-		// Expired leases belong to nodes that died or lost the database:
-		// they stop counting, and go.
-		if _, err := tx.Exec(ctx, `DELETE FROM limit_leases WHERE mailbox_id = $1 AND lease_until <= `+dbNow, req.MailboxID); err != nil {
-			return err
-		}
-		var held int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM limit_leases WHERE mailbox_id = $1`, req.MailboxID).Scan(&held); err != nil {
-			return err
-		}
-		if held >= req.Concurrent {
-			res = store.LeaseResult{Outcome: store.LeaseConcurrent}
-			return nil
-		}
-		var sent int
-		var oldest *int64
-		err := tx.QueryRow(ctx, `SELECT COUNT(*), MIN(at) FROM submission_log WHERE mailbox_id = $1 AND at > $2`,
-			req.MailboxID, bound(req.Now.Add(-time.Minute))).Scan(&sent, &oldest)
-		if err != nil {
-			return err
-		}
-		if sent+held >= req.MessagesPerMinute {
-			res = store.LeaseResult{Outcome: store.LeaseRate, Oldest: optTime(oldest)}
-			return nil
-		}
-		res = store.LeaseResult{Outcome: store.LeaseGranted}
-		return tx.QueryRow(ctx,
-			`INSERT INTO limit_leases (mailbox_id, node, lease_until) VALUES ($1, $2, `+dbNow+` + $3) RETURNING id`,
-			req.MailboxID, req.Node, req.TTL.Nanoseconds()).Scan(&res.ID)
-	})
+	var outcome int
+	var id, oldest *int64
+	err := db.pool.QueryRow(ctx, `SELECT outcome, lease_id, oldest FROM mailroom_acquire_lease($1, $2, $3, $4, $5, $6)`,
+		req.MailboxID, req.Node, req.TTL.Nanoseconds(), req.Concurrent, req.MessagesPerMinute,
+		bound(req.Now.Add(-time.Minute))).Scan(&outcome, &id, &oldest)
+	if err == nil {
+		return leaseResult(outcome, id, oldest)
+	}
+	return store.LeaseResult{}, fmt.Errorf("acquire lease of mailbox %d: %w", req.MailboxID, err)
+}
+
+// ReserveLeaseRecipient reserves one recipient of the daily budget for
+// lease id; see store.Leases. One call of mailroom_reserve_recipient.
+func (db *DB) ReserveLeaseRecipient(ctx context.Context, id int64, perDay int, now time.Time) (store.LeaseResult, error) {
+	var outcome int
+	var oldest *int64
+	err := db.pool.QueryRow(ctx, `SELECT outcome, oldest FROM mailroom_reserve_recipient($1, $2, $3)`,
+		id, perDay, bound(now.Add(-24*time.Hour))).Scan(&outcome, &oldest)
 	if err != nil {
-		return store.LeaseResult{}, fmt.Errorf("acquire lease of mailbox %d: %w", req.MailboxID, err)
+		return store.LeaseResult{}, fmt.Errorf("reserve recipient for lease %d: %w", id, err)
+	}
+	res, err := leaseResult(outcome, &id, oldest)
+	if err != nil {
+		return store.LeaseResult{}, fmt.Errorf("reserve recipient for lease %d: %w", id, err)
 	}
 	return res, nil
 }
 
-// ReserveLeaseRecipient reserves one recipient of the daily budget for
-// lease id; see store.Leases.
-func (db *DB) ReserveLeaseRecipient(ctx context.Context, id int64, perDay int, now time.Time) (store.LeaseResult, error) {
+// leaseResult converts a lease function's answer (0 granted, 1
+// concurrent, 2 rate, 3 daily, -1 no such mailbox or lease).
+func leaseResult(outcome int, id, oldest *int64) (store.LeaseResult, error) {
 	var res store.LeaseResult
-	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
-		var mailbox int64
-		err := tx.QueryRow(ctx, `SELECT mailbox_id FROM limit_leases WHERE id = $1`, id).Scan(&mailbox)
-		if noRows(err) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := lockLimits(ctx, tx, mailbox); err != nil {
-			return err
-		}
-		var reserved, accepted int
-		err = tx.QueryRow(ctx, `SELECT COALESCE(SUM(recipients), 0) FROM limit_leases
-			WHERE mailbox_id = $1 AND (id = $2 OR lease_until > `+dbNow+`)`, mailbox, id).Scan(&reserved)
-		if err != nil {
-			return err
-		}
-		var oldest *int64
-		err = tx.QueryRow(ctx, `SELECT COALESCE(SUM(recipients), 0), MIN(at) FROM submission_log WHERE mailbox_id = $1 AND at > $2`,
-			mailbox, bound(now.Add(-24*time.Hour))).Scan(&accepted, &oldest)
-		if err != nil {
-			return err
-		}
-		if reserved+accepted >= perDay {
-			res = store.LeaseResult{Outcome: store.LeaseDaily, ID: id, Oldest: optTime(oldest)}
-			return nil
-		}
-		tag, err := tx.Exec(ctx, `UPDATE limit_leases SET recipients = recipients + 1 WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		res = store.LeaseResult{Outcome: store.LeaseGranted, ID: id}
-		return oneRow(tag)
-	})
-	if err != nil {
-		return store.LeaseResult{}, fmt.Errorf("reserve recipient for lease %d: %w", id, err)
+	switch outcome {
+	case 0:
+		res.Outcome = store.LeaseGranted
+	case 1:
+		res.Outcome = store.LeaseConcurrent
+	case 2:
+		res.Outcome = store.LeaseRate
+	case 3:
+		res.Outcome = store.LeaseDaily
+	default:
+		return res, store.ErrNotFound
 	}
+	if id != nil && res.Outcome != store.LeaseConcurrent && res.Outcome != store.LeaseRate {
+		res.ID = *id
+	}
+	res.Oldest = optTime(oldest)
 	return res, nil
 }
 
@@ -128,11 +90,7 @@ func (db *DB) RenewLeases(ctx context.Context, ids []int64, ttl time.Duration) (
 
 // ReleaseLease deletes lease id; see store.Leases.
 func (db *DB) ReleaseLease(ctx context.Context, id int64) error {
-	err := db.writeAsync(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM limit_leases WHERE id = $1`, id)
-		return err
-	})
-	if err != nil {
+	if _, err := db.pool.Exec(ctx, `SELECT mailroom_release_lease($1)`, id); err != nil {
 		return fmt.Errorf("release lease %d: %w", id, err)
 	}
 	return nil
@@ -146,16 +104,6 @@ func (db *DB) LiveLeases(ctx context.Context, mailboxID int64) (int, error) {
 		return 0, fmt.Errorf("count leases of mailbox %d: %w", mailboxID, err)
 	}
 	return n, nil
-}
-
-// lockLimits takes the mailbox's limits lock (lockMailboxLimits).
-func lockLimits(ctx context.Context, tx pgx.Tx, mailbox int64) error {
-	var id int64
-	err := tx.QueryRow(ctx, lockMailboxLimits, mailbox).Scan(&id)
-	if noRows(err) {
-		return store.ErrNotFound
-	}
-	return err
 }
 
 // optTime converts a nullable stored time; NULL is the zero time.
