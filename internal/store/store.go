@@ -316,7 +316,11 @@ type Messages interface {
 
 	// SubmissionLog returns the submission records at or after since,
 	// oldest first. Accept writes one record per accepted message (its
-	// MailboxID, CreatedAt and number of Recipients) in its transaction.
+	// MailboxID, CreatedAt and number of Recipients) in its transaction. A
+	// store may have merged records older than a few minutes into one per
+	// mailbox and minute (At: the minute's start, Recipients: their sum),
+	// returned when any of the minute is at or after since (store/postgres
+	// does, for its limit decisions).
 	SubmissionLog(ctx context.Context, since time.Time) ([]SubmissionRecord, error)
 	// PruneSubmissionLog deletes records older than cutoff.
 	PruneSubmissionLog(ctx context.Context, cutoff time.Time) error

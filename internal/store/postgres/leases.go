@@ -18,17 +18,42 @@ const dbNow = `(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000000)::BIGINT`
 
 // AcquireLease takes a concurrency slot of the mailbox; see store.Leases.
 // The decision is one call of mailroom_acquire_lease (migration 0008):
-// one round trip under the mailbox's row lock.
+// one round trip under the mailbox's row lock, which also rolls the
+// mailbox's older submission log rows into per-second and per-minute sums.
 func (db *DB) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.LeaseResult, error) {
 	var outcome int
 	var id, oldest *int64
-	err := db.pool.QueryRow(ctx, `SELECT outcome, lease_id, oldest FROM mailroom_acquire_lease($1, $2, $3, $4, $5, $6)`,
+	rollup := db.rollupDue(req.MailboxID, req.Now)
+	err := db.pool.QueryRow(ctx, `SELECT outcome, lease_id, oldest FROM mailroom_acquire_lease($1, $2, $3, $4, $5, $6, $7)`,
 		req.MailboxID, req.Node, req.TTL.Nanoseconds(), req.Concurrent, req.MessagesPerMinute,
-		bound(req.Now.Add(-time.Minute))).Scan(&outcome, &id, &oldest)
+		bound(req.Now), rollup).Scan(&outcome, &id, &oldest)
 	if err == nil {
 		return leaseResult(outcome, id, oldest)
 	}
 	return store.LeaseResult{}, fmt.Errorf("acquire lease of mailbox %d: %w", req.MailboxID, err)
+}
+
+// rollupEvery is how often this handle has a mailbox's submission log
+// rolled up by its lease decisions (migration 0008): each rollup is a few
+// statements, so not every decision pays for one.
+const rollupEvery = time.Second
+
+// rollupDue reports whether a decision on mailbox at now should roll up
+// its log, and if so records that it will.
+func (db *DB) rollupDue(mailbox int64, now time.Time) bool {
+	db.rollupMu.Lock()
+	defer db.rollupMu.Unlock()
+	if db.rolledUp == nil {
+		db.rolledUp = make(map[int64]time.Time)
+	}
+	if last, ok := db.rolledUp[mailbox]; ok && now.Sub(last) < rollupEvery && !now.Before(last) {
+		return false
+	}
+	if len(db.rolledUp) > 100000 { // bounded: forget, and roll up again
+		clear(db.rolledUp)
+	}
+	db.rolledUp[mailbox] = now
+	return true
 }
 
 // ReserveLeaseRecipient reserves one recipient of the daily budget for

@@ -122,9 +122,12 @@ func TestLeases_Rate(t *testing.T) {
 	if res := mustAcquire(t, a, req); res.Outcome != store.LeaseGranted {
 		t.Fatalf("outcome %d, want granted", res.Outcome)
 	}
+	// The 50-second-old record has been rolled into its second, which
+	// leaves the window at the second's end: that is the retry time base.
 	res := mustAcquire(t, b, req)
-	if res.Outcome != store.LeaseRate || !res.Oldest.Equal(fromNanos(nanos(oldest))) {
-		t.Fatalf("got %+v, want LeaseRate with the oldest at %v", res, oldest)
+	secondEnd := fromNanos(nanos(oldest) - nanos(oldest)%int64(time.Second) + int64(time.Second))
+	if res.Outcome != store.LeaseRate || !res.Oldest.Equal(secondEnd) {
+		t.Fatalf("got %+v, want LeaseRate with the oldest at %v", res, secondEnd)
 	}
 }
 
@@ -154,15 +157,81 @@ func TestLeases_DailyBudget(t *testing.T) {
 			t.Fatalf("outcome %d, want granted", res.Outcome)
 		}
 	}
+	// The 23-hour-old record has been rolled into its minute, which
+	// leaves the window at the minute's end: that is the retry time base.
 	res := reserve(b, lb.ID)
-	if res.Outcome != store.LeaseDaily || !res.Oldest.Equal(fromNanos(nanos(oldest))) {
-		t.Fatalf("got %+v, want LeaseDaily with the oldest at %v", res, oldest)
+	minuteEnd := fromNanos(nanos(oldest) - nanos(oldest)%int64(time.Minute) + int64(time.Minute))
+	if res.Outcome != store.LeaseDaily || !res.Oldest.Equal(minuteEnd) {
+		t.Fatalf("got %+v, want LeaseDaily with the oldest at %v", res, minuteEnd)
 	}
 	if err := a.ReleaseLease(t.Context(), la.ID); err != nil {
 		t.Fatal(err)
 	}
 	if res := reserve(b, lb.ID); res.Outcome != store.LeaseGranted {
 		t.Fatalf("outcome %d after a's release, want granted", res.Outcome)
+	}
+}
+
+// Lease decisions roll the log's rows older than 1 s into seconds, and
+// seconds older than 2 minutes into minutes, and keep counting them: the
+// budget and the rate hold, and SubmissionLog returns the rollups.
+func TestLeases_RollupKeepsTheWindows(t *testing.T) {
+	a, _, mb := leaseFixture(t)
+	now := time.Now()
+	old := now.Add(-3 * time.Hour).Truncate(time.Minute)
+	for i := range 50 { // 50 messages of 2 recipients in one minute, 3 hours ago
+		logSubmission(t, a, mb, old.Add(time.Duration(i)*time.Second), 2)
+	}
+	logSubmission(t, a, mb, now.Add(-30*time.Second), 7)       // becomes a second
+	logSubmission(t, a, mb, now.Add(-200*time.Millisecond), 1) // stays a row
+	req := store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 10, MessagesPerMinute: 100, Now: now, TTL: time.Hour}
+	l := mustAcquire(t, a, req)
+	res, err := a.ReserveLeaseRecipient(t.Context(), l.ID, 109, now) // 108 used: one left
+	if err != nil || res.Outcome != store.LeaseGranted {
+		t.Fatalf("first reservation: %+v, %v", res, err)
+	}
+	res, err = a.ReserveLeaseRecipient(t.Context(), l.ID, 109, now)
+	if err != nil || res.Outcome != store.LeaseDaily {
+		t.Fatalf("second reservation: %+v, %v; want LeaseDaily", res, err)
+	}
+	count := func(q string) (n, msgs, rcpts int) {
+		t.Helper()
+		if err := a.pool.QueryRow(t.Context(), q).Scan(&n, &msgs, &rcpts); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if n, m, r := count(`SELECT COUNT(*), COUNT(*), COALESCE(SUM(recipients), 0) FROM submission_log`); n != 1 || r != 1 {
+		t.Errorf("log: %d rows (%d, %d); want 1 (1, 1)", n, m, r)
+	}
+	if n, m, r := count(`SELECT COUNT(*), COALESCE(SUM(messages), 0), COALESCE(SUM(recipients), 0) FROM submission_seconds`); n != 1 || m != 1 || r != 7 {
+		t.Errorf("seconds: %d rows (%d messages, %d recipients); want 1 (1, 7)", n, m, r)
+	}
+	if n, m, r := count(`SELECT COUNT(*), COALESCE(SUM(messages), 0), COALESCE(SUM(recipients), 0) FROM submission_minutes`); n != 1 || m != 50 || r != 100 {
+		t.Errorf("minutes: %d rows (%d messages, %d recipients); want 1 (50, 100)", n, m, r)
+	}
+	// The minute window counts the row and the second: 2 messages and the
+	// lease held make 3.
+	rate := store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 10, MessagesPerMinute: 3, Now: now, TTL: time.Hour}
+	if res := mustAcquire(t, a, rate); res.Outcome != store.LeaseRate {
+		t.Fatalf("rate with 2 messages and 1 lease in the minute, limit 3: %+v, want LeaseRate", res)
+	}
+	rate.MessagesPerMinute = 4
+	if res := mustAcquire(t, a, rate); res.Outcome != store.LeaseGranted {
+		t.Fatalf("rate limit 4: %+v, want granted", res)
+	}
+	recs, err := a.SubmissionLog(t.Context(), now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || !recs[0].At.Equal(old) || recs[0].Recipients != 100 || recs[1].Recipients != 7 || recs[2].Recipients != 1 {
+		t.Fatalf("SubmissionLog = %+v; want the minute (100 at %v), the second (7) and the row (1)", recs, old)
+	}
+	if err := a.PruneSubmissionLog(t.Context(), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := a.SubmissionLog(t.Context(), time.Time{}); len(recs) != 2 {
+		t.Fatalf("after pruning all but the last hour: %+v, want the second and the row", recs)
 	}
 }
 

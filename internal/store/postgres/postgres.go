@@ -22,6 +22,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,6 +41,9 @@ type DB struct {
 	Now func() time.Time
 
 	pool *pgxpool.Pool
+
+	rollupMu sync.Mutex
+	rolledUp map[int64]time.Time // mailbox → when a decision here last rolled up its log
 }
 
 var _ store.Store = (*DB)(nil)

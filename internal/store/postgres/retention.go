@@ -107,8 +107,16 @@ func findUnreferenced(ctx context.Context, tx pgx.Tx, limit int) (ids, blobs []s
 // SubmissionLog returns the submission records at or after since, oldest
 // first (records of the same instant in the order they were written).
 func (db *DB) SubmissionLog(ctx context.Context, since time.Time) ([]store.SubmissionRecord, error) {
+	// Rolled-up seconds and minutes (migration 0008) come back as one
+	// record each, at their start, when any of them is at or after since.
 	rows, err := db.pool.Query(ctx,
-		`SELECT mailbox_id, at, recipients FROM submission_log WHERE at >= $1 ORDER BY at, id`, bound(since))
+		`SELECT mailbox_id, at, recipients FROM (
+			SELECT mailbox_id, at, recipients, id FROM submission_log WHERE at >= $1
+			UNION ALL
+			SELECT mailbox_id, second, recipients, 0 FROM submission_seconds WHERE second + 1000000000 > $1
+			UNION ALL
+			SELECT mailbox_id, minute, recipients, 0 FROM submission_minutes WHERE minute + 60000000000 > $1
+		) r ORDER BY at, id`, bound(since))
 	if err != nil {
 		return nil, fmt.Errorf("read submission log: %w", err)
 	}
@@ -129,6 +137,12 @@ func (db *DB) SubmissionLog(ctx context.Context, since time.Time) ([]store.Submi
 func (db *DB) PruneSubmissionLog(ctx context.Context, cutoff time.Time) error {
 	if _, err := db.pool.Exec(ctx, `DELETE FROM submission_log WHERE at < $1`, bound(cutoff)); err != nil {
 		return fmt.Errorf("prune submission log: %w", err)
+	}
+	if _, err := db.pool.Exec(ctx, `DELETE FROM submission_seconds WHERE second + 1000000000 <= $1`, bound(cutoff)); err != nil {
+		return fmt.Errorf("prune submission log seconds: %w", err)
+	}
+	if _, err := db.pool.Exec(ctx, `DELETE FROM submission_minutes WHERE minute + 60000000000 <= $1`, bound(cutoff)); err != nil {
+		return fmt.Errorf("prune submission log minutes: %w", err)
 	}
 	return nil
 }
