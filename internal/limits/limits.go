@@ -225,6 +225,9 @@ func (tx *Tx) Commit(now time.Time) { tx.end(now, true) }
 // Abort releases the slot and every reservation.
 func (tx *Tx) Abort() { tx.end(time.Time{}, false) }
 
+// Lease is 0: a Tracker's limits are in memory.
+func (tx *Tx) Lease() int64 { return 0 }
+
 func (tx *Tx) end(now time.Time, accepted bool) {
 	if tx == nil || tx.closed {
 		return
@@ -290,6 +293,9 @@ type Hold interface {
 	Reserve(ctx context.Context, now time.Time) error
 	Commit(now time.Time)
 	Abort()
+	// Lease is the store lease the transaction holds (store.Acceptance.Lease),
+	// or 0 when its limits are kept in memory.
+	Lease() int64
 }
 
 // Acquire is Begin for callers that take either implementation: the

@@ -149,6 +149,9 @@ func (tx *SharedTx) Commit(time.Time) { tx.end() }
 // Abort ends the transaction and releases its reservations.
 func (tx *SharedTx) Abort() { tx.end() }
 
+// Lease is the transaction's lease in the store.
+func (tx *SharedTx) Lease() int64 { return tx.id }
+
 // end deletes the lease. If that fails the lease still expires: Run no
 // longer renews it.
 func (tx *SharedTx) end() {

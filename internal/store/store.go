@@ -186,6 +186,12 @@ type Acceptance struct {
 	// bodies kept in the database): the rows and their bodies become
 	// durable together, with one commit. Each must be at most BodyPartSize.
 	Bodies []Body
+	// Lease is the concurrency lease (Leases) of the mail transaction
+	// being accepted, or 0. A store with leases clears its reserved
+	// recipients in the acceptance's transaction: from that commit the
+	// submission record counts them, and they must not count twice until
+	// the lease is released.
+	Lease int64
 }
 
 // BodyPartSize is the largest part of a body the database holds in one

@@ -134,6 +134,9 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		Delivered:  make(map[string]bool),
 		Bodies:     bodies,
 	}
+	if s.tx != nil {
+		a.Lease = s.tx.Lease()
+	}
 	for _, c := range copies {
 		a.Entries = append(a.Entries, store.FolderEntry{MailboxID: c.ID, Folder: store.FolderSent, MessageID: id, Blob: fullKey, Size: size, CreatedAt: now})
 	}

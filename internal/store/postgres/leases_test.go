@@ -272,3 +272,35 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// An acceptance clears its lease's reserved recipients in its own
+// transaction: from its commit the submission log counts them, and the
+// lease (released a moment later) must not count them again.
+func TestLeases_AcceptClearsReservations(t *testing.T) {
+	a, _, mb := leaseFixture(t)
+	now := time.Now()
+	l := mustAcquire(t, a, store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 10, MessagesPerMinute: 100, Now: now, TTL: time.Hour})
+	rcpts := []string{"x@remote.example", "y@remote.example", "z@remote.example"}
+	for range rcpts {
+		if res, err := a.ReserveLeaseRecipient(t.Context(), l.ID, 4, now); err != nil || res.Outcome != store.LeaseGranted {
+			t.Fatalf("reserve: %+v, %v", res, err)
+		}
+	}
+	err := a.Accept(t.Context(), store.Acceptance{
+		Message:    store.Message{ID: "Q1", MessageID: "q1@x", MailboxID: mb, EnvelopeFrom: "alice@example.org", Blob: "Q1.eml", DeliveryBlob: "Q1.eml", CreatedAt: now},
+		Recipients: rcpts,
+		Lease:      l.ID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another transaction of the mailbox, before the first lease is
+	// released: 3 logged + 0 reserved leaves one of the 4.
+	l2 := mustAcquire(t, a, store.LeaseRequest{MailboxID: mb, Node: "a", Concurrent: 10, MessagesPerMinute: 100, Now: now, TTL: time.Hour})
+	if res, err := a.ReserveLeaseRecipient(t.Context(), l2.ID, 4, now); err != nil || res.Outcome != store.LeaseGranted {
+		t.Fatalf("the 4th recipient: %+v, %v; want granted (the accepted 3 counted once)", res, err)
+	}
+	if res, err := a.ReserveLeaseRecipient(t.Context(), l2.ID, 4, now); err != nil || res.Outcome != store.LeaseDaily {
+		t.Fatalf("the 5th recipient: %+v, %v; want LeaseDaily", res, err)
+	}
+}

@@ -115,6 +115,11 @@ func insertAcceptance(ctx context.Context, tx pgx.Tx, a store.Acceptance, logged
 			return fmt.Errorf("insert submission record: %w", err)
 		}, insertLogSQL, msg.MailboxID, created, len(a.Recipients))
 	}
+	if a.Lease != 0 {
+		bt.queue(func(err error) error {
+			return fmt.Errorf("clear the reservations of lease %d: %w", a.Lease, err)
+		}, `UPDATE limit_leases SET recipients = 0 WHERE id = $1`, a.Lease)
+	}
 	return bt.run(ctx, tx)
 }
 
