@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,4 +219,32 @@ func mustMailbox(t *testing.T, st *sqlite.DB) store.Mailbox {
 		t.Fatal(err)
 	}
 	return mb
+}
+
+// ReadAt may run concurrently on one reader (io.ReaderAt): parts fetched by
+// one call must not be mixed into another's.
+func TestDB_ConcurrentReadAt(t *testing.T) {
+	d, _ := openDB(t, false)
+	data := pattern(3*store.BodyPartSize + 123)
+	write(t, d, "big.eml", data)
+	r, err := d.Open("big.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			buf := make([]byte, 4096)
+			for i := range 40 {
+				off := int64((g*40+i)*97_531) % int64(len(data)-len(buf))
+				n, err := r.ReadAt(buf, off)
+				if err != nil || n != len(buf) || !bytes.Equal(buf, data[off:off+int64(n)]) {
+					t.Errorf("ReadAt(%d): %d bytes, %v, equal %v", off, n, err, bytes.Equal(buf[:n], data[off:off+int64(n)]))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
