@@ -133,7 +133,7 @@ func (s *Service) nearLimits(ctx context.Context, now time.Time) ([]NearLimit, e
 		}
 		u.RecipientsLast24 += r.Recipients
 		if r.At.After(now.Add(-time.Minute)) {
-			u.MessagesLastMin++
+			u.MessagesLastMin += max(r.Messages, 1)
 		}
 	}
 	var live LiveUsage

@@ -109,7 +109,7 @@ func (s *Service) LimitStatus(ctx context.Context, addr string, now time.Time) (
 		}
 		st.Usage.RecipientsLast24 += r.Recipients
 		if r.At.After(now.Add(-time.Minute)) {
-			st.Usage.MessagesLastMin++
+			st.Usage.MessagesLastMin += max(r.Messages, 1)
 		}
 	}
 	if ls, ok := s.st.(store.Leases); ok {

@@ -122,6 +122,9 @@ func (w *dbWriter) Inline() ([]byte, bool) {
 		return nil, false
 	}
 	w.done = true
+	if w.buf.Len() == 0 {
+		return []byte{}, true // an empty body is a row with an empty value, not NULL
+	}
 	return w.buf.Bytes(), true
 }
 

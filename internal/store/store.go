@@ -127,11 +127,15 @@ type AppPassword struct {
 }
 
 // SubmissionRecord is one accepted message in the submission log, the
-// durable basis of rate and recipient-budget counters.
+// durable basis of rate and recipient-budget counters; or, in a store that
+// rolls the log up, the messages of one mailbox in one second or minute.
 type SubmissionRecord struct {
 	MailboxID  int64
 	At         time.Time
 	Recipients int
+	// Messages is how many messages the record stands for: 1, or more for
+	// a rolled-up second or minute.
+	Messages int
 }
 
 // Message is one accepted submission.

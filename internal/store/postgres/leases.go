@@ -24,9 +24,9 @@ func (db *DB) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.L
 	var outcome int
 	var id, oldest *int64
 	rollup := db.rollupDue(req.MailboxID, req.Now)
-	err := db.pool.QueryRow(ctx, `SELECT outcome, lease_id, oldest FROM mailroom_acquire_lease($1, $2, $3, $4, $5, $6, $7)`,
+	err := db.pool.QueryRow(ctx, `SELECT outcome, lease_id, oldest FROM mailroom_acquire_lease($1, $2, $3, $4, $5, $6, $7, $8)`,
 		req.MailboxID, req.Node, req.TTL.Nanoseconds(), req.Concurrent, req.MessagesPerMinute,
-		bound(req.Now), rollup).Scan(&outcome, &id, &oldest)
+		bound(req.Now), bound(req.Now.Add(-time.Minute)), rollup).Scan(&outcome, &id, &oldest)
 	if err == nil {
 		return leaseResult(outcome, id, oldest)
 	}

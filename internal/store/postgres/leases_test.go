@@ -224,7 +224,8 @@ func TestLeases_RollupKeepsTheWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 3 || !recs[0].At.Equal(old) || recs[0].Recipients != 100 || recs[1].Recipients != 7 || recs[2].Recipients != 1 {
+	if len(recs) != 3 || !recs[0].At.Equal(old) || recs[0].Recipients != 100 || recs[0].Messages != 50 ||
+		recs[1].Recipients != 7 || recs[1].Messages != 1 || recs[2].Recipients != 1 || recs[2].Messages != 1 {
 		t.Fatalf("SubmissionLog = %+v; want the minute (100 at %v), the second (7) and the row (1)", recs, old)
 	}
 	if err := a.PruneSubmissionLog(t.Context(), now.Add(-time.Hour)); err != nil {

@@ -110,12 +110,12 @@ func (db *DB) SubmissionLog(ctx context.Context, since time.Time) ([]store.Submi
 	// Rolled-up seconds and minutes (migration 0008) come back as one
 	// record each, at their start, when any of them is at or after since.
 	rows, err := db.pool.Query(ctx,
-		`SELECT mailbox_id, at, recipients FROM (
-			SELECT mailbox_id, at, recipients, id FROM submission_log WHERE at >= $1
+		`SELECT mailbox_id, at, recipients, messages FROM (
+			SELECT mailbox_id, at, recipients, 1 AS messages, id FROM submission_log WHERE at >= $1
 			UNION ALL
-			SELECT mailbox_id, second, recipients, 0 FROM submission_seconds WHERE second + 1000000000 > $1
+			SELECT mailbox_id, second, recipients, messages, 0 FROM submission_seconds WHERE second + 1000000000 > $1
 			UNION ALL
-			SELECT mailbox_id, minute, recipients, 0 FROM submission_minutes WHERE minute + 60000000000 > $1
+			SELECT mailbox_id, minute, recipients, messages, 0 FROM submission_minutes WHERE minute + 60000000000 > $1
 		) r ORDER BY at, id`, bound(since))
 	if err != nil {
 		return nil, fmt.Errorf("read submission log: %w", err)
@@ -123,7 +123,7 @@ func (db *DB) SubmissionLog(ctx context.Context, since time.Time) ([]store.Submi
 	rs, err := collect(rows, func(row pgx.CollectableRow) (store.SubmissionRecord, error) {
 		var r store.SubmissionRecord
 		var at int64
-		err := row.Scan(&r.MailboxID, &at, &r.Recipients)
+		err := row.Scan(&r.MailboxID, &at, &r.Recipients, &r.Messages)
 		r.At = fromNanos(at)
 		return r, err
 	})

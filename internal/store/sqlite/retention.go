@@ -144,6 +144,7 @@ func (db *DB) SubmissionLog(ctx context.Context, since time.Time) ([]store.Submi
 			return nil, fmt.Errorf("read submission log: %w", err)
 		}
 		r.At = fromNanos(at)
+		r.Messages = 1
 		rs = append(rs, r)
 	}
 	if err := rows.Err(); err != nil {

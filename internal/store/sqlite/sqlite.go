@@ -12,6 +12,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -79,7 +80,8 @@ func (db *DB) Close() error {
 		db.accepts.Close()
 	}
 	db.writeTurn <- struct{}{}
-	if db.traceConn != nil {
+	if db.traceConn != nil { // discarded, not pooled: it is synchronous=NORMAL
+		_ = db.traceConn.Raw(func(any) error { return driver.ErrBadConn })
 		_ = db.traceConn.Close()
 		db.traceConn = nil
 	}

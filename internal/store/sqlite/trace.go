@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,7 +71,11 @@ func (db *DB) writeTrace(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	tx, err := db.traceConn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
-		_ = db.traceConn.Close() // the next call opens another
+		// Discard the connection rather than hand it back to the pool: it
+		// is synchronous=NORMAL, and an acceptance committing on it would
+		// not fsync. The next call opens another.
+		_ = db.traceConn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = db.traceConn.Close()
 		db.traceConn = nil
 		return err
 	}

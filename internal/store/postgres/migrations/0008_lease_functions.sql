@@ -85,7 +85,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION mailroom_acquire_lease(p_mailbox BIGINT, p_node TEXT, p_ttl BIGINT,
-	p_concurrent INTEGER, p_per_minute INTEGER, p_now BIGINT, p_rollup BOOLEAN,
+	p_concurrent INTEGER, p_per_minute INTEGER, p_now BIGINT, p_since BIGINT, p_rollup BOOLEAN,
 	OUT outcome INTEGER, OUT lease_id BIGINT, OUT oldest BIGINT)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -108,7 +108,7 @@ BEGIN
 	IF p_rollup THEN
 		PERFORM mailroom_rollup_log(p_mailbox, p_now);
 	END IF;
-	SELECT w.messages, w.oldest INTO v_sent, oldest FROM mailroom_window(p_mailbox, p_now - 60000000000) w;
+	SELECT w.messages, w.oldest INTO v_sent, oldest FROM mailroom_window(p_mailbox, p_since) w;
 	IF v_sent + v_held >= p_per_minute THEN
 		outcome := 2;
 		RETURN;
@@ -139,10 +139,15 @@ BEGIN
 		outcome := -1;
 		RETURN;
 	END IF;
-	SELECT COALESCE(SUM(recipients), 0) INTO v_reserved FROM limit_leases
-		WHERE mailbox_id = v_mailbox
-		AND (id = p_lease OR lease_until > (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000000)::BIGINT);
-	SELECT w.recipients, w.oldest INTO v_accepted, oldest FROM mailroom_window(v_mailbox, p_since) w;
+	-- One statement, one snapshot: an acceptance committing in between
+	-- (which moves its recipients from its lease to the log) must not be
+	-- seen in both.
+	SELECT (SELECT COALESCE(SUM(recipients), 0) FROM limit_leases
+			WHERE mailbox_id = v_mailbox
+			AND (id = p_lease OR lease_until > (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000000)::BIGINT)),
+		w.recipients, w.oldest
+		INTO v_reserved, v_accepted, oldest
+		FROM mailroom_window(v_mailbox, p_since) w;
 	IF v_reserved + v_accepted >= p_per_day THEN
 		outcome := 3;
 		RETURN;
