@@ -63,8 +63,8 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 }
 
 // OpenBodies returns where message bodies go, as [store] bodies says, and
-// the file store it uses (nil when every body is in the database). The
-// caller closes the file store.
+// the file store it uses (nil when every body is in the database and
+// data_dir/blobs holds none from before). The caller closes the file store.
 func OpenBodies(cfg config.Config, st store.Store) (blob.Store, *blob.FS, error) {
 	dir := cfg.DataPath()
 	mode := cfg.Store.Bodies
@@ -89,7 +89,20 @@ func OpenBodies(cfg config.Config, st store.Store) (blob.Store, *blob.FS, error)
 		}
 		return nil, nil, fmt.Errorf("create spool dir %s: %w", spool, err)
 	}
-	return &blob.DB{Bodies: st, Files: files, InlineMax: cfg.Store.InlineBodyMax, SpoolDir: spool}, files, nil
+	d := &blob.DB{Bodies: st, Files: files, InlineMax: cfg.Store.InlineBodyMax, SpoolDir: spool}
+	if files == nil {
+		// Bodies stored as files before (bodies = "files", or a version
+		// that kept every body as a file) stay readable.
+		legacy := filepath.Join(dir, "blobs")
+		if ents, err := os.ReadDir(legacy); err == nil && len(ents) > 0 {
+			fs, err := blob.Open(legacy)
+			if err != nil {
+				return nil, nil, err
+			}
+			d.Legacy, files = fs, fs
+		}
+	}
+	return d, files, nil
 }
 
 // Service runs administrative operations against a store.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"mailroom/internal/blob"
 	"mailroom/internal/config"
 )
 
@@ -41,5 +42,66 @@ func TestOpenStore_PicksTheDriver(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataPath(), DatabaseFile)); err == nil {
 		t.Error("postgres driver made a SQLite database file")
+	}
+}
+
+// OpenBodies follows [store] bodies, and keeps bodies written as files
+// before readable when every new body goes to the database.
+func TestOpenBodies_Modes(t *testing.T) {
+	for _, tc := range []struct {
+		mode       string
+		oldFiles   bool
+		wantFiles  bool
+		wantLegacy bool
+	}{
+		{config.BodiesAuto, false, true, false},  // sqlite: large bodies as files
+		{config.BodiesFiles, false, true, false}, // every body a file
+		{config.BodiesDatabase, false, false, false},
+		{config.BodiesDatabase, true, true, true}, // old files stay readable
+	} {
+		cfg := config.Default()
+		cfg.SetDir(t.TempDir())
+		cfg.Store.Bodies = tc.mode
+		st, err := OpenStore(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.oldFiles {
+			fs, err := blob.Open(filepath.Join(cfg.DataPath(), "blobs"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := fs.Create()
+			w.Write([]byte("Subject: old\r\n\r\nx\r\n"))
+			if err := w.Commit("00000001-old.eml"); err != nil {
+				t.Fatal(err)
+			}
+			fs.Close()
+		}
+		bodies, files, err := OpenBodies(cfg, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (files != nil) != tc.wantFiles {
+			t.Errorf("%s (old files %v): file store %v, want %v", tc.mode, tc.oldFiles, files != nil, tc.wantFiles)
+		}
+		d, isDB := bodies.(*blob.DB)
+		if (tc.mode == config.BodiesFiles) == isDB {
+			t.Errorf("%s: body store %T", tc.mode, bodies)
+		}
+		if isDB && (d.Legacy != nil) != tc.wantLegacy {
+			t.Errorf("%s (old files %v): legacy %v, want %v", tc.mode, tc.oldFiles, d.Legacy != nil, tc.wantLegacy)
+		}
+		if tc.oldFiles {
+			if r, err := bodies.Open("00000001-old.eml"); err != nil {
+				t.Errorf("old body not readable: %v", err)
+			} else {
+				r.Close()
+			}
+		}
+		if files != nil {
+			files.Close()
+		}
+		st.Close()
 	}
 }

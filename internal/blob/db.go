@@ -34,6 +34,10 @@ type DB struct {
 	// SpoolDir holds the temporary files of large bodies on their way to
 	// the database ("" is os.TempDir()).
 	SpoolDir string
+	// Legacy, when set (and Files is not), holds bodies stored as files
+	// before bodies went to the database: they are read, walked and
+	// removed there, never written.
+	Legacy *FS
 }
 
 var _ Store = (*DB)(nil)
@@ -176,8 +180,8 @@ func (d *DB) Open(key string) (Reader, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	first, err := d.Bodies.BodyPart(ctx, key, 0)
-	if errors.Is(err, store.ErrNotFound) && d.Files != nil {
-		return d.Files.Open(key)
+	if errors.Is(err, store.ErrNotFound) && d.fileStore() != nil {
+		return d.fileStore().Open(key)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open body %s: %w", key, err)
@@ -216,7 +220,7 @@ func (r *dbReader) ReadAt(p []byte, off int64) (int, error) {
 		part := int(off / store.BodyPartSize)
 		data, err := r.fetch(part)
 		if errors.Is(err, store.ErrNotFound) {
-			return total, io.EOF
+			return total, r.missing(part)
 		}
 		if err != nil {
 			return total, err
@@ -233,6 +237,22 @@ func (r *dbReader) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// missing says what a missing part n means: the body's end (io.EOF), or,
+// when part 0 is gone too, that the body was removed while being read
+// (io.ErrUnexpectedEOF): a body's parts go together, in one transaction,
+// so a reader never mistakes a removal for a shorter message.
+func (r *dbReader) missing(n int) error {
+	if n == 0 {
+		return io.ErrUnexpectedEOF
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if _, err := r.bodies.BodyPart(ctx, r.key, 0); err != nil {
+		return fmt.Errorf("body %s removed while read: %w", r.key, io.ErrUnexpectedEOF)
+	}
+	return io.EOF
 }
 
 // fetch returns part n, from memory if it is the part held.
@@ -273,10 +293,18 @@ func (d *DB) Remove(keys ...string) error {
 	if err := d.Bodies.DeleteBodies(ctx, keys); err != nil {
 		return err
 	}
-	if d.Files != nil {
-		return d.Files.Remove(keys...)
+	if fs := d.fileStore(); fs != nil {
+		return fs.Remove(keys...)
 	}
 	return nil
+}
+
+// fileStore is where bodies not in the database are: Files, else Legacy.
+func (d *DB) fileStore() *FS {
+	if d.Files != nil {
+		return d.Files
+	}
+	return d.Legacy
 }
 
 // Walk calls fn for every body in the database, then in Files, whose key
@@ -287,8 +315,8 @@ func (d *DB) Walk(from string, fn func(key string, stored time.Time) error) erro
 	if err := d.Bodies.BodyKeys(ctx, from, fn); err != nil {
 		return err
 	}
-	if d.Files != nil {
-		return d.Files.Walk(from, fn)
+	if fs := d.fileStore(); fs != nil {
+		return fs.Walk(from, fn)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package blob_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -247,4 +248,62 @@ func TestDB_ConcurrentReadAt(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A body removed while it is read is an error, not a shorter message.
+func TestDB_RemovedWhileRead(t *testing.T) {
+	d, _ := openDB(t, false)
+	data := pattern(2*store.BodyPartSize + 10)
+	write(t, d, "gone.eml", data)
+	r, err := d.Open("gone.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	buf := make([]byte, 1000)
+	if _, err := r.ReadAt(buf, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Remove("gone.eml"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(r)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("reading a removed body: %v, want io.ErrUnexpectedEOF", err)
+	}
+	// A body of exactly two parts ends cleanly.
+	exact := pattern(2 * store.BodyPartSize)
+	write(t, d, "exact.eml", exact)
+	readBack(t, d, "exact.eml", exact)
+}
+
+// Bodies stored as files before bodies went to the database stay
+// readable, walkable and removable through Legacy; new ones go to the
+// database.
+func TestDB_LegacyFiles(t *testing.T) {
+	dir := t.TempDir()
+	old, err := blob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	write(t, old, "00000001-old.eml", pattern(5000))
+	d, st := openDB(t, false)
+	d.Legacy = old
+	readBack(t, d, "00000001-old.eml", pattern(5000))
+	write(t, d, "00000002-new.eml", pattern(5000))
+	if _, err := st.BodyPart(t.Context(), "00000002-new.eml", 0); err != nil {
+		t.Fatalf("a new body did not go to the database: %v", err)
+	}
+	n := 0
+	d.Walk("", func(string, time.Time) error { n++; return nil })
+	if n != 2 {
+		t.Fatalf("walk saw %d bodies, want 2", n)
+	}
+	if err := d.Remove("00000001-old.eml"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := blob.Count(old.Dir()); c != 0 {
+		t.Fatalf("%d legacy files after Remove", c)
+	}
 }
