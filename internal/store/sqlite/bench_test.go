@@ -64,3 +64,29 @@ func BenchmarkAccept(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendTrace measures the trace writer's inserts: batches of 256
+// events like an accepted message's (accepted, Sent Items copy, local
+// delivery), reported per event.
+func BenchmarkAppendTrace(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	batch := make([]store.TraceEvent, 256)
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range batch {
+			id := fmt.Sprintf("%011x%012d", i, j)
+			batch[j] = store.TraceEvent{At: time.Now(), Session: "s" + id[:6], QueueID: id, Kind: "accepted", Status: "accepted",
+				Mailbox: "user@example.test", Sender: "user@example.test", Recipients: []string{"user@example.test"},
+				MessageID: id + "@example.test", Size: 4300, Code: 250, Enhanced: "2.0.0", Text: "OK queued as " + id}
+		}
+		if err := db.AppendTrace(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/event")
+}
