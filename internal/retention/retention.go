@@ -67,6 +67,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 	if err := s.sweepTrace(ctx, now(), &r); err != nil {
 		return r, err
 	}
+	// Bodies stored on their own for an acceptance that then failed, and
+	// whose removal failed too (the database gone twice), go after an hour.
+	orphans, err := s.Store.DeleteOrphanBodies(ctx, now().Add(-time.Hour))
+	if err != nil {
+		return r, fmt.Errorf("sweep orphan bodies: %w", err)
+	}
+	r.Freed += orphans
 	for {
 		keys, err := s.Store.DeleteUnreferenced(ctx, batch)
 		if err != nil {

@@ -353,6 +353,11 @@ type Bodies interface {
 	// BodyKeys calls fn for every body whose key sorts at or after from,
 	// in key order, with the time it was stored.
 	BodyKeys(ctx context.Context, from string, fn func(key string, stored time.Time) error) error
+	// DeleteOrphanBodies removes the bodies stored before cutoff that no
+	// message names (as Blob or DeliveryBlob) and returns how many went:
+	// what an acceptance that failed after storing its body on its own,
+	// and then failed to remove it, leaves behind.
+	DeleteOrphanBodies(ctx context.Context, cutoff time.Time) (int, error)
 }
 
 // Store is the whole persistent state. Implementations are safe for

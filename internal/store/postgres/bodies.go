@@ -86,3 +86,14 @@ func (db *DB) BodyKeys(ctx context.Context, from string, fn func(key string, sto
 	}
 	return nil
 }
+
+// DeleteOrphanBodies removes the bodies stored before cutoff that no
+// message names.
+func (db *DB) DeleteOrphanBodies(ctx context.Context, cutoff time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM bodies b WHERE b.stored_at < $1
+		AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob = b.key OR m.delivery_blob = b.key)`, bound(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("delete orphan bodies: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -104,3 +104,22 @@ func (db *DB) BodyKeys(ctx context.Context, from string, fn func(key string, sto
 	}
 	return nil
 }
+
+// DeleteOrphanBodies removes the bodies stored before cutoff that no
+// message names.
+func (db *DB) DeleteOrphanBodies(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE stored_at < ?
+			AND key NOT IN (SELECT blob FROM messages) AND key NOT IN (SELECT delivery_blob FROM messages)`, bound(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete orphan bodies: %w", err)
+	}
+	return int(n), nil
+}

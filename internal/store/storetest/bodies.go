@@ -17,6 +17,7 @@ var bodyTests = []test{
 	{"InAcceptance", testBodyInAcceptance},
 	{"AcceptanceAllOrNothing", testBodyAcceptanceAtomic},
 	{"DeleteAndKeys", testBodyDeleteAndKeys},
+	{"DeleteOrphans", testBodyDeleteOrphans},
 }
 
 // bodyOf reads every part of the body named key back.
@@ -119,4 +120,31 @@ func testBodyDeleteAndKeys(t *testing.T, s store.Store) {
 	if strings.Join(keys, ",") != "b2" {
 		t.Fatalf("keys from b: %v, want [b2]", keys)
 	}
+}
+
+func testBodyDeleteOrphans(t *testing.T, s store.Store) {
+	alice, _ := setup(t, s)
+	a := acceptance("Q1", alice, base, "rcpt@remote.example")
+	a.Message.Blob, a.Message.DeliveryBlob = "Q1.eml", "Q1.dlv.eml"
+	a.Bodies = []store.Body{{Key: "Q1.eml", Data: []byte("full")}, {Key: "Q1.dlv.eml", Data: []byte("dlv")}}
+	mustAccept(t, s, a)
+	noErr(t, s.PutBody(t.Context(), "Q2.eml", strings.NewReader("never accepted")), "put orphan")
+	n, err := s.DeleteOrphanBodies(t.Context(), time.Now().Add(-time.Hour))
+	noErr(t, err, "delete orphans before an hour ago")
+	if n != 0 {
+		t.Fatalf("removed %d bodies stored just now", n)
+	}
+	n, err = s.DeleteOrphanBodies(t.Context(), time.Now().Add(time.Minute))
+	noErr(t, err, "delete orphans")
+	if n != 1 {
+		t.Fatalf("removed %d orphans, want 1", n)
+	}
+	if got := string(bodyOf(t, s, "Q1.eml")); got != "full" {
+		t.Errorf("Q1.eml after the sweep: %q", got)
+	}
+	if got := string(bodyOf(t, s, "Q1.dlv.eml")); got != "dlv" {
+		t.Errorf("Q1.dlv.eml after the sweep: %q", got)
+	}
+	_, err = s.BodyPart(t.Context(), "Q2.eml", 0)
+	wantErr(t, err, store.ErrNotFound, "the orphan after the sweep")
 }
