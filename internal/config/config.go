@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"mailroom/internal/store"
 )
 
 // Config is the whole configuration file. Each field documents its TOML key
@@ -89,9 +91,6 @@ const (
 	BodiesDatabase = "database"
 	BodiesFiles    = "files"
 )
-
-// maxInlineBody is store.BodyPartSize: an inline body is one part.
-const maxInlineBody = 1 << 20
 
 // Submission configures the SMTP submission listeners.
 type Submission struct {
@@ -381,7 +380,7 @@ func (s Store) validate() error {
 	default:
 		return &FieldError{"store.bodies", fmt.Sprintf("%q", s.Bodies), `want "auto" (default), "database" or "files"`}
 	}
-	if s.InlineBodyMax < 0 || s.InlineBodyMax > maxInlineBody {
+	if s.InlineBodyMax < 0 || s.InlineBodyMax > store.BodyPartSize { // an inline body is one part
 		return &FieldError{"store.inline_body_max", s.InlineBodyMax, `want 0 to 1048576 bytes (default 262144)`}
 	}
 	return nil

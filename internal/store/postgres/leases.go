@@ -89,7 +89,7 @@ func leaseResult(outcome int, id, oldest *int64) (store.LeaseResult, error) {
 	default:
 		return res, store.ErrNotFound
 	}
-	if id != nil && res.Outcome != store.LeaseConcurrent && res.Outcome != store.LeaseRate {
+	if id != nil { // NULL unless granted (acquire) or named (reserve)
 		res.ID = *id
 	}
 	res.Oldest = optTime(oldest)

@@ -26,15 +26,13 @@ func bodyOf(tb testing.TB, s store.Store, key string) []byte {
 	var out []byte
 	for n := 0; ; n++ {
 		p, err := s.BodyPart(tb.Context(), key, n)
-		if n > 0 && isNotFound(err) {
+		if n > 0 && errors.Is(err, store.ErrNotFound) {
 			return out
 		}
 		noErr(tb, err, "read body part")
 		out = append(out, p...)
 	}
 }
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 func testBodyParts(t *testing.T, s store.Store) {
 	// Two whole parts and a short third: parts are exactly BodyPartSize.
