@@ -79,21 +79,11 @@ func (db *DB) RemoveAlias(ctx context.Context, alias string) error {
 
 // Aliases lists all aliases by address.
 func (db *DB) Aliases(ctx context.Context) ([]store.Alias, error) {
-	rows, err := db.sql.QueryContext(ctx,
-		`SELECT a.address, m.address FROM aliases a JOIN mailboxes m ON m.id = a.mailbox_id ORDER BY a.address`)
-	if err != nil {
-		return nil, fmt.Errorf("list aliases: %w", err)
-	}
-	defer rows.Close()
-	var as []store.Alias
-	for rows.Next() {
+	as, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.Alias, error) {
 		var a store.Alias
-		if err := rows.Scan(&a.Address, &a.Mailbox); err != nil {
-			return nil, fmt.Errorf("list aliases: %w", err)
-		}
-		as = append(as, a)
-	}
-	if err := rows.Err(); err != nil {
+		return a, r.Scan(&a.Address, &a.Mailbox)
+	}, `SELECT a.address, m.address FROM aliases a JOIN mailboxes m ON m.id = a.mailbox_id ORDER BY a.address`)
+	if err != nil {
 		return nil, fmt.Errorf("list aliases: %w", err)
 	}
 	return as, nil

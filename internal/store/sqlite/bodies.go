@@ -76,25 +76,15 @@ func (db *DB) DeleteBodies(ctx context.Context, keys []string) error {
 // BodyKeys calls fn with every body whose key sorts at or after from, in
 // key order. The keys are read first and fn runs after, so fn may write.
 func (db *DB) BodyKeys(ctx context.Context, from string, fn func(key string, stored time.Time) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT key, stored_at FROM bodies WHERE part = 0 AND key >= ? ORDER BY key`, from)
-	if err != nil {
-		return fmt.Errorf("list bodies: %w", err)
-	}
 	type entry struct {
 		key string
 		at  int64
 	}
-	var es []entry
-	for rows.Next() {
+	es, err := queryAll(ctx, db.sql, func(r *sql.Rows) (entry, error) {
 		var e entry
-		if err := rows.Scan(&e.key, &e.at); err != nil {
-			rows.Close()
-			return fmt.Errorf("list bodies: %w", err)
-		}
-		es = append(es, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return e, r.Scan(&e.key, &e.at)
+	}, `SELECT key, stored_at FROM bodies WHERE part = 0 AND key >= ? ORDER BY key`, from)
+	if err != nil {
 		return fmt.Errorf("list bodies: %w", err)
 	}
 	for _, e := range es {

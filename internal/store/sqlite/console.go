@@ -46,22 +46,14 @@ func (db *DB) ConsoleUser(ctx context.Context, name string) (store.ConsoleUser, 
 
 // ConsoleUsers lists the console users by name.
 func (db *DB) ConsoleUsers(ctx context.Context) ([]store.ConsoleUser, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, password_hash, created_at FROM console_users ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list console users: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ConsoleUser
-	for rows.Next() {
+	out, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.ConsoleUser, error) {
 		var u store.ConsoleUser
 		var at int64
-		if err := rows.Scan(&u.ID, &u.Name, &u.PasswordHash, &at); err != nil {
-			return nil, fmt.Errorf("list console users: %w", err)
-		}
+		err := r.Scan(&u.ID, &u.Name, &u.PasswordHash, &at)
 		u.CreatedAt = fromNanos(at)
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+		return u, err
+	}, `SELECT id, name, password_hash, created_at FROM console_users ORDER BY name`)
+	if err != nil {
 		return nil, fmt.Errorf("list console users: %w", err)
 	}
 	return out, nil

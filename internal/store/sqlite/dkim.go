@@ -47,25 +47,16 @@ func (db *DB) AddDKIMKeys(ctx context.Context, keys []store.DKIMKey) ([]store.DK
 
 // DKIMKeysOf returns a domain's keys, oldest first.
 func (db *DB) DKIMKeysOf(ctx context.Context, domain string) ([]store.DKIMKey, error) {
-	rows, err := db.sql.QueryContext(ctx,
-		`SELECT k.id, d.name, k.selector, k.algorithm, k.private_key, k.created_at
+	ks, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.DKIMKey, error) {
+		var k store.DKIMKey
+		var created int64
+		err := r.Scan(&k.ID, &k.Domain, &k.Selector, &k.Algorithm, &k.PrivateKey, &created)
+		k.CreatedAt = fromNanos(created)
+		return k, err
+	}, `SELECT k.id, d.name, k.selector, k.algorithm, k.private_key, k.created_at
 		 FROM dkim_keys k JOIN domains d ON d.id = k.domain_id
 		 WHERE d.name = ? ORDER BY k.id`, domain)
 	if err != nil {
-		return nil, fmt.Errorf("list dkim keys of %q: %w", domain, err)
-	}
-	defer rows.Close()
-	var ks []store.DKIMKey
-	for rows.Next() {
-		var k store.DKIMKey
-		var created int64
-		if err := rows.Scan(&k.ID, &k.Domain, &k.Selector, &k.Algorithm, &k.PrivateKey, &created); err != nil {
-			return nil, fmt.Errorf("list dkim keys of %q: %w", domain, err)
-		}
-		k.CreatedAt = fromNanos(created)
-		ks = append(ks, k)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list dkim keys of %q: %w", domain, err)
 	}
 	return ks, nil

@@ -73,25 +73,16 @@ func (db *DB) RemoveGrant(ctx context.Context, g store.Grant) error {
 
 // Grants lists all grants ordered by On, then Grantee, then Kind.
 func (db *DB) Grants(ctx context.Context) ([]store.Grant, error) {
-	rows, err := db.sql.QueryContext(ctx,
-		`SELECT g.id, g.kind, g.on_addr, m.address, g.created_at
+	gs, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.Grant, error) {
+		var g store.Grant
+		var created int64
+		err := r.Scan(&g.ID, &g.Kind, &g.On, &g.Grantee, &created)
+		g.CreatedAt = fromNanos(created)
+		return g, err
+	}, `SELECT g.id, g.kind, g.on_addr, m.address, g.created_at
 		 FROM grants g JOIN mailboxes m ON m.id = g.grantee_id
 		 ORDER BY g.on_addr, m.address, g.kind`)
 	if err != nil {
-		return nil, fmt.Errorf("list grants: %w", err)
-	}
-	defer rows.Close()
-	var gs []store.Grant
-	for rows.Next() {
-		var g store.Grant
-		var created int64
-		if err := rows.Scan(&g.ID, &g.Kind, &g.On, &g.Grantee, &created); err != nil {
-			return nil, fmt.Errorf("list grants: %w", err)
-		}
-		g.CreatedAt = fromNanos(created)
-		gs = append(gs, g)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
 	}
 	return gs, nil

@@ -196,24 +196,15 @@ func (db *DB) QueueRows(ctx context.Context, messageID string) ([]store.QueueRow
 	if messageID != "" {
 		q, args = cols+` WHERE message_id = ? ORDER BY id`, []any{messageID}
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
-	}
-	defer rows.Close()
-	var qs []store.QueueRow
-	for rows.Next() {
+	qs, err := queryAll(ctx, db.sql, func(rows *sql.Rows) (store.QueueRow, error) {
 		var r store.QueueRow
 		var next, updated int64
 		err := rows.Scan(&r.ID, &r.MessageID, &r.Recipient, &r.State, &r.Attempts, &next, &r.LastReply, &updated)
-		if err != nil {
-			return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
-		}
 		r.NextAttemptAt = fromNanos(next)
 		r.UpdatedAt = fromNanos(updated)
-		qs = append(qs, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, err
+	}, q, args...)
+	if err != nil {
 		return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
 	}
 	return qs, nil
@@ -221,27 +212,18 @@ func (db *DB) QueueRows(ctx context.Context, messageID string) ([]store.QueueRow
 
 // FolderEntries lists the entries of one folder of a mailbox, oldest first.
 func (db *DB) FolderEntries(ctx context.Context, mailboxID int64, folder store.Folder) ([]store.FolderEntry, error) {
-	rows, err := db.sql.QueryContext(ctx,
-		`SELECT id, mailbox_id, folder, message_id, blob, size, created_at
-		 FROM folder_entries WHERE mailbox_id = ? AND folder = ? ORDER BY id`,
-		mailboxID, string(folder))
-	if err != nil {
-		return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
-	}
-	defer rows.Close()
-	var es []store.FolderEntry
-	for rows.Next() {
+	es, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.FolderEntry, error) {
 		var e store.FolderEntry
 		var f string
 		var created int64
-		if err := rows.Scan(&e.ID, &e.MailboxID, &f, &e.MessageID, &e.Blob, &e.Size, &created); err != nil {
-			return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
-		}
+		err := r.Scan(&e.ID, &e.MailboxID, &f, &e.MessageID, &e.Blob, &e.Size, &created)
 		e.Folder = store.Folder(f)
 		e.CreatedAt = fromNanos(created)
-		es = append(es, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	}, `SELECT id, mailbox_id, folder, message_id, blob, size, created_at
+		 FROM folder_entries WHERE mailbox_id = ? AND folder = ? ORDER BY id`,
+		mailboxID, string(folder))
+	if err != nil {
 		return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
 	}
 	return es, nil

@@ -130,24 +130,14 @@ func execEach(ctx context.Context, tx *sql.Tx, q string, ids []string) error {
 // SubmissionLog returns the submission records at or after since, oldest
 // first (records of the same instant in the order they were written).
 func (db *DB) SubmissionLog(ctx context.Context, since time.Time) ([]store.SubmissionRecord, error) {
-	rows, err := db.sql.QueryContext(ctx,
-		`SELECT mailbox_id, at, recipients FROM submission_log WHERE at >= ? ORDER BY at, id`, bound(since))
-	if err != nil {
-		return nil, fmt.Errorf("read submission log: %w", err)
-	}
-	defer rows.Close()
-	var rs []store.SubmissionRecord
-	for rows.Next() {
-		var r store.SubmissionRecord
+	rs, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.SubmissionRecord, error) {
+		rec := store.SubmissionRecord{Messages: 1}
 		var at int64
-		if err := rows.Scan(&r.MailboxID, &at, &r.Recipients); err != nil {
-			return nil, fmt.Errorf("read submission log: %w", err)
-		}
-		r.At = fromNanos(at)
-		r.Messages = 1
-		rs = append(rs, r)
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&rec.MailboxID, &at, &rec.Recipients)
+		rec.At = fromNanos(at)
+		return rec, err
+	}, `SELECT mailbox_id, at, recipients FROM submission_log WHERE at >= ? ORDER BY at, id`, bound(since))
+	if err != nil {
 		return nil, fmt.Errorf("read submission log: %w", err)
 	}
 	return rs, nil

@@ -79,11 +79,7 @@ func (db *DB) writeTrace(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		db.traceConn = nil
 		return err
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return commitWith(tx, fn)
 }
 
 // joinRecipients stores recipients as ",a,b," so one matches with LIKE.
@@ -224,22 +220,14 @@ func (db *DB) AddAPIToken(ctx context.Context, t store.APIToken) (store.APIToken
 
 // APITokens lists the tokens by label.
 func (db *DB) APITokens(ctx context.Context) ([]store.APIToken, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, label, hash, created_at FROM api_tokens ORDER BY label`)
-	if err != nil {
-		return nil, fmt.Errorf("list api tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []store.APIToken
-	for rows.Next() {
+	out, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.APIToken, error) {
 		var t store.APIToken
 		var at int64
-		if err := rows.Scan(&t.ID, &t.Label, &t.Hash, &at); err != nil {
-			return nil, fmt.Errorf("list api tokens: %w", err)
-		}
+		err := r.Scan(&t.ID, &t.Label, &t.Hash, &at)
 		t.CreatedAt = fromNanos(at)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+		return t, err
+	}, `SELECT id, label, hash, created_at FROM api_tokens ORDER BY label`)
+	if err != nil {
 		return nil, fmt.Errorf("list api tokens: %w", err)
 	}
 	return out, nil
