@@ -17,9 +17,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -27,20 +27,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
 // DB is a store.Store backed by one PostgreSQL database (the schema the
 // connection's search_path selects). It is safe for concurrent use, and
 // other processes may use the same database at the same time.
 type DB struct {
-	// Now returns the current time, used for created_at and updated_at.
-	// Open sets it to time.Now; a test may replace it before first use.
-	Now func() time.Time
+	*sqlstore.DB // the operations both databases share, over sql
 
 	pool *pgxpool.Pool
+	sql  *sql.DB // database/sql over pool (pgx's stdlib driver)
 
 	rollupMu sync.Mutex
 	rolledUp map[int64]time.Time // mailbox → when a decision here last rolled up its log
@@ -66,9 +68,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres database: %w", err)
 	}
-	db := &DB{Now: time.Now, pool: pool}
+	db := newDB(pool)
 	if err := db.migrate(ctx); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("open postgres database %s on %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, err)
 	}
 	return db, nil
@@ -81,11 +83,59 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // to 16: see BENCHMARKS.md, "On PostgreSQL".
 func defaultMaxConns() int32 { return int32(max(16, 4*runtime.NumCPU())) }
 
+// newDB returns a DB over pool (not yet migrated).
+func newDB(pool *pgxpool.Pool) *DB {
+	db := &DB{pool: pool, sql: stdlib.OpenDBFromPool(pool)}
+	db.DB = sqlstore.New(db.sql, sqlstore.Dialect{
+		Write:           db.writeSQL,
+		IsUnique:        isUnique,
+		IsForeignKey:    isForeignKey,
+		Networks:        storedNetworks,
+		ScanNetworks:    scanNetworks,
+		LockAddress:     `SELECT pg_advisory_xact_lock(hashtext('mailroom.address'), hashtext($1))`,
+		NotifyDirectory: notifyDirectory,
+		// Two sweepers (two nodes) work at once, each on other messages.
+		LockUnreferenced: ` FOR UPDATE OF m SKIP LOCKED`,
+		DeleteOrphanBodies: `DELETE FROM bodies b WHERE b.stored_at < $1
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob = b.key OR m.delivery_blob = b.key)`,
+		// Rolled-up seconds and minutes (migration 0008) come back as one
+		// record each, at their start, when any of them is at or after $1.
+		SubmissionLog: `SELECT mailbox_id, at, recipients, messages FROM (
+			SELECT mailbox_id, at, recipients, 1 AS messages, id FROM submission_log WHERE at >= $1
+			UNION ALL
+			SELECT mailbox_id, second, recipients, messages, 0 FROM submission_seconds WHERE second + 1000000000 > $1
+			UNION ALL
+			SELECT mailbox_id, minute, recipients, messages, 0 FROM submission_minutes WHERE minute + 60000000000 > $1
+		) r ORDER BY at, id`,
+		PruneSubmissionLog: []string{
+			`DELETE FROM submission_log WHERE at < $1`,
+			`DELETE FROM submission_seconds WHERE second + 1000000000 <= $1`,
+			`DELETE FROM submission_minutes WHERE minute + 60000000000 <= $1`,
+		},
+	})
+	return db
+}
+
 // Close closes the pool's connections once the statements in progress
 // finish.
 func (db *DB) Close() error {
+	db.sql.Close()
 	db.pool.Close()
 	return nil
+}
+
+// writeSQL runs fn in a database/sql transaction and commits it; an
+// error from fn rolls it back. The shared operations write with it.
+func (db *DB) writeSQL(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // write runs fn in a transaction and commits it; an error from fn rolls it
@@ -113,36 +163,14 @@ func (db *DB) writeAsync(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
-// now returns the current time as stored: whole nanoseconds, UTC, no
-// monotonic reading, so a returned row equals the row read back later.
-func (db *DB) now() time.Time {
-	return fromNanos(db.Now().UnixNano())
-}
+// now returns the current time as stored (sqlstore.DB.Stamp).
+func (db *DB) now() time.Time { return db.Stamp() }
 
-// nanos converts t to the stored representation.
-func nanos(t time.Time) int64 { return t.UnixNano() }
-
-// bound converts a time a query compares against to the stored
-// representation, clamping times beyond what int64 nanoseconds hold (such
-// as the zero time.Time) to the smallest or largest value.
-func bound(t time.Time) int64 {
-	switch {
-	case t.Before(minNanos):
-		return math.MinInt64
-	case t.After(maxNanos):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// The range of times int64 nanoseconds since the Unix epoch hold.
-var (
-	minNanos = time.Unix(0, math.MinInt64)
-	maxNanos = time.Unix(0, math.MaxInt64)
-)
-
-// fromNanos converts a stored time back to a UTC time.Time.
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+// nanos, bound and fromNanos convert times as sqlstore's Nanos, Bound and
+// FromNanos do.
+func nanos(t time.Time) int64     { return sqlstore.Nanos(t) }
+func bound(t time.Time) int64     { return sqlstore.Bound(t) }
+func fromNanos(n int64) time.Time { return sqlstore.FromNanos(n) }
 
 // SQLSTATE codes the store maps to its errors.
 const (
@@ -177,22 +205,31 @@ func oneRow(tag pgconn.CommandTag) error {
 	return nil
 }
 
-// normalNetworks returns networks as a read returns them: nil when empty.
-func normalNetworks(networks []string) []string {
-	if len(networks) == 0 {
-		return nil
-	}
-	return networks
-}
-
 // storedNetworks returns networks as written: an empty array, never NULL.
 // The store keeps the strings as given; the caller validates them as CIDR
 // prefixes.
-func storedNetworks(networks []string) []string {
+func storedNetworks(networks []string) (any, error) {
 	if networks == nil {
-		return []string{}
+		return []string{}, nil
 	}
-	return networks
+	return networks, nil
+}
+
+// scanNetworks returns a scan destination that reads a TEXT[] into dst;
+// an empty array is nil.
+func scanNetworks(dst *[]string) sql.Scanner { return networksScanner{dst} }
+
+type networksScanner struct{ dst *[]string }
+
+// Scan decodes a stored networks array.
+func (n networksScanner) Scan(src any) error {
+	if err := pgtype.NewMap().SQLScanner(n.dst).Scan(src); err != nil {
+		return fmt.Errorf("decode networks: %w", err)
+	}
+	if len(*n.dst) == 0 {
+		*n.dst = nil
+	}
+	return nil
 }
 
 // collect reads every row of rows with fn and closes rows; no rows is a nil

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"mailroom/internal/store"
@@ -168,63 +167,4 @@ func insertEntry(ctx context.Context, st acceptStmts, id string, created int64, 
 		return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
 	}
 	return nil
-}
-
-// Message returns one message by queue id; store.ErrNotFound if absent.
-func (db *DB) Message(ctx context.Context, id string) (store.Message, error) {
-	var m store.Message
-	var created int64
-	err := db.sql.QueryRowContext(ctx,
-		`SELECT id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at
-		 FROM messages WHERE id = ?`, id).
-		Scan(&m.ID, &m.MessageID, &m.MailboxID, &m.EnvelopeFrom, &m.Size, &m.Blob, &m.DeliveryBlob, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.Message{}, fmt.Errorf("read message %s: %w", id, err)
-	}
-	m.CreatedAt = fromNanos(created)
-	return m, nil
-}
-
-// QueueRows returns the queue rows of message messageID, or of all messages
-// when messageID is "", oldest first. An unknown message has no rows.
-func (db *DB) QueueRows(ctx context.Context, messageID string) ([]store.QueueRow, error) {
-	const cols = `SELECT id, message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at FROM queue`
-	q, args := cols+` ORDER BY id`, []any(nil)
-	if messageID != "" {
-		q, args = cols+` WHERE message_id = ? ORDER BY id`, []any{messageID}
-	}
-	qs, err := queryAll(ctx, db.sql, func(rows *sql.Rows) (store.QueueRow, error) {
-		var r store.QueueRow
-		var next, updated int64
-		err := rows.Scan(&r.ID, &r.MessageID, &r.Recipient, &r.State, &r.Attempts, &next, &r.LastReply, &updated)
-		r.NextAttemptAt = fromNanos(next)
-		r.UpdatedAt = fromNanos(updated)
-		return r, err
-	}, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
-	}
-	return qs, nil
-}
-
-// FolderEntries lists the entries of one folder of a mailbox, oldest first.
-func (db *DB) FolderEntries(ctx context.Context, mailboxID int64, folder store.Folder) ([]store.FolderEntry, error) {
-	es, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.FolderEntry, error) {
-		var e store.FolderEntry
-		var f string
-		var created int64
-		err := r.Scan(&e.ID, &e.MailboxID, &f, &e.MessageID, &e.Blob, &e.Size, &created)
-		e.Folder = store.Folder(f)
-		e.CreatedAt = fromNanos(created)
-		return e, err
-	}, `SELECT id, mailbox_id, folder, message_id, blob, size, created_at
-		 FROM folder_entries WHERE mailbox_id = ? AND folder = ? ORDER BY id`,
-		mailboxID, string(folder))
-	if err != nil {
-		return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
-	}
-	return es, nil
 }

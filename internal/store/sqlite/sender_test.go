@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
 // openAt opens path with only the migrations up to version applied.
@@ -19,7 +20,7 @@ func openAt(tb testing.TB, path string, version int64) *DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db := &DB{Now: time.Now, sql: sdb, writeTurn: make(chan struct{}, 1)}
+	db := newDB(sdb)
 	ms, err := loadMigrations()
 	if err != nil {
 		tb.Fatal(err)
@@ -115,7 +116,7 @@ func TestDeleteUnreferenced_FailedRowsAreFinal(t *testing.T) {
 
 func TestDeleteUnreferenced_UsesIndexes(t *testing.T) {
 	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+unreferenced, 10)
+	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+sqlstore.Unreferenced, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,15 +202,16 @@ func TestNetworks_Encoding(t *testing.T) {
 		if len(in) == 0 && enc != "[]" {
 			t.Errorf("encode %q = %q, want []", in, enc)
 		}
-		out, err := decodeNetworks(enc)
-		if err != nil {
+		var out []string
+		if err := scanNetworks(&out).Scan(enc); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(out, in) || (len(in) == 0 && out != nil) {
 			t.Errorf("round trip of %q gave %q", in, out)
 		}
 	}
-	if _, err := decodeNetworks("192.0.2.0/24"); err == nil {
+	var out []string
+	if err := scanNetworks(&out).Scan("192.0.2.0/24"); err == nil {
 		t.Error("decode of a non-JSON value succeeded")
 	}
 }
