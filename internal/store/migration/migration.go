@@ -20,6 +20,25 @@ type Migration struct {
 	SQL     string
 }
 
+// Merge returns the migrations of every set in one version order: a
+// store's history is the shared migrations and its dialect's own, and a
+// version names one migration across them all.
+func Merge(sets ...[]Migration) ([]Migration, error) {
+	var ms []Migration
+	seen := map[int64]string{}
+	for _, set := range sets {
+		for _, m := range set {
+			if other, dup := seen[m.Version]; dup {
+				return nil, fmt.Errorf("migration %s: version %d already used by %s", m.Name, m.Version, other)
+			}
+			seen[m.Version] = m.Name
+			ms = append(ms, m)
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	return ms, nil
+}
+
 // Load reads migrations/*.sql from fsys in version order. Versions must be
 // positive and unique; gaps are allowed (a store may skip a version
 // another store needs).

@@ -24,3 +24,13 @@ func TestLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestMerge(t *testing.T) {
+	ms, err := Merge([]Migration{{Version: 3, Name: "c"}, {Version: 1, Name: "a"}}, []Migration{{Version: 2, Name: "b"}})
+	if err != nil || len(ms) != 3 || ms[0].Name != "a" || ms[1].Name != "b" || ms[2].Name != "c" {
+		t.Fatalf("Merge = %+v, %v", ms, err)
+	}
+	if _, err := Merge([]Migration{{Version: 1, Name: "a"}}, []Migration{{Version: 1, Name: "b"}}); err == nil {
+		t.Error("Merge accepted one version twice")
+	}
+}

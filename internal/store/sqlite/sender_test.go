@@ -30,7 +30,7 @@ func openAt(tb testing.TB, path string, version int64) *DB {
 			break
 		}
 		err := db.write(tb.Context(), func(tx *sql.Tx) error {
-			return applyMigration(tb.Context(), tx, m, m.Version)
+			return sqlstore.ApplyMigration(tb.Context(), tx, types(), m, m.Version)
 		})
 		if err != nil {
 			tb.Fatalf("apply %s: %v", m.Name, err)

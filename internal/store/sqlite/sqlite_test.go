@@ -204,20 +204,8 @@ func TestDSN_EscapesURIReservedCharacters(t *testing.T) {
 // appliedMigrations returns applied_at by version from schema_migrations.
 func appliedMigrations(tb testing.TB, db *DB) map[int64]int64 {
 	tb.Helper()
-	rows, err := db.sql.QueryContext(tb.Context(), `SELECT version, applied_at FROM schema_migrations`)
+	got, err := db.AppliedMigrations(tb.Context())
 	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	got := map[int64]int64{}
-	for rows.Next() {
-		var v, at int64
-		if err := rows.Scan(&v, &at); err != nil {
-			tb.Fatal(err)
-		}
-		got[v] = at
-	}
-	if err := rows.Err(); err != nil {
 		tb.Fatal(err)
 	}
 	return got

@@ -48,19 +48,10 @@ func (db *DB) AddAppPassword(ctx context.Context, p store.AppPassword) (store.Ap
 // RevokeAppPassword deletes the app password labelled label of the mailbox
 // with address mailbox; store.ErrNotFound if absent.
 func (db *DB) RevokeAppPassword(ctx context.Context, mailbox, label string) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`DELETE FROM app_passwords
-			 WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $1) AND label = $2`,
-			mailbox, label)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(res); err != nil {
-			return err
-		}
-		return db.bumpDirectoryVersion(ctx, tx)
-	})
+	err := db.changeDirectory(ctx,
+		`DELETE FROM app_passwords
+		 WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $1) AND label = $2`,
+		mailbox, label)
 	if err != nil {
 		return fmt.Errorf("revoke app password %q of %q: %w", label, mailbox, err)
 	}

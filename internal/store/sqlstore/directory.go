@@ -32,6 +32,22 @@ func (db *DB) bumpDirectoryVersion(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
+// changeDirectory runs one statement that must change a row
+// (store.ErrNotFound if it changes none) and bumps the directory version,
+// in one transaction.
+func (db *DB) changeDirectory(ctx context.Context, q string, args ...any) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if err := oneRow(res); err != nil {
+			return err
+		}
+		return db.bumpDirectoryVersion(ctx, tx)
+	})
+}
+
 // DirectoryVersion returns the directory change counter.
 func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 	var v int64
@@ -128,21 +144,12 @@ func (db *DB) UpdateDomain(ctx context.Context, d store.Domain) error {
 	if err != nil {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE domains SET display_name = $1, networks = $2, limit_concurrent = $3, limit_messages_per_minute = $4,
-			 limit_recipients_per_message = $5, limit_recipients_per_day = $6
-			 WHERE name = $7`,
-			policy, networks, d.Limits.Concurrent, d.Limits.MessagesPerMinute,
-			d.Limits.RecipientsPerMessage, d.Limits.RecipientsPerDay, d.Name)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(res); err != nil {
-			return err
-		}
-		return db.bumpDirectoryVersion(ctx, tx)
-	})
+	err = db.changeDirectory(ctx,
+		`UPDATE domains SET display_name = $1, networks = $2, limit_concurrent = $3, limit_messages_per_minute = $4,
+		 limit_recipients_per_message = $5, limit_recipients_per_day = $6
+		 WHERE name = $7`,
+		policy, networks, d.Limits.Concurrent, d.Limits.MessagesPerMinute,
+		d.Limits.RecipientsPerMessage, d.Limits.RecipientsPerDay, d.Name)
 	if err != nil {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
@@ -225,25 +232,16 @@ func (db *DB) UpdateMailbox(ctx context.Context, m store.Mailbox) error {
 	if err != nil {
 		return fmt.Errorf("update mailbox %q: %w", m.Address, err)
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE mailboxes SET display_name = $1, password_hash = $2, smtp_auth = $3, shared = $4,
-			 save_sent = $5, copy_sent_as = $6, copy_sent_on_behalf = $7, sent_retention = $8, quota_bytes = $9,
-			 networks = $10, limit_concurrent = $11, limit_messages_per_minute = $12,
-			 limit_recipients_per_message = $13, limit_recipients_per_day = $14, updated_at = $15
-			 WHERE address = $16`,
-			m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
-			m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes,
-			networks, m.Limits.Concurrent, m.Limits.MessagesPerMinute,
-			m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay, Nanos(db.Stamp()), m.Address)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(res); err != nil {
-			return err
-		}
-		return db.bumpDirectoryVersion(ctx, tx)
-	})
+	err = db.changeDirectory(ctx,
+		`UPDATE mailboxes SET display_name = $1, password_hash = $2, smtp_auth = $3, shared = $4,
+		 save_sent = $5, copy_sent_as = $6, copy_sent_on_behalf = $7, sent_retention = $8, quota_bytes = $9,
+		 networks = $10, limit_concurrent = $11, limit_messages_per_minute = $12,
+		 limit_recipients_per_message = $13, limit_recipients_per_day = $14, updated_at = $15
+		 WHERE address = $16`,
+		m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
+		m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes,
+		networks, m.Limits.Concurrent, m.Limits.MessagesPerMinute,
+		m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay, Nanos(db.Stamp()), m.Address)
 	if err != nil {
 		return fmt.Errorf("update mailbox %q: %w", m.Address, err)
 	}

@@ -50,19 +50,10 @@ func (db *DB) AddGrant(ctx context.Context, g store.Grant) (store.Grant, error) 
 // RemoveGrant removes the grant matching g.Kind, g.On and g.Grantee;
 // store.ErrNotFound if absent (including when the grantee does not exist).
 func (db *DB) RemoveGrant(ctx context.Context, g store.Grant) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`DELETE FROM grants WHERE kind = $1 AND on_addr = $2
-			 AND grantee_id = (SELECT id FROM mailboxes WHERE address = $3)`,
-			g.Kind, g.On, g.Grantee)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(res); err != nil {
-			return err
-		}
-		return db.bumpDirectoryVersion(ctx, tx)
-	})
+	err := db.changeDirectory(ctx,
+		`DELETE FROM grants WHERE kind = $1 AND on_addr = $2
+		 AND grantee_id = (SELECT id FROM mailboxes WHERE address = $3)`,
+		g.Kind, g.On, g.Grantee)
 	if err != nil {
 		return fmt.Errorf("remove %s grant on %q to %q: %w", g.Kind, g.On, g.Grantee, err)
 	}

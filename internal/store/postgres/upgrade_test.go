@@ -1,0 +1,98 @@
+package postgres
+
+import (
+	"database/sql"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"mailroom/internal/store/migration"
+	"mailroom/internal/store/postgres/pgtest"
+	"mailroom/internal/store/sqlstore"
+	"mailroom/internal/store/storetest"
+)
+
+// openMain returns the database at dsn as mailroom's main branch before
+// the shared store left it: the PostgreSQL migrations it embedded then
+// (kept in testdata/main, with the lease migrations still here), applied
+// as it applied them.
+func openMain(tb testing.TB, dsn string) *DB {
+	tb.Helper()
+	shared, err := migration.Load(os.DirFS("testdata/main"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	own, err := migration.Load(migrationFiles)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ms, err := migration.Merge(shared, own)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool, err := pgxpool.New(tb.Context(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db := newDB(pool)
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(tb.Context(), types(), ms, lockMigrations); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+func TestOpen_DatabaseOfMainKeepsItsMail(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	old := openMain(t, dsn)
+	for _, st := range storetest.MainFixture {
+		if _, err := old.sql.ExecContext(t.Context(), st.SQL, st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	storetest.CheckMainFixture(t, mustOpen(t, dsn))
+}
+
+// The shared migrations, rendered for PostgreSQL, make the schema main's
+// own PostgreSQL migrations made: the same columns, indexes, constraints
+// and functions.
+func TestMigrations_SameSchemaAsMain(t *testing.T) {
+	old := schema(t, openMain(t, pgtest.DSN(t)))
+	fresh := schema(t, mustOpen(t, pgtest.DSN(t)))
+	if !slices.Equal(old, fresh) {
+		t.Errorf("schema differs from main's:\nmain:  %q\nfresh: %q", old, fresh)
+	}
+}
+
+// schema returns the schema objects of the database's current schema,
+// one line each, without the schema's name.
+func schema(tb testing.TB, db *DB) []string {
+	tb.Helper()
+	objs, err := sqlstore.QueryAll(tb.Context(), db.sql, func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	}, `SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' ||
+			COALESCE(column_default, '') || ' ' || COALESCE(collation_name, '') || ' ' || is_identity
+			FROM information_schema.columns WHERE table_schema = current_schema()
+		UNION ALL SELECT 'index ' || replace(indexdef, current_schema() || '.', '')
+			FROM pg_indexes WHERE schemaname = current_schema()
+		UNION ALL SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+			FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+		UNION ALL SELECT 'function ' || proname || ' ' || md5(prosrc)
+			FROM pg_proc WHERE pronamespace = current_schema()::regnamespace`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	versions, err := db.AppliedMigrations(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for v := range versions {
+		objs = append(objs, "migration "+strings.Repeat("*", int(v)))
+	}
+	slices.Sort(objs)
+	return objs
+}

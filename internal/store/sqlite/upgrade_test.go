@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"mailroom/internal/store/migration"
+	"mailroom/internal/store/sqlstore"
+	"mailroom/internal/store/storetest"
+)
+
+// openMain returns a database at path as mailroom's main branch before
+// the shared store left it: the SQLite migrations it embedded then (kept
+// in testdata/main), applied as it applied them.
+func openMain(tb testing.TB, path string) *DB {
+	tb.Helper()
+	ms, err := migration.Load(os.DirFS("testdata/main"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sdb, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db := newDB(sdb)
+	tb.Cleanup(func() { sdb.Close() })
+	if err := db.Migrate(tb.Context(), types(), ms, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+func TestOpen_DatabaseOfMainKeepsItsMail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mailroom.db")
+	old := openMain(t, path)
+	for _, st := range storetest.MainFixture {
+		if _, err := old.sql.ExecContext(t.Context(), st.SQL, st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	if err := old.sql.Close(); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckMainFixture(t, mustOpen(t, path))
+}
+
+// The shared migrations, rendered for SQLite, make the schema main's own
+// SQLite migrations made, to the letter (but for white space and
+// comments).
+func TestMigrations_SameSchemaAsMain(t *testing.T) {
+	old := schema(t, openMain(t, filepath.Join(t.TempDir(), "main.db")))
+	fresh := schema(t, mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db")))
+	if !slices.Equal(old, fresh) {
+		t.Errorf("schema differs from main's:\nmain:  %q\nfresh: %q", old, fresh)
+	}
+}
+
+// schema returns the database's schema objects, one line each, with
+// comments and runs of white space folded.
+func schema(tb testing.TB, db *DB) []string {
+	tb.Helper()
+	comment, space := regexp.MustCompile(`--[^\n]*`), regexp.MustCompile(`\s+`)
+	objs, err := sqlstore.QueryAll(tb.Context(), db.sql, func(r *sql.Rows) (string, error) {
+		var typ, name string
+		var text sql.NullString
+		err := r.Scan(&typ, &name, &text)
+		text.String = space.ReplaceAllString(comment.ReplaceAllString(text.String, ""), " ")
+		text.String = strings.ReplaceAll(strings.ReplaceAll(text.String, "( ", "("), " )", ")")
+		return typ + " " + name + ": " + text.String, err
+	}, `SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	versions, err := db.AppliedMigrations(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for v := range versions {
+		objs = append(objs, "migration "+strings.Repeat("*", int(v)))
+	}
+	slices.Sort(objs)
+	return objs
+}
