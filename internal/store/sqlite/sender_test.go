@@ -215,33 +215,3 @@ func TestNetworks_Encoding(t *testing.T) {
 		t.Error("decode of a non-JSON value succeeded")
 	}
 }
-
-func TestTimes_OutOfRangeBounds(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	ctx := t.Context()
-	if err := db.Accept(ctx, store.Acceptance{Message: store.Message{ID: "Q", MailboxID: 1, Blob: "b", DeliveryBlob: "b", CreatedAt: time.Unix(0, 0)}}); err != nil {
-		t.Fatal(err)
-	}
-	// The zero time is before everything, year 9999 after everything.
-	for _, tc := range []struct {
-		since time.Time
-		want  int
-	}{{time.Time{}, 1}, {time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 0}} {
-		rs, err := db.SubmissionLog(ctx, tc.since)
-		if err != nil || len(rs) != tc.want {
-			t.Errorf("submission log since %v: %+v, %v; want %d records", tc.since, rs, err, tc.want)
-		}
-	}
-	if err := db.PruneSubmissionLog(ctx, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if rs, _ := db.SubmissionLog(ctx, time.Time{}); len(rs) != 1 {
-		t.Errorf("prune before the zero time removed records: %+v", rs)
-	}
-	if err := db.PruneSubmissionLog(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if rs, _ := db.SubmissionLog(ctx, time.Time{}); len(rs) != 0 {
-		t.Errorf("prune before year 9999 kept records: %+v", rs)
-	}
-}
