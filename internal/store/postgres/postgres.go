@@ -1,7 +1,13 @@
 // Package postgres owns mailroom's state in a PostgreSQL database: it
-// implements store.Store on github.com/jackc/pgx/v5 (a pgxpool.Pool), with
-// embedded, versioned schema migrations in PostgreSQL's dialect that mirror
-// store/sqlite's.
+// implements store.Store on github.com/jackc/pgx/v5 (a pgxpool.Pool). The
+// operations whose SQL both databases share, and the schema history, are
+// store/sqlstore's, run over database/sql through pgx's stdlib driver on
+// the same pool; this package gives them PostgreSQL's dialect and adds
+// what only PostgreSQL does, natively on pgx: acceptances and trace
+// appends sent as one batch, queue claims with FOR UPDATE SKIP LOCKED, the
+// concurrency leases of a cluster (PL/pgSQL functions, migrations 0005
+// and 0008, committed without waiting for the WAL flush) and LISTEN/NOTIFY
+// of directory changes.
 //
 // Several processes (nodes of a cluster, the CLI) may use one database at
 // once: migrations are serialized with an advisory lock, directory writes
@@ -11,8 +17,9 @@
 // server's default synchronous_commit it is then durable.
 //
 // Times are stored as BIGINT unix nanoseconds (UTC), as in store/sqlite, so
-// a time written reads back equal. Message bodies are not stored here: they
-// stay in package blob, as with SQLite.
+// a time written reads back equal. Message bodies are kept in the table
+// bodies (store.Bodies), in parts of store.BodyPartSize, so that every node
+// reads what any node accepted.
 package postgres
 
 import (

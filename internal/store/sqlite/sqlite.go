@@ -1,6 +1,10 @@
 // Package sqlite owns mailroom's state in one SQLite database file: it
 // implements store.Store on modernc.org/sqlite (pure Go, no cgo) through
-// database/sql, with embedded, versioned schema migrations.
+// database/sql. The operations whose SQL both databases share, and the
+// schema history, are store/sqlstore's; this package gives them SQLite's
+// dialect (its write turn, constraint codes, networks as JSON text) and
+// adds what only SQLite does: the group commit of acceptances and the
+// trace connection without fsync.
 //
 // The database runs in WAL mode with synchronous=FULL, so every commit is on
 // disk when it returns (a 250 reply follows the commit), and with a busy
