@@ -186,11 +186,18 @@ func (b *Backend) CloseAll() {
 // NewSession starts a session at the client's (first, or post-STARTTLS) EHLO.
 func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	tc := b.tracked(c)
-	s := &Session{b: b, c: c, tc: tc}
+	s := &Session{b: b, c: c, tc: tc, helo: c.Hostname()}
 	state, isTLS := c.TLSConnectionState()
 	s.tls = isTLS
 	s.log = b.log.With("conn", tc.id)
-	attrs := []any{"remote", c.Conn().RemoteAddr().String(), "helo", c.Hostname()}
+	if err := checkHelo(s.helo); err != nil {
+		// go-smtp writes the reply and lets the client try EHLO again;
+		// nothing of the argument reaches the trace beyond its first
+		// octets.
+		s.helo = clip(s.helo, maxTraced)
+		return nil, s.answer("EHLO", "", nil, replyBadHelo(err.Error()))
+	}
+	attrs := []any{"remote", c.Conn().RemoteAddr().String(), "helo", s.helo}
 	if isTLS {
 		attrs = append(attrs, "tls", tls.VersionName(state.Version))
 	}
@@ -291,7 +298,7 @@ func (c *trackedConn) shutdown() {
 		// for a command and nothing else writes to the connection now.
 		_ = s.c.Conn().SetWriteDeadline(time.Now().Add(time.Second))
 		r := replyShuttingDown()
-		_, _ = fmt.Fprintf(s.c.Conn(), "%d %d.%d.%d %s\r\n", r.Code, r.EnhancedCode[0], r.EnhancedCode[1], r.EnhancedCode[2], r.Message)
+		_, _ = fmt.Fprintf(s.c.Conn(), "%s\r\n", r.Error())
 	}
 	_ = c.Conn.Close()
 }
