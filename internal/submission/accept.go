@@ -37,11 +37,17 @@ const storeTimeout = 30 * time.Second
 func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	o := &s.b.o
 	br := bufio.NewReaderSize(r, 32<<10)
-	h, err := message.ReadHeader(br)
-	if err != nil {
-		if tooLarge(err) {
-			return "", replyMessageTooLarge(o.MaxMessageBytes)
-		}
+	// The header is read within max_header_bytes: folded lines cannot
+	// make it grow toward the size of the message in memory.
+	h, err := message.ReadHeaderMax(br, int(o.MaxHeaderBytes))
+	switch {
+	case tooLarge(err):
+		return "", replyMessageTooLarge(o.MaxMessageBytes)
+	case errors.Is(err, message.ErrHeaderTooLarge):
+		return "", replyHeaderTooLarge(o.MaxHeaderBytes)
+	case errors.Is(err, errRefused):
+		return "", err // the guard's refusal (data.go)
+	case err != nil:
 		return "", replyMalformedHeader(err)
 	}
 	snap := o.Directory.Snapshot()

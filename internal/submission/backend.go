@@ -28,6 +28,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
+	"mailroom/internal/message"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -36,6 +37,9 @@ import (
 type Options struct {
 	Hostname        string
 	MaxMessageBytes int64
+	// MaxHeaderBytes bounds a message's header section while it streams
+	// in (552 5.3.4 past it). Default message.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int64
 	Directory       *directory.Directory
 	Store           store.Store
 	Blobs           blob.Store
@@ -97,6 +101,9 @@ func NewBackend(o Options) *Backend {
 	}
 	if o.Limits == nil {
 		o.Limits = limits.New()
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = 5 * time.Minute

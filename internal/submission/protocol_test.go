@@ -248,3 +248,49 @@ func TestEHLO_ArgumentBounded(t *testing.T) {
 		t.Error("the log holds over 1000 octets of a client's argument")
 	}
 }
+
+// TestHeader_Bounded: a header section over submission.max_header_bytes is
+// 552 5.3.4 naming the limit, through DATA and BDAT, and nothing is
+// stored; a header of exactly the limit, and a large body under a small
+// header, are accepted.
+func TestHeader_Bounded(t *testing.T) {
+	const limit = 8192
+	s := testkit.Start(t, fixture, func(c *config.Config) { c.Submission.MaxHeaderBytes = limit })
+	c := testkit.Ready(t, s, "alice@example.test", pw)
+	head := "From: <alice@example.test>\r\nSubject: folded\r\n"
+	// One field folded over many lines: the attack's shape.
+	fold := "X-Fold: start\r\n"
+	for len(head)+len(fold)+len(" more\r\n")+40 <= limit {
+		fold += " more\r\n"
+	}
+	pad := limit - len(head) - len(fold) - 2
+	exact := head + fold + "X-Pad: " + strings.Repeat("p", pad-len("X-Pad: \r\n")) + "\r\n" + "\r\n"
+	if len(exact) != limit {
+		t.Fatalf("test header is %d octets", len(exact))
+	}
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
+	c.MustCmd("DATA", 354, "")
+	c.Write([]byte(exact + "body\r\n.\r\n"))
+	c.Expect(c.Read(), 250, "2.0.0")
+
+	over := head + fold + " one more\r\n" + strings.Repeat(" and more\r\n", 100000) + "\r\nbody\r\n"
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
+	r := c.Expect(c.SendData(over), 552, "5.3.4")
+	if !strings.Contains(r.Text, "8192") || !strings.Contains(r.Text, "submission.max_header_bytes") {
+		t.Errorf("reply %q does not name the limit", r.Text)
+	}
+	c.MustCmd("NOOP", 250, "")
+
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
+	c.Write([]byte(fmt.Sprintf("BDAT %d LAST\r\n%s", len(over), over)))
+	c.Expect(c.Read(), 552, "5.3.4")
+
+	big := head + "\r\n" + strings.Repeat(strings.Repeat("b", 998)+"\r\n", 1000)
+	c.MustCmd("MAIL FROM:<alice@example.test>", 250, "")
+	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
+	c.Expect(c.SendData(big), 250, "2.0.0")
+	assertInboxCount(t, s, "carol@example.test", 2)
+}
