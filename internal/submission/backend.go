@@ -40,10 +40,10 @@ type Options struct {
 	// MaxHeaderBytes bounds a message's header section while it streams
 	// in (552 5.3.4 past it). Default message.DefaultMaxHeaderBytes.
 	MaxHeaderBytes int64
-	Directory       *directory.Directory
-	Store           store.Store
-	Blobs           blob.Store
-	Log             *slog.Logger
+	Directory      *directory.Directory
+	Store          store.Store
+	Blobs          blob.Store
+	Log            *slog.Logger
 	// Limits holds the per-mailbox counters (default an empty
 	// limits.Tracker); ServerLimits are the server-wide defaults that
 	// domains and mailboxes override.
