@@ -16,7 +16,6 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"mailroom/internal/address"
 	"mailroom/internal/store"
 )
 
@@ -396,13 +395,20 @@ func (a Addresses) validate() error {
 	default:
 		return &FieldError{"addresses.plus_separator", fmt.Sprintf("%q", a.PlusSeparator), `want "+" or "" (off): another separator such as "-" would make hyphenated names (mary-jane@) tagged forms of other addresses (mary@)`}
 	}
-	if a.Postmaster != "" {
-		if _, err := address.Normalize(a.Postmaster); err != nil {
-			return &FieldError{"addresses.postmaster", fmt.Sprintf("%q", a.Postmaster), "want a mailbox or alias address such as \"admin@example.com\", or \"\" for each domain's oldest mailbox"}
+	// The directory normalizes it and logs when it names nothing; here
+	// only its shape is checked, as config imports no mailroom package.
+	if pm := a.Postmaster; pm != "" {
+		at := strings.LastIndexByte(pm, '@')
+		if at <= 0 || at == len(pm)-1 || len(pm) > maxAddress || strings.ContainsFunc(pm, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return &FieldError{"addresses.postmaster", fmt.Sprintf("%q", pm), "want a mailbox or alias address such as \"admin@example.com\", or \"\" for each domain's oldest mailbox"}
 		}
 	}
 	return nil
 }
+
+// maxAddress bounds addresses.postmaster: a path is at most 256 octets
+// with its angle brackets (RFC 5321 §4.5.3.1.3).
+const maxAddress = 254
 
 // validate checks the driver and that a DSN is given exactly when the
 // driver needs one. The DSN is never repeated in an error: it may hold a
