@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
 	if err != nil {
 		return nil, err
 	}
