@@ -32,15 +32,15 @@ const (
 func Normalize(addr string) (string, error) {
 	at := strings.LastIndexByte(addr, '@')
 	if at <= 0 || at == len(addr)-1 {
-		return "", fmt.Errorf("%w %q: want local@domain", ErrInvalid, addr)
+		return "", fmt.Errorf("%w %s: want local@domain", ErrInvalid, quote(addr))
 	}
 	local, domain := addr[:at], addr[at+1:]
 	d, err := Domain(domain)
 	if err != nil {
-		return "", fmt.Errorf("%w %q: %v", ErrInvalid, addr, err)
+		return "", fmt.Errorf("%w %s: %v", ErrInvalid, quote(addr), err)
 	}
 	if err := checkLocal(local); err != nil {
-		return "", fmt.Errorf("%w %q: %v", ErrInvalid, addr, err)
+		return "", fmt.Errorf("%w %s: %v", ErrInvalid, quote(addr), err)
 	}
 	// RFC 6532 §3.1: UTF-8 local parts compare in NFC, so a name typed
 	// with a combining accent matches the directory's precomposed one.
@@ -66,15 +66,15 @@ func Domain(domain string) (string, error) {
 	}
 	a, err := idna.Lookup.ToASCII(domain)
 	if err != nil {
-		return "", fmt.Errorf("%w: domain %q: %v", ErrInvalid, domain, err)
+		return "", fmt.Errorf("%w: domain %s: %v", ErrInvalid, quote(domain), err)
 	}
 	a = strings.ToLower(a)
 	if len(a) > maxDomain || !strings.Contains(a, ".") && a != "localhost" {
-		return "", fmt.Errorf("%w: domain %q is not a fully qualified name", ErrInvalid, domain)
+		return "", fmt.Errorf("%w: domain %s is not a fully qualified name", ErrInvalid, quote(domain))
 	}
 	for _, label := range strings.Split(a, ".") {
 		if label == "" || len(label) > maxLabel {
-			return "", fmt.Errorf("%w: domain %q has an empty label or one over %d octets", ErrInvalid, domain, maxLabel)
+			return "", fmt.Errorf("%w: domain %s has an empty label or one over %d octets", ErrInvalid, quote(domain), maxLabel)
 		}
 	}
 	return a, nil
@@ -115,4 +115,20 @@ func DomainOf(addr string) string {
 // LocalOf returns the local part of a normalized address.
 func LocalOf(addr string) string {
 	return addr[:strings.LastIndexByte(addr, '@')]
+}
+
+// maxQuoted bounds how much of an input an error message repeats: errors
+// reach replies, logs and the trace, and an input can be 64 KiB long.
+const maxQuoted = 80
+
+// quote is s quoted for an error message, cut after maxQuoted octets.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return fmt.Sprintf("%q", s)
+	}
+	i := maxQuoted
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return fmt.Sprintf("%q… (%d octets)", s[:i], len(s))
 }

@@ -119,10 +119,15 @@ type Service struct {
 	// Blobs holds the message bodies, for viewing and downloading stored
 	// messages.
 	Blobs blob.Store
+	// PlusSeparator is addresses.plus_separator, which no mailbox or
+	// alias name may contain; New sets the default, "+".
+	PlusSeparator string
 }
 
 // New returns a Service on st.
-func New(st store.Store) *Service { return &Service{st: st, Params: directory.DefaultParams} }
+func New(st store.Store) *Service {
+	return &Service{st: st, Params: directory.DefaultParams, PlusSeparator: config.Default().Addresses.PlusSeparator}
+}
 
 // AddDomain adds a domain, given in any case or as a U-label.
 func (s *Service) AddDomain(ctx context.Context, name string) (store.Domain, error) {
@@ -222,6 +227,9 @@ func (s *Service) AddMailbox(ctx context.Context, n NewMailbox) (store.Mailbox, 
 	addr, err := address.Normalize(n.Address)
 	if err != nil {
 		return store.Mailbox{}, "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := s.checkSeparator("mailbox", addr); err != nil {
+		return store.Mailbox{}, "", err
 	}
 	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared, SaveSent: true}
 	generated := ""

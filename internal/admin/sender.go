@@ -20,6 +20,9 @@ func (s *Service) AddAlias(ctx context.Context, mailbox, alias string) (string, 
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if err := s.checkSeparator("alias", a); err != nil {
+		return "", err
+	}
 	if _, err := s.Domain(ctx, address.DomainOf(a)); err != nil {
 		return "", fmt.Errorf("alias %s: domain %s is not served here; add it first: mailroom domain add %s", a, address.DomainOf(a), address.DomainOf(a))
 	}

@@ -26,8 +26,9 @@ type Config struct {
 	// certificate live. Relative paths are relative to the config file's
 	// folder (or the working directory when there is no file). Default "data".
 	DataDir string `toml:"data_dir"`
-	// Hostname is announced in the greeting, EHLO and Received headers.
-	// Default: the OS hostname.
+	// Hostname is announced in the greeting, EHLO and Received headers:
+	// at most 255 octets, with no spaces or control characters (they would
+	// end or forge a reply line or header). Default: the OS hostname.
 	Hostname string `toml:"hostname"`
 
 	Store      Store      `toml:"store"`
@@ -102,6 +103,12 @@ type Submission struct {
 	// MaxMessageBytes caps a message's size; larger ones get 552 5.3.4.
 	// Default 36700160 (35 MiB, as Exchange Online).
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
+	// MaxHeaderBytes caps the header section of a message (its fields and
+	// the blank line after them), checked while the message streams in,
+	// before anything is parsed or stored; a longer header gets 552 5.3.4
+	// naming this key. Default 262144 (256 KiB, as Exchange Online;
+	// Postfix's header_size_limit is 100 KiB).
+	MaxHeaderBytes int64 `toml:"max_header_bytes"`
 	// ShutdownGrace bounds how long SIGTERM waits for in-flight
 	// transactions before closing their connections. Default "10s".
 	ShutdownGrace Duration `toml:"shutdown_grace"`
@@ -140,12 +147,21 @@ type HTTP struct {
 	Pprof bool `toml:"pprof"`
 }
 
-// Addresses configures how addresses compare.
+// Addresses configures how addresses compare and where postmaster@ goes.
 type Addresses struct {
 	// PlusSeparator makes local+tag@domain an address of local@domain, for
-	// sending (owned) and receiving. "" turns plus-addressing off.
-	// Default "+".
+	// receiving, and lets the owner of local@domain send as it. "+" or ""
+	// (plus-addressing off); mailbox and alias names may not contain it.
+	// Other characters are refused: "-" would take every hyphenated name
+	// (mary-jane@) for a tagged form of another (mary@). Default "+".
 	PlusSeparator string `toml:"plus_separator"`
+	// Postmaster is the mailbox (or alias) that receives mail for
+	// postmaster@ of every served domain that has no mailbox or alias of
+	// that name, as RFC 5321 §4.5.1 requires every domain to accept it.
+	// "" (or an address the directory does not hold, which the server
+	// logs): each domain's postmaster@ goes to its oldest mailbox, the
+	// first one created; a domain with no mailbox refuses it. Default "".
+	Postmaster string `toml:"postmaster"`
 }
 
 // Retention configures the sweeper that enforces Sent Items retention and
@@ -212,6 +228,7 @@ func Default() Config {
 			Listen:          ":587",
 			ListenTLS:       ":465",
 			MaxMessageBytes: 36700160,
+			MaxHeaderBytes:  256 << 10,
 			ShutdownGrace:   Duration(10 * time.Second),
 			AuthCacheTTL:    Duration(5 * time.Minute),
 			CommandTimeout:  Duration(5 * time.Minute),
@@ -294,8 +311,8 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		return &FieldError{"data_dir", `""`, "must name a folder"}
 	}
-	if c.Hostname == "" {
-		return &FieldError{"hostname", `""`, "must be set (the OS hostname is the default)"}
+	if err := validHostname(c.Hostname); err != nil {
+		return err
 	}
 	for key, addr := range map[string]string{
 		"submission.listen": c.Submission.Listen, "submission.listen_tls": c.Submission.ListenTLS, "http.listen": c.HTTP.Listen,
@@ -313,14 +330,17 @@ func (c *Config) Validate() error {
 	if c.Submission.MaxMessageBytes <= 0 {
 		return &FieldError{"submission.max_message_bytes", c.Submission.MaxMessageBytes, "must be positive"}
 	}
+	if c.Submission.MaxHeaderBytes <= 0 || c.Submission.MaxHeaderBytes > c.Submission.MaxMessageBytes || c.Submission.MaxHeaderBytes > 64<<20 {
+		return &FieldError{"submission.max_header_bytes", c.Submission.MaxHeaderBytes, "must be positive, at most max_message_bytes and at most 64 MiB"}
+	}
 	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
 		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}
 	}
-	if len(c.Addresses.PlusSeparator) > 1 || strings.ContainsAny(c.Addresses.PlusSeparator, "@\" \t") {
-		return &FieldError{"addresses.plus_separator", fmt.Sprintf("%q", c.Addresses.PlusSeparator), "want one character such as \"+\" or \"-\", or \"\" for none"}
+	if err := c.Addresses.validate(); err != nil {
+		return err
 	}
 	if c.Retention.SweepInterval.Std() < time.Second {
 		return &FieldError{"retention.sweep_interval", c.Retention.SweepInterval.Std(), "must be at least 1s"}
@@ -355,6 +375,50 @@ func (c *Config) Validate() error {
 	}
 	return c.Delivery.validate()
 }
+
+// maxHostname bounds hostname: a domain name is at most 255 octets
+// (RFC 1035 §2.3.4).
+const maxHostname = 255
+
+// validHostname refuses a hostname that is empty, too long, or holds a
+// space or a control character: it is written into replies and headers,
+// where CR or LF would end the line and start one of its own.
+func validHostname(h string) error {
+	if h == "" {
+		return &FieldError{"hostname", `""`, "must be set (the OS hostname is the default)"}
+	}
+	if len(h) > maxHostname {
+		return &FieldError{"hostname", fmt.Sprintf("(%d octets)", len(h)), "want at most 255 octets"}
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] <= ' ' || h[i] == 0x7f {
+			return &FieldError{"hostname", fmt.Sprintf("%q", h), "must not contain spaces or control characters; want a name such as \"mail.example.com\""}
+		}
+	}
+	return nil
+}
+
+// validate checks the plus separator and the postmaster address.
+func (a Addresses) validate() error {
+	switch a.PlusSeparator {
+	case "+", "":
+	default:
+		return &FieldError{"addresses.plus_separator", fmt.Sprintf("%q", a.PlusSeparator), `want "+" or "" (off): another separator such as "-" would make hyphenated names (mary-jane@) tagged forms of other addresses (mary@)`}
+	}
+	// The directory normalizes it and logs when it names nothing; here
+	// only its shape is checked, as config imports no mailroom package.
+	if pm := a.Postmaster; pm != "" {
+		at := strings.LastIndexByte(pm, '@')
+		if at <= 0 || at == len(pm)-1 || len(pm) > maxAddress || strings.ContainsFunc(pm, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return &FieldError{"addresses.postmaster", fmt.Sprintf("%q", pm), "want a mailbox or alias address such as \"admin@example.com\", or \"\" for each domain's oldest mailbox"}
+		}
+	}
+	return nil
+}
+
+// maxAddress bounds addresses.postmaster: a path is at most 256 octets
+// with its angle brackets (RFC 5321 §4.5.3.1.3).
+const maxAddress = 254
 
 // validate checks the driver and that a DSN is given exactly when the
 // driver needs one. The DSN is never repeated in an error: it may hold a

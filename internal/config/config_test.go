@@ -44,6 +44,7 @@ shutdown_grace = "3s"
 listen = ""
 [addresses]
 plus_separator = ""
+postmaster = "Ops@Example.com"
 `)
 	c, err := Load(p)
 	if err != nil {
@@ -53,7 +54,7 @@ plus_separator = ""
 		t.Errorf("data_dir not relative to the config file: %s", c.DataPath())
 	}
 	if c.Hostname != "mx.example.com" || c.Submission.ListenTLS != "" || c.Submission.MaxMessageBytes != 1000 ||
-		c.Submission.ShutdownGrace.Std() != 3*time.Second || c.HTTP.Listen != "" || c.Addresses.PlusSeparator != "" {
+		c.Submission.ShutdownGrace.Std() != 3*time.Second || c.HTTP.Listen != "" || c.Addresses.PlusSeparator != "" || c.Addresses.Postmaster != "Ops@Example.com" {
 		t.Fatalf("loaded: %+v", c)
 	}
 }
@@ -89,6 +90,14 @@ func TestLoad_Errors(t *testing.T) {
 		{"half a cert", "[tls]\ncert_file = \"c.pem\"\n", "tls.cert_file"},
 		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
 		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},
+		{"dash separator", "[addresses]\nplus_separator = \"-\"\n", "addresses.plus_separator"},
+		{"postmaster without a domain", "[addresses]\npostmaster = \"postmaster\"\n", "addresses.postmaster"},
+		{"postmaster with a space", "[addresses]\npostmaster = \"ad min@example.com\"\n", "addresses.postmaster"},
+		{"postmaster over 254 octets", "[addresses]\npostmaster = \"" + strings.Repeat("a", 243) + "@example.com\"\n", "addresses.postmaster"},
+		{"hostname with a newline", "hostname = \"mx.example.com\\r\\n250 fake\"\n", "hostname"},
+		{"hostname with a space", "hostname = \"mx example.com\"\n", "hostname"},
+		{"hostname with DEL", "hostname = \"mx\\u007f.example.com\"\n", "hostname"},
+		{"hostname over 255 octets", "hostname = \"" + strings.Repeat("a", 256) + "\"\n", "hostname"},
 		{"syntax", "data_dir = \n", "mailroom.toml:1"},
 		{"unknown driver", "[store]\ndriver = \"mysql\"\n", "store.driver"},
 		{"postgres without dsn", "[store]\ndriver = \"postgres\"\n", "store.dsn"},
@@ -109,6 +118,12 @@ func TestLoad_Errors(t *testing.T) {
 	var fe *FieldError
 	if _, err := Load(write(t, "[log]\nformat = \"xml\"\n")); !errors.As(err, &fe) || fe.Key != "log.format" {
 		t.Errorf("FieldError not returned: %v", err)
+	}
+	if _, err := Load(write(t, "hostname = \"mx\\texample.com\"\n")); !errors.As(err, &fe) || fe.Key != "hostname" {
+		t.Errorf("hostname with a tab: %v, want a FieldError on hostname", err)
+	}
+	if _, err := Load(write(t, "hostname = \""+strings.Repeat("a", 255)+"\"\n")); err != nil {
+		t.Errorf("hostname of 255 octets refused: %v", err)
 	}
 }
 

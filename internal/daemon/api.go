@@ -12,6 +12,7 @@ func (d *Daemon) adminService() *admin.Service {
 	a := admin.New(d.st)
 	a.DataDir = d.cfg.DataPath()
 	a.Blobs = d.blobs
+	a.PlusSeparator = d.cfg.Addresses.PlusSeparator
 	l := d.cfg.Limits
 	a.Limits = store.Limits{Concurrent: l.Concurrent, MessagesPerMinute: l.MessagesPerMinute,
 		RecipientsPerMessage: l.RecipientsPerMessage, RecipientsPerDay: l.RecipientsPerDay}

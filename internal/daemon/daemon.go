@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		subStore = o.WrapStore(subStore)
 	}
 	d.be = submission.NewBackend(submission.Options{
-		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes,
+		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes, MaxHeaderBytes: cfg.Submission.MaxHeaderBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
 		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,

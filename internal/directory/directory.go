@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mailroom/internal/address"
 	"mailroom/internal/policy"
 	"mailroom/internal/store"
 )
@@ -28,6 +29,12 @@ type Snapshot struct {
 	grants    map[string][]policy.Grant // grantee mailbox → grants it holds
 	apps      map[string][]*store.AppPassword
 	nets      map[string][]netip.Prefix // "@domain" or mailbox address → parsed networks
+	// claimed are mailbox and alias addresses holding plusSep (see
+	// policy.Sender.Claimed); postmaster maps a served domain to the
+	// mailbox that receives its postmaster@ (see Resolve).
+	claimed         []string
+	postmaster      map[string]*store.Mailbox
+	postmasterFound bool // Options.Postmaster names a mailbox or alias
 }
 
 // Networks returns the parsed network restriction of a domain ("@" +
@@ -50,26 +57,6 @@ func (s *Snapshot) Mailbox(addr string) (*store.Mailbox, bool) {
 	return m, ok
 }
 
-// Resolve returns the mailbox that receives mail for addr: the mailbox of
-// that address, or the owner of that alias, after removing a +tag when
-// plus-addressing is on.
-func (s *Snapshot) Resolve(addr string) (*store.Mailbox, bool) {
-	for _, a := range []string{addr, policy.StripPlus(addr, s.plusSep)} {
-		if m, ok := s.mailboxes[a]; ok {
-			return m, true
-		}
-		if m, ok := s.aliases[a]; ok {
-			return m, true
-		}
-	}
-	return nil, false
-}
-
-// Sender is the policy view of a mailbox: what it owns and the grants it holds.
-func (s *Snapshot) Sender(m *store.Mailbox) policy.Sender {
-	return policy.Sender{Mailbox: m.Address, Owned: s.owned[m.Address], Grants: s.grants[m.Address], PlusSeparator: s.plusSep}
-}
-
 // Directory serves snapshots and keeps them current.
 type Directory struct {
 	st       store.Directory
@@ -77,6 +64,8 @@ type Directory struct {
 	snap     atomic.Pointer[Snapshot]
 	interval time.Duration
 	plusSep  string
+	// postmaster is Options.Postmaster, normalized.
+	postmaster string
 	// dummyHash is checked for unknown users so that their refusal takes
 	// as long as a wrong password's.
 	dummyHash string
@@ -93,6 +82,11 @@ type Options struct {
 	Poll time.Duration
 	// PlusSeparator is addresses.plus_separator ("" turns it off).
 	PlusSeparator string
+	// Postmaster is addresses.postmaster: the mailbox or alias that
+	// receives postmaster@ of every served domain with no such address;
+	// "" (or an address that names nothing) gives each domain's oldest
+	// mailbox.
+	Postmaster string
 	// AuthCacheTTL is how long a verified login is remembered (0 turns the
 	// cache off). Any directory change forgets every entry at once.
 	AuthCacheTTL time.Duration
@@ -116,7 +110,10 @@ func New(ctx context.Context, st store.Directory, o Options) (*Directory, error)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator,
+	if pm, err := address.Normalize(o.Postmaster); err == nil { // config validated it
+		o.Postmaster = pm
+	}
+	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator, postmaster: o.Postmaster,
 		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now, wake: make(chan struct{}, 1)}
 	if err := d.Reload(ctx); err != nil {
 		return nil, err
@@ -185,6 +182,7 @@ func (d *Directory) Reload(ctx context.Context) error {
 	for _, g := range grs {
 		s.grants[g.Grantee] = append(s.grants[g.Grantee], policy.Grant{Kind: g.Kind, On: g.On})
 	}
+	d.indexAddresses(s, d.snap.Load())
 	d.snap.Store(s)
 	return nil
 }

@@ -8,7 +8,9 @@ import (
 // FuzzSenderDecision puts arbitrary addresses, aliases and grants to the
 // sender decisions. Whatever the input: no panic; a refusal always names
 // its reason and explains itself; the mailbox may always use its own
-// address; the envelope and header decisions agree with Via; an allowed
+// address; it owns nothing but that address, its alias and their tagged
+// forms (never the base of a tagged name of its own); the envelope and
+// header decisions agree with Via; an allowed
 // header decision found a right for every From: address; Sender: is added
 // only for send-on-behalf; and the Sent Items copies never list a mailbox
 // twice. Seeds: testdata/fuzz/FuzzSenderDecision.
@@ -18,6 +20,8 @@ func FuzzSenderDecision(f *testing.F) {
 	f.Add("app@example.com", "", "send-on-behalf", "boss@example.com", "", "boss@example.com", "other@example.com", true)
 	f.Add("a+b@example.com", "a@example.com", "send-as", "@", "+", "+@example.com,a@", "a+b@example.com", false)
 	f.Add("@", "@@", "x", "", "@", "@,,@", "@", true)
+	f.Add("alice+bot@example.com", "", "", "", "+", "alice@example.com,alice+news@example.com", "", true)
+	f.Add("app@example.com", "sales+eu@example.com", "send-as", "bob+x@example.com", "+", "sales@example.com,bob@example.com", "", true)
 	f.Fuzz(func(t *testing.T, mailbox, alias, kind, on, sep, fromList, sender string, saveSent bool) {
 		s := Sender{Mailbox: mailbox, PlusSeparator: sep}
 		if alias != "" {
@@ -37,6 +41,9 @@ func FuzzSenderDecision(f *testing.F) {
 		}
 		for _, a := range from {
 			v, _ := s.Via(a)
+			if base := StripPlus(a, sep); v == ViaOwn && a != mailbox && a != alias && base != mailbox && base != alias {
+				t.Fatalf("%q (alias %q, separator %q) owns %q, which is neither its address, its alias, nor a tagged form of one", mailbox, alias, sep, a)
+			}
 			if d := EnvelopeSender(s, a); d.Allow != (v != ViaNone) {
 				t.Fatalf("EnvelopeSender(%q) = %+v but Via = %v", a, d, v)
 			}

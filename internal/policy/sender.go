@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -38,25 +39,33 @@ type Sender struct {
 	// PlusSeparator, when not empty, makes local+tag@domain count as
 	// local@domain (RFC 5233 subaddressing).
 	PlusSeparator string
+	// Claimed are addresses the directory holds (mailboxes and aliases)
+	// whose local part contains PlusSeparator: each is its holder's own
+	// address, never a tagged form of another.
+	Claimed []string
 }
 
 // Via returns how s may use the normalized address addr, and the grant
 // that allows it (zero for ViaOwn and ViaNone). A send-as grant wins over
 // send-on-behalf when both apply, since it needs no Sender:.
+//
+// Only the tag of addr is ever removed, and only when addr is not itself
+// an address the directory holds (Claimed): the mailbox's own address
+// and its aliases compare exactly. So alice+bot@ owns alice+bot@ and
+// never alice@, and alice@ owns alice+news@ but not a mailbox named
+// alice+bot@.
 func (s Sender) Via(addr string) (Via, Grant) {
-	base := StripPlus(addr, s.PlusSeparator)
-	if base == s.Mailbox || StripPlus(s.Mailbox, s.PlusSeparator) == base {
+	if s.owns(addr) {
 		return ViaOwn, Grant{}
 	}
-	for _, o := range s.Owned {
-		if o == base {
-			return ViaOwn, Grant{}
-		}
+	base := s.base(addr)
+	if base != addr && s.owns(base) {
+		return ViaOwn, Grant{}
 	}
 	best, bestGrant := ViaNone, Grant{}
 	domain := "@" + addr[strings.LastIndexByte(addr, '@')+1:]
 	for _, g := range s.Grants {
-		if g.On != base && g.On != domain {
+		if g.On != addr && g.On != base && g.On != domain {
 			continue
 		}
 		v := ViaSendOnBehalf
@@ -68,6 +77,21 @@ func (s Sender) Via(addr string) (Via, Grant) {
 		}
 	}
 	return best, bestGrant
+}
+
+// owns reports whether addr is exactly the mailbox's address or one of
+// its aliases.
+func (s Sender) owns(addr string) bool {
+	return addr == s.Mailbox || slices.Contains(s.Owned, addr)
+}
+
+// base is the address addr is a tagged form of: addr without its tag,
+// or addr itself when it has none or the directory holds it as it is.
+func (s Sender) base(addr string) string {
+	if slices.Contains(s.Claimed, addr) {
+		return addr
+	}
+	return StripPlus(addr, s.PlusSeparator)
 }
 
 // StripPlus removes a +tag from the local part of a normalized address

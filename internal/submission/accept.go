@@ -32,16 +32,22 @@ const storeTimeout = 30 * time.Second
 // transaction writes the message, a queue row per envelope recipient, the
 // folder references and (when small) the bodies; a large body is made
 // durable before that transaction.
-// It returns the queue id, or an *smtp.SMTPError the client is told, or
+// It returns the queue id, or a *Reply the client is told, or
 // another error (a local failure: 451, nothing accepted).
-func (s *Session) accept(r io.Reader) (string, error) {
+func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	o := &s.b.o
 	br := bufio.NewReaderSize(r, 32<<10)
-	h, err := message.ReadHeader(br)
-	if err != nil {
-		if tooLarge(err) {
-			return "", replyMessageTooLarge(o.MaxMessageBytes)
-		}
+	// The header is read within max_header_bytes: folded lines cannot
+	// make it grow toward the size of the message in memory.
+	h, err := message.ReadHeaderMax(br, int(o.MaxHeaderBytes))
+	switch {
+	case tooLarge(err):
+		return "", replyMessageTooLarge(o.MaxMessageBytes)
+	case errors.Is(err, message.ErrHeaderTooLarge):
+		return "", replyHeaderTooLarge(o.MaxHeaderBytes)
+	case errors.Is(err, errRefused):
+		return "", err // the guard's refusal (data.go)
+	case err != nil:
 		return "", replyMalformedHeader(err)
 	}
 	snap := o.Directory.Snapshot()
@@ -49,18 +55,18 @@ func (s *Session) accept(r io.Reader) (string, error) {
 	if !ok {
 		return "", replyAuthRequired()
 	}
-	copies, err := s.applySenderPolicy(&h, snap, mb)
+	copies, err := s.applySenderPolicy(t, &h, snap, mb)
 	if err != nil {
 		return "", err
 	}
 
 	now := o.Now()
 	id := newQueueID(now.UnixMilli())
-	stamp := message.Stamp{Hostname: o.Hostname, Helo: s.c.Hostname(), RemoteIP: remoteIP(s.c), QueueID: id, Now: now}
+	stamp := message.Stamp{Hostname: o.Hostname, Helo: s.helo, RemoteIP: remoteIP(s.c), QueueID: id, Now: now}
 	if st, ok := s.c.TLSConnectionState(); ok {
 		stamp.TLS = tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite)
 	}
-	msgID, err := message.Complete(&h, stamp, s.from)
+	msgID, err := message.Complete(&h, stamp, t.from)
 	if err != nil {
 		return "", err
 	}
@@ -127,21 +133,19 @@ func (s *Session) accept(r io.Reader) (string, error) {
 
 	a := store.Acceptance{
 		Message: store.Message{
-			ID: id, MessageID: msgID, MailboxID: mb.ID, EnvelopeFrom: s.from,
+			ID: id, MessageID: msgID, MailboxID: mb.ID, EnvelopeFrom: t.from,
 			Size: size, Blob: fullKey, DeliveryBlob: dlvKey, CreatedAt: now,
 		},
-		Recipients: s.rcpts,
+		Recipients: t.rcpts,
 		Delivered:  make(map[string]bool),
 		Bodies:     bodies,
 	}
-	if s.tx != nil {
-		a.Lease = s.tx.Lease()
-	}
+	a.Lease = t.hold.Lease()
 	for _, c := range copies {
 		a.Entries = append(a.Entries, store.FolderEntry{MailboxID: c.ID, Folder: store.FolderSent, MessageID: id, Blob: fullKey, Size: size, CreatedAt: now})
 	}
 	inboxes := make(map[int64]bool)
-	for _, rcpt := range s.rcpts {
+	for _, rcpt := range t.rcpts {
 		local, ok := snap.Resolve(rcpt)
 		if !ok {
 			continue
@@ -158,24 +162,24 @@ func (s *Session) accept(r io.Reader) (string, error) {
 		s.removeBlobs(keys)
 		return "", fmt.Errorf("store acceptance %s: %w", id, err)
 	}
-	s.tx.Commit(now) // the same time the submission log records
+	t.hold.Commit(now) // the same time the submission log records
 	metricAcceptSeconds.Observe(time.Since(dataEnd).Seconds())
 	s.traceAccepted(a, copies)
-	s.log.Info("accepted", "queue_id", id, "msgid", msgID, "from", s.from, "rcpts", len(s.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
+	s.log.Info("accepted", "queue_id", id, "msgid", clip(msgID, maxTraced), "from", t.from, "rcpts", len(t.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil
 }
 
 // applySenderPolicy checks From: and Sender: against what the mailbox owns
 // and is granted, adds Sender: for send-on-behalf, applies the domains'
 // display-name policy, and returns the mailboxes that keep a Sent Items copy.
-func (s *Session) applySenderPolicy(h *textproto.Header, snap *directory.Snapshot, mb *store.Mailbox) ([]*store.Mailbox, error) {
+func (s *Session) applySenderPolicy(t *txn, h *textproto.Header, snap *directory.Snapshot, mb *store.Mailbox) ([]*store.Mailbox, error) {
 	from, err := message.AddressList(*h, "From")
 	if err != nil {
 		return nil, replyMalformedHeader(err)
 	}
 	if len(from) == 0 {
 		// Complete adds From: <envelope sender>, already checked at MAIL.
-		from = []message.Address{{Addr: s.from, Norm: s.from}}
+		from = []message.Address{{Addr: t.from, Norm: t.from}}
 	}
 	senders, err := message.AddressList(*h, "Sender")
 	if err != nil {
@@ -194,11 +198,10 @@ func (s *Session) applySenderPolicy(h *textproto.Header, snap *directory.Snapsho
 	}
 	d := policy.HeaderSenders(snap.Sender(mb), norms, sender)
 	if !d.Allow {
-		s.log.Info("refused", "cmd", "DATA", "reason", d.Reason, "from", norms, "sender", sender)
 		if d.Reason == policy.ReasonMultipleFromNoSnd {
 			return nil, replySenderRequired(d.Detail)
 		}
-		return nil, replySendAsDeniedData(d.Detail)
+		return nil, replySendAsDeniedData(d.Reason, d.Detail)
 	}
 	if d.AddSender != "" {
 		h.Set("Sender", (&mail.Address{Name: mb.DisplayName, Address: mb.Address}).String())

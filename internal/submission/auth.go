@@ -24,11 +24,9 @@ func (s *Session) AuthMechanisms() []string {
 
 // Auth starts a SASL exchange. Before TLS every mechanism is refused with
 // 538 5.7.11 (RFC 4954 §4), which go-smtp writes verbatim.
-func (s *Session) Auth(mech string) (_ sasl.Server, err error) {
-	defer s.traceReply("AUTH", "", &err)
+func (s *Session) Auth(mech string) (sasl.Server, error) {
 	if !s.tls {
-		s.log.Info("refused", "cmd", "AUTH", "reason", "no_tls", "code", 538)
-		return nil, replyEncryptionRequired()
+		return nil, s.answer("AUTH", "", nil, replyEncryptionRequired())
 	}
 	switch mech {
 	case sasl.Plain:
@@ -87,7 +85,7 @@ func (s *Session) login(username, password string) (err error) {
 			}
 			return replyBadCredentials()
 		}
-		return replyLoginRefused(d.Detail)
+		return replyLoginRefused(d.Reason, d.Detail)
 	}
 	o.Logins.Success(remote, cred.Mailbox.Address, now)
 	s.mailbox = cred.Mailbox.Address

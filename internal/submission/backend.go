@@ -28,6 +28,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
+	"mailroom/internal/message"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -36,10 +37,13 @@ import (
 type Options struct {
 	Hostname        string
 	MaxMessageBytes int64
-	Directory       *directory.Directory
-	Store           store.Store
-	Blobs           blob.Store
-	Log             *slog.Logger
+	// MaxHeaderBytes bounds a message's header section while it streams
+	// in (552 5.3.4 past it). Default message.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int64
+	Directory      *directory.Directory
+	Store          store.Store
+	Blobs          blob.Store
+	Log            *slog.Logger
 	// Limits holds the per-mailbox counters (default an empty
 	// limits.Tracker); ServerLimits are the server-wide defaults that
 	// domains and mailboxes override.
@@ -97,6 +101,9 @@ func NewBackend(o Options) *Backend {
 	}
 	if o.Limits == nil {
 		o.Limits = limits.New()
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = 5 * time.Minute
@@ -186,11 +193,18 @@ func (b *Backend) CloseAll() {
 // NewSession starts a session at the client's (first, or post-STARTTLS) EHLO.
 func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	tc := b.tracked(c)
-	s := &Session{b: b, c: c, tc: tc}
+	s := &Session{b: b, c: c, tc: tc, helo: c.Hostname()}
 	state, isTLS := c.TLSConnectionState()
 	s.tls = isTLS
 	s.log = b.log.With("conn", tc.id)
-	attrs := []any{"remote", c.Conn().RemoteAddr().String(), "helo", c.Hostname()}
+	if err := checkHelo(s.helo); err != nil {
+		// go-smtp writes the reply and lets the client try EHLO again;
+		// nothing of the argument reaches the trace beyond its first
+		// octets.
+		s.helo = clip(s.helo, maxTraced)
+		return nil, s.answer("EHLO", "", nil, replyBadHelo(err.Error()))
+	}
+	attrs := []any{"remote", c.Conn().RemoteAddr().String(), "helo", s.helo}
 	if isTLS {
 		attrs = append(attrs, "tls", tls.VersionName(state.Version))
 	}
@@ -291,7 +305,7 @@ func (c *trackedConn) shutdown() {
 		// for a command and nothing else writes to the connection now.
 		_ = s.c.Conn().SetWriteDeadline(time.Now().Add(time.Second))
 		r := replyShuttingDown()
-		_, _ = fmt.Fprintf(s.c.Conn(), "%d %d.%d.%d %s\r\n", r.Code, r.EnhancedCode[0], r.EnhancedCode[1], r.EnhancedCode[2], r.Message)
+		_, _ = fmt.Fprintf(s.c.Conn(), "%s\r\n", r.Error())
 	}
 	_ = c.Conn.Close()
 }

@@ -51,7 +51,7 @@ type dataGuard struct {
 	r       io.Reader
 	prev    byte // the last byte passed through
 	line    int  // the line being read, from 1
-	refusal *smtp.SMTPError
+	refusal *Reply
 	readErr error // the first transport error
 }
 
@@ -88,7 +88,7 @@ func (g *dataGuard) Read(p []byte) (int, error) {
 // searches are vectorised, which matters at 100 KiB a message): a CR must
 // be followed by LF, an LF preceded by CR, and there is no NUL. It returns
 // the refusal of the first offence.
-func (g *dataGuard) scan(b []byte) *smtp.SMTPError {
+func (g *dataGuard) scan(b []byte) *Reply {
 	for len(b) > 0 {
 		if g.prev == '\r' && b[0] != '\n' {
 			return replyBareLineEnding("CR", g.line)
@@ -126,6 +126,10 @@ func (g *dataGuard) scan(b []byte) *smtp.SMTPError {
 	}
 	return nil
 }
+
+// abandoned reports whether the transfer ended because the client reset
+// the transaction or went away between BDAT chunks.
+func (g *dataGuard) abandoned() bool { return errors.Is(g.readErr, smtp.ErrDataReset) }
 
 // outcome returns the reply for err, the result of accepting the message
 // read through g: the guard's refusal, a transport error's reply, or err

@@ -6,7 +6,8 @@ import (
 
 // The submission metrics, the one package-level state STYLE §5.2 allows.
 // Their names and label values are contracts, like the reply codes; the
-// reason tokens are reasonOf's, the ones the trace records.
+// reason tokens are the ones each Reply carries (replies.go), as the trace
+// records them.
 var (
 	metricSessionsActive = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "mailroom_submission_sessions_active",
@@ -18,7 +19,7 @@ var (
 	})
 	metricAuth = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mailroom_submission_auth_total",
-		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, no_tls, reply_<code> (another refusal, such as an unknown mechanism).",
+		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, no_tls, local_error.",
 	}, []string{"result"})
 	metricAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "mailroom_submission_accepted_total",
@@ -26,10 +27,10 @@ var (
 	})
 	metricRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mailroom_submission_refused_total",
-		Help: "Refusing replies to MAIL, RCPT and DATA by reason: not_authenticated, send_as_denied, null_sender, " +
-			"message_too_large, bad_sender_syntax, bad_recipient_syntax, no_such_mailbox, bad_sequence, malformed_message, " +
+		Help: "Refusing replies to EHLO, MAIL, RCPT and DATA by reason: bad_helo, not_authenticated, send_as_denied, sender_mismatch, null_sender, " +
+			"message_too_large, header_too_large, bad_sender_syntax, bad_recipient_syntax, no_such_mailbox, bad_sequence, malformed_message, " +
 			"over_quota, concurrency_limit, rate_limit, recipients_per_message, daily_recipient_limit, local_error, " +
-			"reply_<code> (any other reply). The trace records the same tokens.",
+			"data_timeout, transfer_interrupted, shutting_down. The trace records the same tokens, carried by each reply (replies.go).",
 	}, []string{"reason"})
 	metricAcceptSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "mailroom_submission_acceptance_duration_seconds",

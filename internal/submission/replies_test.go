@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"mailroom/internal/policy"
 )
 
 // TestReplies pins the DESIGN.md reply table: code, enhanced code and the
@@ -14,7 +16,7 @@ import (
 func TestReplies(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		r      *smtp.SMTPError
+		r      *Reply
 		code   int
 		enh    smtp.EnhancedCode
 		prefix string
@@ -22,9 +24,9 @@ func TestReplies(t *testing.T) {
 		{"MAIL before AUTH", replyAuthRequired(), 530, smtp.EnhancedCode{5, 7, 57}, "Client not authenticated to send mail"},
 		{"AUTH before TLS", replyEncryptionRequired(), 538, smtp.EnhancedCode{5, 7, 11}, "Encryption required for requested authentication mechanism"},
 		{"wrong credentials", replyBadCredentials(), 535, smtp.EnhancedCode{5, 7, 3}, "Authentication unsuccessful"},
-		{"login refused", replyLoginRefused("SMTP AUTH is disabled"), 535, smtp.EnhancedCode{5, 7, 139}, "Authentication unsuccessful, SMTP AUTH is disabled"},
-		{"send as denied at MAIL", replySendAsDeniedMail("x"), 550, smtp.EnhancedCode{5, 7, 60}, "SendAsDenied: x"},
-		{"send as denied after DATA", replySendAsDeniedData("x"), 554, smtp.EnhancedCode{5, 7, 60}, "SendAsDenied: x"},
+		{"login refused", replyLoginRefused(policy.ReasonSMTPAuthDisabled, "SMTP AUTH is disabled"), 535, smtp.EnhancedCode{5, 7, 139}, "Authentication unsuccessful, SMTP AUTH is disabled"},
+		{"send as denied at MAIL", replySendAsDeniedMail(policy.ReasonSendAsDenied, "x"), 550, smtp.EnhancedCode{5, 7, 60}, "SendAsDenied: x"},
+		{"send as denied after DATA", replySendAsDeniedData(policy.ReasonSendAsDenied, "x"), 554, smtp.EnhancedCode{5, 7, 60}, "SendAsDenied: x"},
 		{"message too large", replyMessageTooLarge(10), 552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds the limit of 10 bytes"},
 		{"local error", replyLocalError(), 451, smtp.EnhancedCode{4, 3, 0}, "Message not accepted"},
 		{"queued", replyQueued("Q"), 250, smtp.EnhancedCode{2, 0, 0}, "OK queued as Q"},
@@ -34,10 +36,12 @@ func TestReplies(t *testing.T) {
 		{"data timeout", replyDataTimeout(time.Minute), 421, smtp.EnhancedCode{4, 4, 2}, "Timeout: the message did not arrive within 1m0s"},
 		{"data aborted", replyDataAborted(), 451, smtp.EnhancedCode{4, 4, 2}, "Message transfer interrupted"},
 		{"shutting down", replyShuttingDown(), 421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down"},
+		{"bad EHLO", replyBadHelo("x"), 501, smtp.EnhancedCode{5, 5, 4}, "Invalid EHLO argument: x"},
+		{"header too large", replyHeaderTooLarge(262144), 552, smtp.EnhancedCode{5, 3, 4}, "Message header too large: the header fields exceed the limit of 262144 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.r.Code != tc.code || tc.r.EnhancedCode != tc.enh || !strings.HasPrefix(tc.r.Message, tc.prefix) {
-				t.Fatalf("got %d %v %q, want %d %v %q…", tc.r.Code, tc.r.EnhancedCode, tc.r.Message, tc.code, tc.enh, tc.prefix)
+			if tc.r.Code != tc.code || tc.r.Enhanced != tc.enh || !strings.HasPrefix(tc.r.Text, tc.prefix) {
+				t.Fatalf("got %d %v %q, want %d %v %q…", tc.r.Code, tc.r.Enhanced, tc.r.Text, tc.code, tc.enh, tc.prefix)
 			}
 		})
 	}

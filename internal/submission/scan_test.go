@@ -2,13 +2,11 @@ package submission
 
 import (
 	"testing"
-
-	"github.com/emersion/go-smtp"
 )
 
 // refScan is the plain byte-at-a-time check that dataGuard.scan must
 // agree with: the same refusal for the same input, however it is split.
-func refScan(b []byte) *smtp.SMTPError {
+func refScan(b []byte) *Reply {
 	var prev byte
 	line := 1
 	for _, c := range b {
@@ -29,7 +27,7 @@ func refScan(b []byte) *smtp.SMTPError {
 }
 
 // guardScan runs dataGuard.scan over b cut into pieces of size step.
-func guardScan(b []byte, step int) (*smtp.SMTPError, *dataGuard) {
+func guardScan(b []byte, step int) (*Reply, *dataGuard) {
 	g := &dataGuard{line: 1}
 	for len(b) > 0 {
 		n := min(step, len(b))
@@ -41,11 +39,11 @@ func guardScan(b []byte, step int) (*smtp.SMTPError, *dataGuard) {
 	return nil, g
 }
 
-func sameReply(a, b *smtp.SMTPError) bool {
+func sameReply(a, b *Reply) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Code == b.Code && a.EnhancedCode == b.EnhancedCode && a.Message == b.Message
+	return a.Code == b.Code && a.Enhanced == b.Enhanced && a.Text == b.Text
 }
 
 func FuzzDataScan(f *testing.F) {

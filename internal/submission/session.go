@@ -3,10 +3,10 @@ package submission
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/emersion/go-smtp"
 
@@ -19,19 +19,34 @@ import (
 
 // Session is one client's state between EHLO and QUIT (or STARTTLS, which
 // starts a new Session).
+//
+// go-smtp calls the verb handlers on the connection's goroutine, except
+// Data for BDAT, which runs on a goroutine of its own while the connection
+// reads the next chunk. The transaction has one owner at a time: the
+// connection's goroutine from MAIL on, then Data, which takes it (take) and
+// ends it when it returns (release). The patched go-smtp
+// (third_party/go-smtp/PATCHES.md) also waits for that Data to return
+// before it calls Reset or Logout after a RSET or a disconnect; take and
+// release keep the Session race-free without relying on that.
 type Session struct {
-	b   *Backend
-	c   *smtp.Conn
-	tc  *trackedConn
-	log *slog.Logger
-	tls bool
+	b    *Backend
+	c    *smtp.Conn
+	tc   *trackedConn
+	log  *slog.Logger
+	tls  bool
+	helo string // the EHLO argument of this session, validated
 
 	mailbox string // canonical address after a successful AUTH
 
-	// The current transaction.
+	mu sync.Mutex
+	tx *txn // the open transaction, between MAIL and DATA; nil outside one
+}
+
+// txn is one mail transaction, from MAIL to its end.
+type txn struct {
 	from  string
 	rcpts []string
-	tx    limits.Hold // the mailbox's slot and reservations; nil outside a transaction
+	hold  limits.Hold // the mailbox's slot and reservations
 }
 
 var (
@@ -41,8 +56,14 @@ var (
 
 // Mail starts a transaction once the client has authenticated and the
 // envelope sender is one the mailbox may use.
-func (s *Session) Mail(from string, opts *smtp.MailOptions) (err error) {
-	defer s.traceReply("MAIL", from, &err)
+func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
+	return s.answer("MAIL", from, nil, s.mail(from, opts))
+}
+
+func (s *Session) mail(from string, opts *smtp.MailOptions) error {
+	// Reset before deciding (RFC 5321 §4.1.1.2): a MAIL ends any open
+	// transaction, so a refused one never leaves the old envelope usable.
+	s.Reset()
 	if s.b.isDraining() {
 		// Shutting down: a transaction begun now might be cut at the end
 		// of the grace period. Busy clients go too, not only idle ones.
@@ -50,10 +71,10 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) (err error) {
 		return replyShuttingDown()
 	}
 	if s.mailbox == "" {
-		s.log.Info("refused", "cmd", "MAIL", "reason", "not_authenticated", "code", 530)
 		return replyAuthRequired()
 	}
-	mb, ok := s.b.o.Directory.Snapshot().Mailbox(s.mailbox)
+	snap := s.b.o.Directory.Snapshot()
+	mb, ok := snap.Mailbox(s.mailbox)
 	if !ok {
 		// Removed since the login.
 		return replyAuthRequired()
@@ -65,38 +86,35 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) (err error) {
 			return replyBadSenderSyntax(err)
 		}
 	}
-	snap := s.b.o.Directory.Snapshot()
 	d := policy.EnvelopeSender(snap.Sender(mb), norm)
 	if !d.Allow {
-		s.log.Info("refused", "cmd", "MAIL", "from", from, "reason", d.Reason, "code", 550)
 		if d.Reason == policy.ReasonNullSender {
 			return replyNullSender(d.Detail)
 		}
-		return replySendAsDeniedMail(d.Detail)
+		return replySendAsDeniedMail(d.Reason, d.Detail)
 	}
 	if err := s.checkQuota(mb, 0); err != nil {
-		s.log.Info("refused", "cmd", "MAIL", "reason", policy.ReasonOverQuota, "code", 554)
 		return err
 	}
-	s.Reset() // a MAIL without RSET after a refused one starts afresh
 	now := s.b.o.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	tx, err := s.b.o.Limits.Acquire(ctx, mb.ID, s.effectiveLimits(snap, mb), now)
+	hold, err := s.b.o.Limits.Acquire(ctx, mb.ID, s.effectiveLimits(snap, mb), now)
 	if err != nil {
 		var ref *limits.Refusal
 		if !errors.As(err, &ref) {
 			s.log.Error("limits", "cmd", "MAIL", "err", err)
 			return replyLocalError()
 		}
-		s.log.Info("refused", "cmd", "MAIL", "reason", "limit", "kind", ref.Kind, "limit", ref.Limit)
+		s.log.Info("limit", "cmd", "MAIL", "kind", ref.Kind, "limit", ref.Limit)
 		if ref.Kind == limits.KindConcurrent {
 			return replyConcurrency(mb.Address, ref.Limit)
 		}
 		return replyRate(mb.Address, ref.Limit, ref.RetryAt, now)
 	}
-	s.tx = tx
-	s.from = norm
+	s.mu.Lock()
+	s.tx = &txn{from: norm, hold: hold}
+	s.mu.Unlock()
 	s.tc.inTx.Store(true)
 	return nil
 }
@@ -112,9 +130,13 @@ func (s *Session) effectiveLimits(snap *directory.Snapshot, mb *store.Mailbox) s
 
 // Rcpt adds an envelope recipient. Addresses of served domains must name
 // a mailbox; others are queued for remote delivery.
-func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
-	defer s.traceReply("RCPT", to, &err)
-	if s.from == "" {
+func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	return s.answer("RCPT", to, s.open(), s.rcpt(to))
+}
+
+func (s *Session) rcpt(to string) error {
+	t := s.open()
+	if t == nil {
 		if s.mailbox == "" {
 			return replyAuthRequired()
 		}
@@ -127,23 +149,22 @@ func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	snap := s.b.o.Directory.Snapshot()
 	if snap.ServesDomain(address.DomainOf(norm)) {
 		if _, ok := snap.Resolve(norm); !ok {
-			s.log.Info("refused", "cmd", "RCPT", "rcpt", norm, "reason", "no_such_mailbox", "code", 550)
 			return replyNoSuchMailbox(norm)
 		}
 	}
-	if slices.Contains(s.rcpts, norm) {
+	if slices.Contains(t.rcpts, norm) {
 		return nil
 	}
 	now := s.b.o.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := s.tx.Reserve(ctx, now); err != nil {
+	if err := t.hold.Reserve(ctx, now); err != nil {
 		var ref *limits.Refusal
 		if !errors.As(err, &ref) {
 			s.log.Error("limits", "cmd", "RCPT", "err", err)
 			return replyLocalError()
 		}
-		s.log.Info("refused", "cmd", "RCPT", "rcpt", norm, "reason", "limit", "kind", ref.Kind, "limit", ref.Limit)
+		s.log.Info("limit", "cmd", "RCPT", "rcpt", norm, "kind", ref.Kind, "limit", ref.Limit)
 		switch {
 		case ref.Kind == limits.KindPerMessage:
 			return replyTooManyRecipients(ref.Limit)
@@ -153,41 +174,77 @@ func (s *Session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 			return replyDailyDefer(s.mailbox, ref.Limit, ref.RetryAt, now)
 		}
 	}
-	s.rcpts = append(s.rcpts, norm)
+	t.rcpts = append(t.rcpts, norm)
 	return nil
 }
 
 // Data reads the message, checks its header senders and accepts it
-// durably; see accept.go.
-func (s *Session) Data(r io.Reader) (err error) {
-	defer s.traceReply("DATA", "", &err)
-	if s.from == "" || len(s.rcpts) == 0 {
-		return replyNeedMail()
+// durably; see accept.go. For BDAT it runs on its own goroutine and owns
+// the transaction it takes until it returns.
+func (s *Session) Data(r io.Reader) error {
+	t := s.take()
+	if t == nil {
+		return s.answer("DATA", "", nil, replyNeedMail())
 	}
+	defer s.release(t)
 	g := s.guardData(r) // bare CR/LF, NUL, timeouts: data.go
-	id, err := s.accept(g)
-	if err = g.outcome(err); err != nil {
-		var se *smtp.SMTPError
-		if errors.As(err, &se) {
-			s.log.Info("refused", "cmd", "DATA", "code", se.Code, "enhanced", fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2]), "text", se.Message)
-			return se
-		}
-		s.log.Error("accept", "err", err)
-		return replyLocalError()
+	id, err := s.accept(t, g)
+	if g.abandoned() {
+		// RSET or a disconnect between BDAT chunks: go-smtp answered the
+		// RSET itself and sends no reply to this transfer, so none is
+		// traced; the trace says the client abandoned it.
+		s.traceAbandoned(t)
+		return replyDataAborted().SMTP()
 	}
-	return replyQueued(id)
+	if err = g.outcome(err); err != nil {
+		return s.answer("DATA", "", t, err)
+	}
+	return replyQueued(id).SMTP()
 }
 
-// Reset ends the transaction (RSET, a new EHLO, or after DATA): the
-// mailbox's slot and any reservations not committed by an acceptance are
-// released.
-func (s *Session) Reset() {
-	if s.tx != nil {
-		s.tx.Abort()
-		s.tx = nil
+// open is the transaction between MAIL and DATA, or nil.
+func (s *Session) open() *txn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tx
+}
+
+// take hands the open transaction to Data, or returns nil when there is
+// none (or it has no recipients: go-smtp checks that too).
+func (s *Session) take() *txn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tx
+	if t == nil || len(t.rcpts) == 0 {
+		return nil
 	}
-	s.from = ""
-	s.rcpts = s.rcpts[:0]
+	s.tx = nil
+	return t
+}
+
+// release ends the transaction Data owned: its slot and any reservation
+// an acceptance did not commit are given back.
+func (s *Session) release(t *txn) {
+	t.hold.Abort()
+	s.mu.Lock()
+	idle := s.tx == nil
+	s.mu.Unlock()
+	if idle {
+		s.tc.inTx.Store(false)
+	}
+}
+
+// Reset ends the open transaction (RSET, a new EHLO or MAIL, or after
+// DATA): the mailbox's slot and any reservations not committed by an
+// acceptance are released.
+func (s *Session) Reset() {
+	s.mu.Lock()
+	t := s.tx
+	s.tx = nil
+	s.mu.Unlock()
+	if t != nil {
+		t.hold.Abort()
+	}
 	s.tc.inTx.Store(false)
 }
 

@@ -2,20 +2,17 @@ package submission
 
 import (
 	"crypto/tls"
-	"fmt"
-	"strings"
-
-	"github.com/emersion/go-smtp"
+	"errors"
+	"unicode/utf8"
 
 	"mailroom/internal/address"
-	"mailroom/internal/policy"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
 
 // This file turns session events into trace events. Each verb handler
-// defers one call here; the refusal's reason token is read from the reply
-// it returns (reasonOf), so replies.go stays the one place that words them.
+// passes its outcome through answer; a refusal's reason token is the one
+// its Reply carries, so nothing depends on the reply's wording.
 
 // traceEvent fills what every event of the session carries and records it.
 func (s *Session) traceEvent(e store.TraceEvent) {
@@ -41,38 +38,76 @@ func (s *Session) traceEvent(e store.TraceEvent) {
 // traceSession records the (re)start of a session: a new connection, or
 // the EHLO after STARTTLS.
 func (s *Session) traceSession() {
-	s.traceEvent(store.TraceEvent{Kind: trace.KindSession, Detail: "EHLO " + s.c.Hostname()})
+	s.traceEvent(store.TraceEvent{Kind: trace.KindSession, Detail: "EHLO " + s.helo})
 }
 
-// traceReply records a refusal a verb handler returns; arg is the
-// command's address. Successes (nil, or a 2xx reply) are not traced here.
-func (s *Session) traceReply(cmd, arg string, errp *error) {
-	se, ok := (*errp).(*smtp.SMTPError)
-	if !ok || se.Code < 400 {
-		return
+// maxTraced bounds every client-supplied string (an address as typed, a
+// user name, a header field) before it reaches the trace or the log: 320
+// octets, the longest address RFC 5321 allows (64 + 1 + 255).
+const maxTraced = 320
+
+// clip cuts s to at most n octets, at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	e := refusal(se)
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// answer turns what a verb handler returned into what go-smtp writes: nil
+// stays nil; a refusing *Reply is logged, counted and traced with its
+// reason; any other error is a local failure (451). arg is the command's
+// address as typed; t is the transaction the command was part of, if any.
+func (s *Session) answer(cmd, arg string, t *txn, err error) error {
+	if err == nil {
+		return nil
+	}
+	var rp *Reply
+	if !errors.As(err, &rp) {
+		s.log.Error("local failure", "cmd", cmd, "err", err)
+		rp = replyLocalError()
+	}
+	if rp.Code < 400 {
+		return rp.SMTP()
+	}
+	arg = clip(arg, maxTraced)
+	s.log.Info("refused", "cmd", cmd, "arg", arg, "reason", rp.Reason, "code", rp.Code, "enhanced", rp.EnhancedString(), "text", rp.Text)
+	e := refusal(rp)
 	e.Kind, e.Command = trace.KindRefused, cmd
 	if cmd == "AUTH" { // before the exchange: no TLS, an unknown mechanism
 		metricAuth.WithLabelValues(e.Reason).Inc()
 	} else {
 		metricRefused.WithLabelValues(e.Reason).Inc()
 	}
+	if t != nil {
+		e.Sender = t.from
+		e.Recipients = append([]string(nil), t.rcpts...)
+	}
 	switch cmd {
 	case "MAIL":
 		e.Sender = normalizedOr(arg)
 	case "RCPT":
-		e.Sender = s.from
 		e.Recipients = []string{normalizedOr(arg)}
-	case "DATA":
-		e.Sender = s.from
-		e.Recipients = append([]string(nil), s.rcpts...)
 	}
 	s.traceEvent(e)
+	return rp.SMTP()
+}
+
+// traceAbandoned records a BDAT transfer the client ended with RSET or by
+// going away: nothing was accepted, and no reply was sent.
+func (s *Session) traceAbandoned(t *txn) {
+	s.log.Info("transfer abandoned", "cmd", "BDAT")
+	s.traceEvent(store.TraceEvent{Kind: trace.KindRefused, Status: trace.StatusRefused, Command: "BDAT", Reason: reasonTransferInterrupted,
+		Sender: t.from, Recipients: append([]string(nil), t.rcpts...), Detail: "the client reset the transaction or disconnected between BDAT chunks; no reply was sent and nothing was accepted"})
 }
 
 // traceLogin records an AUTH attempt: the mailbox on success, the reason
-// and the reply on failure.
+// and the reply on failure; and turns a refusing *Reply into what go-smtp
+// writes.
 func (s *Session) traceLogin(user string, errp *error) {
 	if *errp == nil {
 		metricAuth.WithLabelValues("ok").Inc()
@@ -80,12 +115,16 @@ func (s *Session) traceLogin(user string, errp *error) {
 		return
 	}
 	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user)}
-	if se, ok := (*errp).(*smtp.SMTPError); ok {
-		r := refusal(se)
-		e.Reason, e.Code, e.Enhanced, e.Text = r.Reason, r.Code, r.Enhanced, r.Text
+	var rp *Reply
+	if !errors.As(*errp, &rp) {
+		s.log.Error("local failure", "cmd", "AUTH", "err", *errp)
+		rp = replyLocalError()
 	}
+	r := refusal(rp)
+	e.Reason, e.Code, e.Enhanced, e.Text = r.Reason, r.Code, r.Enhanced, r.Text
 	metricAuth.WithLabelValues(e.Reason).Inc()
 	s.traceEvent(e)
+	*errp = rp.SMTP()
 }
 
 // traceAccepted records an acceptance, its Sent Items copies and the local
@@ -108,74 +147,15 @@ func (s *Session) traceAccepted(a store.Acceptance, copies []*store.Mailbox) {
 }
 
 // refusal is the trace event of a refusing reply.
-func refusal(se *smtp.SMTPError) store.TraceEvent {
-	enh := ""
-	if se.EnhancedCode != smtp.NoEnhancedCode && se.EnhancedCode != (smtp.EnhancedCode{}) {
-		enh = fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
-	}
-	return store.TraceEvent{Status: trace.StatusRefused, Reason: reasonOf(se.Code, enh, se.Message), Code: se.Code, Enhanced: enh, Text: se.Message}
+func refusal(rp *Reply) store.TraceEvent {
+	return store.TraceEvent{Status: trace.StatusRefused, Reason: rp.Reason, Code: rp.Code, Enhanced: rp.EnhancedString(), Text: rp.Text}
 }
 
-// reasonOf names a reply of replies.go with a stable token: the policy
-// Reason where the decision came from policy. TestReasonOf pins it for
-// every reply.
-func reasonOf(code int, enh, text string) string {
-	switch fmt.Sprintf("%d %s", code, enh) {
-	case "530 5.7.57":
-		return "not_authenticated"
-	case "538 5.7.11":
-		return "no_tls"
-	case "535 5.7.3":
-		return string(policy.ReasonBadCredentials)
-	case "535 5.7.139":
-		switch {
-		case strings.Contains(text, "SMTP AUTH is disabled"):
-			return string(policy.ReasonSMTPAuthDisabled)
-		case strings.Contains(text, "shared mailbox"):
-			return string(policy.ReasonSharedMailbox)
-		}
-		return string(policy.ReasonNetworkNotAllowed)
-	case "550 5.7.60", "554 5.7.60":
-		return string(policy.ReasonSendAsDenied)
-	case "550 5.7.1":
-		return string(policy.ReasonNullSender)
-	case "552 5.3.4":
-		return "message_too_large"
-	case "501 5.1.7":
-		return "bad_sender_syntax"
-	case "501 5.1.3":
-		return "bad_recipient_syntax"
-	case "550 5.1.1":
-		return "no_such_mailbox"
-	case "503 5.5.1":
-		return "bad_sequence"
-	case "554 5.6.0":
-		return "malformed_message"
-	case "554 5.2.2":
-		return string(policy.ReasonOverQuota)
-	case "432 4.3.2":
-		return "concurrency_limit"
-	case "450 4.7.0":
-		return "rate_limit"
-	case "452 4.5.3":
-		if strings.HasPrefix(text, "Daily") {
-			return "daily_recipient_limit"
-		}
-		return "recipients_per_message"
-	case "554 5.2.0":
-		return "daily_recipient_limit"
-	case "421 4.7.0":
-		return "login_blocked"
-	case "451 4.3.0":
-		return "local_error"
-	}
-	return fmt.Sprintf("reply_%d", code)
-}
-
-// normalizedOr is addr normalized, or as given when it does not parse.
+// normalizedOr is addr normalized, or as given (clipped) when it does not
+// parse.
 func normalizedOr(addr string) string {
 	if n, err := address.Normalize(addr); err == nil {
 		return n
 	}
-	return addr
+	return clip(addr, maxTraced)
 }
