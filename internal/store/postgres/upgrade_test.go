@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"mailroom/internal/store/migration"
 	"mailroom/internal/store/postgres/pgtest"
 	"mailroom/internal/store/sqlstore"
 )
@@ -29,15 +28,7 @@ func openRaw(tb testing.TB, dsn string, main bool) *DB {
 	if !main {
 		return db
 	}
-	shared, err := migration.Load(os.DirFS("testdata/main"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	own, err := migration.Load(migrationFiles)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ms, err := migration.Merge(shared, own)
+	ms, err := sqlstore.History(types(), os.DirFS("testdata/main"), migrationFiles)
 	if err != nil {
 		tb.Fatal(err)
 	}

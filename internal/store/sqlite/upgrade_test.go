@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"mailroom/internal/store/migration"
 	"mailroom/internal/store/sqlstore"
 )
 
@@ -28,7 +27,7 @@ func openRaw(tb testing.TB, path string, main bool) *DB {
 	if !main {
 		return db
 	}
-	ms, err := migration.Load(os.DirFS("testdata/main"))
+	ms, err := sqlstore.History(types(), os.DirFS("testdata/main"), noMigrations)
 	if err != nil {
 		tb.Fatal(err)
 	}

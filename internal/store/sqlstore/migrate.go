@@ -33,7 +33,14 @@ type Types struct {
 // Migrations returns the shared migrations rendered with t and the
 // dialect's own (dialect's migrations/*.sql), in version order.
 func Migrations(t Types, dialect fs.FS) ([]migration.Migration, error) {
-	shared, err := migration.Load(migrationFiles)
+	return History(t, migrationFiles, dialect)
+}
+
+// History returns the migrations/*.sql of shared, rendered with t, and of
+// dialect, in version order. Migrations passes the embedded shared
+// history; a test may pass an older one.
+func History(t Types, sharedFiles, dialect fs.FS) ([]migration.Migration, error) {
+	shared, err := migration.Load(sharedFiles)
 	if err != nil {
 		return nil, err
 	}
