@@ -2,12 +2,10 @@ package sqlite
 
 import (
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"mailroom/internal/store"
 	"mailroom/internal/store/sqlstore"
@@ -77,43 +75,6 @@ func TestMigrate_0002KeepsExistingRows(t *testing.T) {
 	}
 }
 
-func TestDeleteUnreferenced_FailedRowsAreFinal(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	ctx := t.Context()
-	if _, err := db.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := db.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"F", "Q"} {
-		a := store.Acceptance{
-			Message:    store.Message{ID: id, MailboxID: m.ID, Blob: "b/" + id, DeliveryBlob: "d/" + id},
-			Recipients: []string{"x@remote.example", "y@remote.example"},
-			Delivered:  map[string]bool{"y@remote.example": true},
-		}
-		if err := db.Accept(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// F's queued row failed; Q's is still queued.
-	if _, err := db.sql.ExecContext(ctx, `UPDATE queue SET state = 'failed' WHERE message_id = 'F' AND state = 'queued'`); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := db.DeleteUnreferenced(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	if want := []string{"b/F", "d/F"}; !slices.Equal(keys, want) {
-		t.Fatalf("freed %q, want %q", keys, want)
-	}
-	if _, err := db.Message(ctx, "Q"); err != nil {
-		t.Fatalf("message with a queued row: %v", err)
-	}
-}
-
 func TestDeleteUnreferenced_UsesIndexes(t *testing.T) {
 	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
 	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+sqlstore.Unreferenced, 10)
@@ -143,53 +104,6 @@ func TestDeleteUnreferenced_UsesIndexes(t *testing.T) {
 		if strings.HasPrefix(line, "SCAN") && !strings.HasPrefix(line, "SCAN m") {
 			t.Errorf("plan scans a table other than messages: %q\n%s", line, all)
 		}
-	}
-}
-
-func TestSenderSettings_Validation(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	ctx := t.Context()
-	if _, err := db.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := db.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v0, _ := db.DirectoryVersion(ctx)
-
-	// An empty display-name policy is the default.
-	if err := db.UpdateDomain(ctx, store.Domain{Name: "example.org"}); err != nil {
-		t.Fatalf("update domain with empty policy: %v", err)
-	}
-	ds, err := db.Domains(ctx)
-	if err != nil || ds[0].DisplayName != store.DisplayNameClient {
-		t.Fatalf("domain after empty policy: %+v, %v", ds, err)
-	}
-	v1, _ := db.DirectoryVersion(ctx)
-
-	for what, err := range map[string]error{
-		"unknown policy": db.UpdateDomain(ctx, store.Domain{Name: "example.org", DisplayName: "server"}),
-		"negative limit": db.UpdateDomain(ctx, store.Domain{Name: "example.org", Limits: store.Limits{RecipientsPerDay: -1}}),
-		"negative quota": db.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, QuotaBytes: -1}),
-		"negative keep":  db.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, SentRetention: -time.Hour}),
-		"unknown grant": func() error {
-			_, err := db.AddGrant(ctx, store.Grant{Kind: "send-for", On: "x@example.org", Grantee: m.Address})
-			return err
-		}(),
-		"negative concurr": func() error {
-			_, err := db.CreateMailbox(ctx, store.Mailbox{Address: "bob@example.org", Limits: store.Limits{Concurrent: -2}})
-			return err
-		}(),
-	} {
-		if err == nil {
-			t.Errorf("%s accepted", what)
-		} else if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s: got %v, want an error other than conflict or not found", what, err)
-		}
-	}
-	if v, _ := db.DirectoryVersion(ctx); v != v1 || v1 <= v0 {
-		t.Errorf("directory version %d → %d → %d; want one step for the valid update only", v0, v1, v)
 	}
 }
 

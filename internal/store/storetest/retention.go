@@ -14,6 +14,31 @@ var retentionTests = []test{
 	{"ExpireFolderEntries", testExpireFolderEntries},
 	{"DeleteUnreferenced", testDeleteUnreferenced},
 	{"DeleteUnreferencedLimit", testDeleteUnreferencedLimit},
+	{"DeleteUnreferencedFailedRowsAreFinal", testDeleteUnreferencedFailed},
+}
+
+// testDeleteUnreferencedFailed: a message whose rows are all delivered or
+// failed goes; one with a queued row stays.
+func testDeleteUnreferencedFailed(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice, _ := setup(t, s)
+	for _, id := range []string{"F", "Q"} {
+		a := acceptance(id, alice, time.Now(), "x@remote.example", "y@remote.example")
+		a.Entries, a.Delivered = nil, map[string]bool{"y@remote.example": true}
+		mustAccept(t, s, a)
+	}
+	if n, err := s.Drop(ctx, store.QueueSelector{MessageID: "F"}, "550 dropped", time.Now()); err != nil || n != 1 {
+		t.Fatalf("drop F's queued row: %d, %v", n, err)
+	}
+	keys, err := s.DeleteUnreferenced(ctx, 10)
+	noErr(t, err, "delete unreferenced")
+	slices.Sort(keys)
+	if want := []string{"blob/F", "blob/F.delivery"}; !slices.Equal(keys, want) {
+		t.Fatalf("freed %q, want %q", keys, want)
+	}
+	if _, err := s.Message(ctx, "Q"); err != nil {
+		t.Fatalf("message with a queued row: %v", err)
+	}
 }
 
 var submissionLogTests = []test{
