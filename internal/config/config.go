@@ -330,8 +330,10 @@ func (c *Config) Validate() error {
 	if c.Submission.MaxMessageBytes <= 0 {
 		return &FieldError{"submission.max_message_bytes", c.Submission.MaxMessageBytes, "must be positive"}
 	}
-	if c.Submission.MaxHeaderBytes <= 0 || c.Submission.MaxHeaderBytes > c.Submission.MaxMessageBytes || c.Submission.MaxHeaderBytes > 64<<20 {
-		return &FieldError{"submission.max_header_bytes", c.Submission.MaxHeaderBytes, "must be positive, at most max_message_bytes and at most 64 MiB"}
+	if c.Submission.MaxHeaderBytes <= 0 || c.Submission.MaxHeaderBytes > 64<<20 {
+		// Over max_message_bytes it is harmless: the message's own limit
+		// comes first.
+		return &FieldError{"submission.max_header_bytes", c.Submission.MaxHeaderBytes, "must be positive and at most 64 MiB (67108864)"}
 	}
 	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
 		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
