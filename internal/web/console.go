@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"mailroom/internal/admin"
 	"mailroom/internal/limits"
+	"mailroom/internal/store"
 )
 
 // The admin console: server-rendered pages (html/template, embedded) on
@@ -35,6 +37,11 @@ var consoleFiles embed.FS
 const (
 	sessionCookie = "mailroom_session"
 	loginCookie   = "mailroom_login" // the login form's CSRF token (double submit)
+	// maxLoginBody bounds the login form: its token, a name, a password
+	// and the page to return to.
+	maxLoginBody = 16 << 10
+	// loginSweepEvery is how often failed logins sweep the login guard.
+	loginSweepEvery = time.Minute
 	// sessionTTL is how long a session lasts without a request.
 	sessionTTL = 8 * time.Hour
 	// consoleCSP allows the console's own files only: no inline script, no
@@ -52,6 +59,7 @@ type console struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	swept    time.Time // when failed logins last swept logins
 }
 
 // session is one logged-in console user.
@@ -248,7 +256,16 @@ func safeNext(next string) string {
 }
 
 func (c *console) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.showLogin(w, r, http.StatusRequestEntityTooLarge, "The login form is too large; try again.")
+			return
+		}
+		c.showLogin(w, r, http.StatusBadRequest, "The login form could not be read; try again.")
+		return
+	}
 	ck, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
 		c.showLogin(w, r, http.StatusForbidden, "The login form expired; try again.")
@@ -257,15 +274,23 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
 	remote := clientAddr(r)
 	now := c.now()
-	key := "console:" + name
+	// A name no console user can have is counted against the address
+	// only: the guard keeps no key an attacker can make large.
+	key, possible := "", len(name) <= admin.MaxConsoleUserName
+	if possible {
+		key = "console:" + name
+	}
 	if blocked, until := c.logins.Blocked(remote, key, now); blocked {
 		c.showLogin(w, r, http.StatusTooManyRequests, "Too many failed logins; try again after "+until.Format("15:04:05 MST")+".")
 		return
 	}
-	u, err := c.a.CheckConsoleLogin(r.Context(), name, password)
+	u, err := store.ConsoleUser{}, admin.ErrUnauthorized
+	if possible {
+		u, err = c.a.CheckConsoleLogin(r.Context(), name, password)
+	}
 	if errors.Is(err, admin.ErrUnauthorized) {
-		c.logins.Failure(remote, key, now)
-		c.log.Info("console login failed", "user", name, "remote", remote)
+		c.loginFailed(remote, key, now)
+		c.log.Info("console login failed", "user", logName(name), "remote", remote)
 		c.showLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
@@ -280,6 +305,31 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	setCookie(w, r, loginCookie, "", -1)
 	c.log.Info("console login", "user", u.Name, "remote", remote)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// loginFailed counts a failed login and, at most every loginSweepEvery,
+// lets the guard forget failures, blocks and trust that have run out, so
+// that what it holds stays what its window and cool-off need.
+func (c *console) loginFailed(remote netip.Addr, key string, now time.Time) {
+	c.logins.Failure(remote, key, now)
+	c.mu.Lock()
+	sweep := now.Sub(c.swept) >= loginSweepEvery
+	if sweep {
+		c.swept = now
+	}
+	c.mu.Unlock()
+	if sweep {
+		c.logins.Forget(now)
+	}
+}
+
+// logName is a user name as the log shows it: cut to the longest a
+// console user may have, so a client cannot write large log lines.
+func logName(name string) string {
+	if len(name) <= admin.MaxConsoleUserName {
+		return name
+	}
+	return strings.ToValidUTF8(name[:admin.MaxConsoleUserName], "") + fmt.Sprintf("…(%d octets)", len(name))
 }
 
 func (c *console) logout(w http.ResponseWriter, r *http.Request, s *session) {
