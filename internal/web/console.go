@@ -91,7 +91,7 @@ func newConsole(a *admin.Service, log *slog.Logger, now func() time.Time, logins
 // mountConsole registers the console's routes on mux.
 func mountConsole(mux *http.ServeMux, c *console) {
 	static, _ := fs.Sub(consoleFiles, "console/static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(filesOnly{static})))
 	mux.HandleFunc("GET /login", c.loginPage)
 	mux.HandleFunc("POST /login", c.login)
 	mux.Handle("POST /logout", c.auth(c.logout))
@@ -110,6 +110,22 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /messages/{mailbox}", c.auth(c.folder))
 	mux.Handle("GET /messages/{mailbox}/{id}", c.auth(c.message))
 	mux.Handle("GET /messages/{mailbox}/{id}/html", c.auth(c.messageHTML))
+}
+
+// filesOnly serves files and no directory: a directory is not found, so
+// the file server never lists one.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := file.Stat(); err != nil || fi.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // page is what every template gets.

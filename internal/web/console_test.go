@@ -315,3 +315,16 @@ func TestConsole_LoginThrottled(t *testing.T) {
 type nopPinger struct{}
 
 func (nopPinger) DirectoryVersion(context.Context) (int64, error) { return 1, nil }
+
+// TestConsole_StaticListsNoDirectory: the console's files are served, the
+// folder that holds them is not listed.
+func TestConsole_StaticListsNoDirectory(t *testing.T) {
+	srv, _ := consoleServer(t)
+	c := newConsoleClient(t, srv)
+	if status, _, body := c.do("GET", "/static/", nil); status != http.StatusNotFound || strings.Contains(body, "console.css") {
+		t.Errorf("GET /static/: %d, want 404 and no listing\n%s", status, body)
+	}
+	if status, _, body := c.do("GET", "/static/console.css", nil); status != http.StatusOK || body == "" {
+		t.Errorf("GET /static/console.css: %d", status)
+	}
+}
