@@ -24,7 +24,7 @@ import (
 //go:embed openapi.json
 var openAPI []byte
 
-// maxBody bounds a request body.
+// maxBody bounds every request body (New caps it for every handler).
 const maxBody = 1 << 20
 
 // maxList bounds how many entries one listing returns.
@@ -87,7 +87,6 @@ func mountAPI(mux *http.ServeMux, a *admin.Service, log *slog.Logger) {
 				writeError(w, log, err)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 			status, v, err := h(r)
 			if err != nil {
 				writeError(w, log, err)

@@ -160,7 +160,15 @@ func (c *console) auth(h handlerFunc) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					http.Error(w, fmt.Sprintf("the form is larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+					return
+				}
+				http.Error(w, "the form could not be read: "+err.Error(), http.StatusBadRequest)
+				return
+			}
 			if !sameToken(r.PostFormValue("csrf"), s.csrf) {
 				http.Error(w, "missing or wrong CSRF token: reload the page and try again", http.StatusForbidden)
 				return

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,18 @@ func TestAPI_BodyTooLarge(t *testing.T) {
 		}
 		path := strings.NewReplacer("{name}", "example.com", "{address}", "a@example.com").Replace(rt.path)
 		wantError(t, srv, tok, rt.method, path, big, http.StatusRequestEntityTooLarge, "invalid")
+	}
+}
+
+// TestConsole_BodyTooLarge: a console form over maxBody is refused with
+// 413, not read as a form without its CSRF token.
+func TestConsole_BodyTooLarge(t *testing.T) {
+	srv, _ := consoleServer(t)
+	c := newConsoleClient(t, srv)
+	c.login("root", "correct-horse-battery")
+	tok := c.csrf("/mailboxes")
+	status, _, body := c.do("POST", "/mailboxes", url.Values{"csrf": {tok}, "address": {"bob@example.test"}, "display_name": {strings.Repeat("b", maxBody)}})
+	if status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 1 MiB form: %d, want 413\n%.300s", status, body)
 	}
 }
