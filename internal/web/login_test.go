@@ -2,15 +2,12 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,17 +21,9 @@ import (
 // cool-off no longer need as new failures come (it once kept every name
 // ever tried: 100 tries of a 1 MB name held 95 MiB for good).
 func TestConsole_LoginGuardBounded(t *testing.T) {
-	_, _, a := apiServerAdmin(t)
-	if _, err := a.AddConsoleUser(context.Background(), "root", "correct-horse-battery"); err != nil {
-		t.Fatal(err)
-	}
-	var now atomic.Int64 // the server's clock, set by the test
-	now.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()) }
 	var log lockedBuffer
 	guard := &limits.LoginGuard{PerAddress: 1000, PerMailbox: 30, Window: time.Minute, Cooloff: time.Hour}
-	srv := httptest.NewServer(New(Options{Store: nopPinger{}, Admin: a, Log: slog.New(slog.NewTextHandler(&log, nil)), Now: clock, Logins: guard}))
-	t.Cleanup(srv.Close)
+	srv, now := guardedConsole(t, guard, slog.NewTextHandler(&log, nil))
 	c := newConsoleClient(t, srv)
 	try := func(name string) (int, string) {
 		tok := c.csrf("/login")
