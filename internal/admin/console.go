@@ -14,10 +14,14 @@ import (
 // argon2id password, apart from mailboxes (a mailbox password never opens
 // the console).
 
+// MaxConsoleUserName is the longest console user name, in octets: the
+// console refuses a longer one before it counts or logs it.
+const MaxConsoleUserName = 64
+
 // AddConsoleUser creates a console user with password.
 func (s *Service) AddConsoleUser(ctx context.Context, name, password string) (store.ConsoleUser, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || strings.ContainsAny(name, " \t\r\n") || len(name) > 64 {
+	if name == "" || strings.ContainsAny(name, " \t\r\n") || len(name) > MaxConsoleUserName {
 		return store.ConsoleUser{}, fmt.Errorf("%w: console user name %q: want a short name without spaces, such as admin", ErrInvalid, name)
 	}
 	h, err := s.hash(password)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mailroom/internal/blob"
+	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/store/sqlite"
 )
@@ -89,6 +90,14 @@ func pattern(n int) []byte {
 		b[i] = byte('a' + i%23)
 	}
 	return b
+}
+
+// TestDB_ConfigInlineMaxIsOnePart holds config's bound on
+// store.inline_body_max to what DB takes: one database body part.
+func TestDB_ConfigInlineMaxIsOnePart(t *testing.T) {
+	if config.MaxInlineBody != store.BodyPartSize {
+		t.Fatalf("config.MaxInlineBody = %d, store.BodyPartSize = %d: an inline body is one part", config.MaxInlineBody, store.BodyPartSize)
+	}
 }
 
 func TestDB_SizesRoundTrip(t *testing.T) {

@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
-
-	"mailroom/internal/store"
 )
 
 // Config is the whole configuration file. Each field documents its TOML key
@@ -79,6 +77,12 @@ type Store struct {
 	// session in DATA holds up to this much memory. Default 262144.
 	InlineBodyMax int `toml:"inline_body_max"`
 }
+
+// MaxInlineBody is the largest store.inline_body_max: an inline body is
+// written as one database body part, and parts are at most
+// store.BodyPartSize (blob's tests hold the two together; config imports
+// no storage package).
+const MaxInlineBody = 1 << 20
 
 // Store drivers.
 const (
@@ -330,8 +334,10 @@ func (c *Config) Validate() error {
 	if c.Submission.MaxMessageBytes <= 0 {
 		return &FieldError{"submission.max_message_bytes", c.Submission.MaxMessageBytes, "must be positive"}
 	}
-	if c.Submission.MaxHeaderBytes <= 0 || c.Submission.MaxHeaderBytes > c.Submission.MaxMessageBytes || c.Submission.MaxHeaderBytes > 64<<20 {
-		return &FieldError{"submission.max_header_bytes", c.Submission.MaxHeaderBytes, "must be positive, at most max_message_bytes and at most 64 MiB"}
+	if c.Submission.MaxHeaderBytes <= 0 || c.Submission.MaxHeaderBytes > 64<<20 {
+		// Over max_message_bytes it is harmless: the message's own limit
+		// comes first.
+		return &FieldError{"submission.max_header_bytes", c.Submission.MaxHeaderBytes, "must be positive and at most 64 MiB (67108864)"}
 	}
 	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
 		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
@@ -444,8 +450,8 @@ func (s Store) validate() error {
 	default:
 		return &FieldError{"store.bodies", fmt.Sprintf("%q", s.Bodies), `want "auto" (default), "database" or "files"`}
 	}
-	if s.InlineBodyMax < 0 || s.InlineBodyMax > store.BodyPartSize { // an inline body is one part
-		return &FieldError{"store.inline_body_max", s.InlineBodyMax, `want 0 to 1048576 bytes (default 262144)`}
+	if s.InlineBodyMax < 0 || s.InlineBodyMax > MaxInlineBody {
+		return &FieldError{"store.inline_body_max", s.InlineBodyMax, fmt.Sprintf("want 0 to %d bytes (default 262144)", MaxInlineBody)}
 	}
 	return nil
 }

@@ -87,6 +87,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad listen", "[submission]\nlisten = \"587\"\n", "submission.listen"},
 		{"negative size", "[submission]\nmax_message_bytes = -1\n", "max_message_bytes"},
 		{"zero timeout", "[submission]\ndata_timeout = \"0s\"\n", "data_timeout"},
+		{"zero header limit", "[submission]\nmax_header_bytes = 0\n", "submission.max_header_bytes"},
+		{"huge header limit", "[submission]\nmax_header_bytes = 67108865\n", "submission.max_header_bytes"},
 		{"half a cert", "[tls]\ncert_file = \"c.pem\"\n", "tls.cert_file"},
 		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
 		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},

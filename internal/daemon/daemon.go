@@ -197,7 +197,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 			return nil, fmt.Errorf("http.listen: %w", err)
 		}
 		d.addrs[ListenHTTP] = l.Addr()
-		d.http = &http.Server{Handler: web.New(web.Options{Store: st, Admin: d.adminService(), Metrics: d.metrics(), Pprof: cfg.HTTP.Pprof, Log: log}), ReadHeaderTimeout: 10 * time.Second}
+		d.http = newHTTPServer(web.New(web.Options{Store: st, Admin: d.adminService(), Metrics: d.metrics(), Pprof: cfg.HTTP.Pprof, Log: log}), log)
 		d.serving.Add(1)
 		go func() {
 			defer d.serving.Done()

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -43,15 +44,24 @@ func (d *Daemon) publishUsage(ctx context.Context, tr interface{ InFlight() map[
 			if err != nil {
 				continue
 			}
-			tmp := path + ".tmp"
-			if err := os.WriteFile(tmp, b, 0o640); err == nil {
-				err = os.Rename(tmp, path)
-			}
-			if err != nil {
+			if err := replaceFile(path, b); err != nil {
 				d.log.Warn("publish usage", "err", err)
 				continue
 			}
 			last, lastWrite = cur, now
 		}
 	}
+}
+
+// replaceFile writes b to path through a temporary file and a rename, so
+// that a reader sees the old content or the new, never a part.
+func replaceFile(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o640); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return nil
 }

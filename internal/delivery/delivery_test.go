@@ -325,9 +325,8 @@ func TestDeliver_ReusesConnectionsWithinTheCap(t *testing.T) {
 	r := testkit.NewRemote(t)
 	mx := r.MX(t, "remote.test", testkit.MXOptions{})
 	s := testkit.Start(t, fixture, testkit.WithRemote(r), withDelivery(func(d *config.Delivery) { d.DestinationConnections = 1 }))
-	var ids []string
 	for i := range 4 {
-		ids = append(ids, s.Send("alice@example.test", pw, "alice@example.test", []string{fmt.Sprintf("r%d@remote.test", i)}, "Subject: many\n\nx\n"))
+		s.Send("alice@example.test", pw, "alice@example.test", []string{fmt.Sprintf("r%d@remote.test", i)}, "Subject: many\n\nx\n")
 	}
 	testkit.Eventually(t, "four messages arrive", func() bool { return len(mx.Accepted()) == 4 })
 	if n := mx.Connections(); n != 1 {

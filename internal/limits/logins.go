@@ -148,3 +148,11 @@ func (g *LoginGuard) Forget(now time.Time) {
 		}
 	}
 }
+
+// Len is how many addresses, mailboxes and trusted pairs g remembers:
+// what Forget bounds.
+func (g *LoginGuard) Len() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.addrs) + len(g.boxes) + len(g.trusted)
+}

@@ -186,7 +186,7 @@ func (s *Session) applySenderPolicy(t *txn, h *textproto.Header, snap *directory
 		return nil, replyMalformedHeader(err)
 	}
 	if len(senders) > 1 {
-		return nil, replyMalformedHeader(errors.New("Sender: must hold exactly one address (RFC 5322 §3.6.2)"))
+		return nil, replyMalformedHeader(errors.New("the Sender: field must hold exactly one address (RFC 5322 §3.6.2)"))
 	}
 	sender := ""
 	if len(senders) == 1 {

@@ -24,8 +24,11 @@ import (
 //go:embed openapi.json
 var openAPI []byte
 
-// maxBody bounds a request body.
+// maxBody bounds every request body (New caps it for every handler).
 const maxBody = 1 << 20
+
+// maxList bounds how many entries one listing returns.
+const maxList = 1000
 
 // handler is one endpoint: it returns the HTTP status and the value to
 // encode, or an error that apiError maps to a status.
@@ -84,7 +87,6 @@ func mountAPI(mux *http.ServeMux, a *admin.Service, log *slog.Logger) {
 				writeError(w, log, err)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 			status, v, err := h(r)
 			if err != nil {
 				writeError(w, log, err)
@@ -187,6 +189,19 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s=%q: want a number", errInvalidRequest, name, v)
+	}
+	return n, nil
+}
+
+// queryLimit reads a listing's limit: def when absent, else 1 to maxList
+// (the store takes 0 for no limit, which the API must not pass on).
+func queryLimit(r *http.Request, def int) (int, error) {
+	n, err := queryInt(r, "limit", def)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 || n > maxList {
+		return 0, fmt.Errorf("%w: limit=%d: want 1 to %d", errInvalidRequest, n, maxList)
 	}
 	return n, nil
 }

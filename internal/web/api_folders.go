@@ -67,10 +67,11 @@ func downloadRaw(a *admin.Service) handler {
 	}
 }
 
-// writeRaw sends a stored message as message/rfc822.
+// writeRaw sends a stored message as message/rfc822, for as long as the
+// client keeps reading (steadyWriter).
 func writeRaw(w http.ResponseWriter, m rawMessage) {
 	defer m.body.Close()
 	w.Header().Set("Content-Type", "message/rfc822")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+m.id+`.eml"`)
-	_, _ = io.Copy(w, m.body)
+	_, _ = io.Copy(newSteadyWriter(w), m.body)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -270,7 +269,7 @@ func revokeGrant(a *admin.Service) handler {
 
 func listQueue(a *admin.Service) handler {
 	return func(r *http.Request) (int, any, error) {
-		limit, err := queryInt(r, "limit", 1000)
+		limit, err := queryLimit(r, maxList)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -327,11 +326,8 @@ func searchTrace(a *admin.Service) handler {
 			tq.Since = d
 		}
 		var err error
-		if tq.Limit, err = queryInt(r, "limit", 50); err != nil {
+		if tq.Limit, err = queryLimit(r, 50); err != nil {
 			return 0, nil, err
-		}
-		if tq.Limit > 1000 {
-			return 0, nil, fmt.Errorf("%w: limit at most 1000", errInvalidRequest)
 		}
 		ts, err := a.Trace(r.Context(), tq, time.Now())
 		return http.StatusOK, mapList(ts, timelineView), err

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"mailroom/internal/admin"
 	"mailroom/internal/limits"
+	"mailroom/internal/store"
 )
 
 // The admin console: server-rendered pages (html/template, embedded) on
@@ -35,6 +37,11 @@ var consoleFiles embed.FS
 const (
 	sessionCookie = "mailroom_session"
 	loginCookie   = "mailroom_login" // the login form's CSRF token (double submit)
+	// maxLoginBody bounds the login form: its token, a name, a password
+	// and the page to return to.
+	maxLoginBody = 16 << 10
+	// loginSweepEvery is how often failed logins sweep the login guard.
+	loginSweepEvery = time.Minute
 	// sessionTTL is how long a session lasts without a request.
 	sessionTTL = 8 * time.Hour
 	// consoleCSP allows the console's own files only: no inline script, no
@@ -52,6 +59,7 @@ type console struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	swept    time.Time // when failed logins last swept logins
 }
 
 // session is one logged-in console user.
@@ -83,7 +91,7 @@ func newConsole(a *admin.Service, log *slog.Logger, now func() time.Time, logins
 // mountConsole registers the console's routes on mux.
 func mountConsole(mux *http.ServeMux, c *console) {
 	static, _ := fs.Sub(consoleFiles, "console/static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(filesOnly{static})))
 	mux.HandleFunc("GET /login", c.loginPage)
 	mux.HandleFunc("POST /login", c.login)
 	mux.Handle("POST /logout", c.auth(c.logout))
@@ -102,6 +110,22 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /messages/{mailbox}", c.auth(c.folder))
 	mux.Handle("GET /messages/{mailbox}/{id}", c.auth(c.message))
 	mux.Handle("GET /messages/{mailbox}/{id}/html", c.auth(c.messageHTML))
+}
+
+// filesOnly serves files and no directory: a directory is not found, so
+// the file server never lists one.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := file.Stat(); err != nil || fi.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // page is what every template gets.
@@ -136,7 +160,15 @@ func (c *console) auth(h handlerFunc) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					http.Error(w, fmt.Sprintf("the form is larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+					return
+				}
+				http.Error(w, "the form could not be read: "+err.Error(), http.StatusBadRequest)
+				return
+			}
 			if !sameToken(r.PostFormValue("csrf"), s.csrf) {
 				http.Error(w, "missing or wrong CSRF token: reload the page and try again", http.StatusForbidden)
 				return
@@ -248,7 +280,16 @@ func safeNext(next string) string {
 }
 
 func (c *console) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.showLogin(w, r, http.StatusRequestEntityTooLarge, "The login form is too large; try again.")
+			return
+		}
+		c.showLogin(w, r, http.StatusBadRequest, "The login form could not be read; try again.")
+		return
+	}
 	ck, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
 		c.showLogin(w, r, http.StatusForbidden, "The login form expired; try again.")
@@ -257,15 +298,23 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
 	remote := clientAddr(r)
 	now := c.now()
-	key := "console:" + name
+	// A name no console user can have is counted against the address
+	// only: the guard keeps no key an attacker can make large.
+	key, possible := "", len(name) <= admin.MaxConsoleUserName
+	if possible {
+		key = "console:" + name
+	}
 	if blocked, until := c.logins.Blocked(remote, key, now); blocked {
 		c.showLogin(w, r, http.StatusTooManyRequests, "Too many failed logins; try again after "+until.Format("15:04:05 MST")+".")
 		return
 	}
-	u, err := c.a.CheckConsoleLogin(r.Context(), name, password)
+	u, err := store.ConsoleUser{}, admin.ErrUnauthorized
+	if possible {
+		u, err = c.a.CheckConsoleLogin(r.Context(), name, password)
+	}
 	if errors.Is(err, admin.ErrUnauthorized) {
-		c.logins.Failure(remote, key, now)
-		c.log.Info("console login failed", "user", name, "remote", remote)
+		c.loginFailed(remote, key, now)
+		c.log.Info("console login failed", "user", logName(name), "remote", remote)
 		c.showLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
@@ -280,6 +329,31 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	setCookie(w, r, loginCookie, "", -1)
 	c.log.Info("console login", "user", u.Name, "remote", remote)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// loginFailed counts a failed login and, at most every loginSweepEvery,
+// lets the guard forget failures, blocks and trust that have run out, so
+// that what it holds stays what its window and cool-off need.
+func (c *console) loginFailed(remote netip.Addr, key string, now time.Time) {
+	c.logins.Failure(remote, key, now)
+	c.mu.Lock()
+	sweep := now.Sub(c.swept) >= loginSweepEvery
+	if sweep {
+		c.swept = now
+	}
+	c.mu.Unlock()
+	if sweep {
+		c.logins.Forget(now)
+	}
+}
+
+// logName is a user name as the log shows it: cut to the longest a
+// console user may have, so a client cannot write large log lines.
+func logName(name string) string {
+	if len(name) <= admin.MaxConsoleUserName {
+		return name
+	}
+	return strings.ToValidUTF8(name[:admin.MaxConsoleUserName], "") + fmt.Sprintf("…(%d octets)", len(name))
 }
 
 func (c *console) logout(w http.ResponseWriter, r *http.Request, s *session) {

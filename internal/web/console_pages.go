@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -453,5 +454,5 @@ func (c *console) messageHTML(w http.ResponseWriter, r *http.Request, s *session
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte(v.HTML))
+	_, _ = io.WriteString(newSteadyWriter(w), v.HTML) // up to admin's 4 MiB a part
 }

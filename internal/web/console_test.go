@@ -282,16 +282,7 @@ func TestConsole_Pages(t *testing.T) {
 // TestConsole_LoginThrottled: past the guard's failures from one address,
 // even the right password is refused until the cool-off ends.
 func TestConsole_LoginThrottled(t *testing.T) {
-	_, _, a := apiServerAdmin(t)
-	if _, err := a.AddConsoleUser(context.Background(), "root", "correct-horse-battery"); err != nil {
-		t.Fatal(err)
-	}
-	var now atomic.Int64 // the server's clock, set by the test
-	now.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()) }
-	srv := httptest.NewServer(New(Options{Store: nopPinger{}, Admin: a, Log: slog.New(slog.DiscardHandler), Now: clock,
-		Logins: &limits.LoginGuard{PerAddress: 3, PerMailbox: 100, Window: time.Minute, Cooloff: time.Hour}}))
-	t.Cleanup(srv.Close)
+	srv, now := guardedConsole(t, &limits.LoginGuard{PerAddress: 3, PerMailbox: 100, Window: time.Minute, Cooloff: time.Hour}, slog.DiscardHandler)
 	c := newConsoleClient(t, srv)
 	try := func(pw string) int {
 		tok := c.csrf("/login")
@@ -312,6 +303,35 @@ func TestConsole_LoginThrottled(t *testing.T) {
 	}
 }
 
+// guardedConsole is the listener's handler on httptest with a console user
+// root, the login guard g, the log log and a clock the test sets.
+func guardedConsole(t *testing.T, g *limits.LoginGuard, log slog.Handler) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	_, _, a := apiServerAdmin(t)
+	if _, err := a.AddConsoleUser(context.Background(), "root", "correct-horse-battery"); err != nil {
+		t.Fatal(err)
+	}
+	now := new(atomic.Int64)
+	now.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	srv := httptest.NewServer(New(Options{Store: nopPinger{}, Admin: a, Log: slog.New(log), Now: clock, Logins: g}))
+	t.Cleanup(srv.Close)
+	return srv, now
+}
+
 type nopPinger struct{}
 
 func (nopPinger) DirectoryVersion(context.Context) (int64, error) { return 1, nil }
+
+// TestConsole_StaticListsNoDirectory: the console's files are served, the
+// folder that holds them is not listed.
+func TestConsole_StaticListsNoDirectory(t *testing.T) {
+	srv, _ := consoleServer(t)
+	c := newConsoleClient(t, srv)
+	if status, _, body := c.do("GET", "/static/", nil); status != http.StatusNotFound || strings.Contains(body, "console.css") {
+		t.Errorf("GET /static/: %d, want 404 and no listing\n%s", status, body)
+	}
+	if status, _, body := c.do("GET", "/static/console.css", nil); status != http.StatusOK || body == "" {
+		t.Errorf("GET /static/console.css: %d", status)
+	}
+}

@@ -81,7 +81,13 @@ func New(o Options) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return mux
+	// Every body is capped, whoever reads it: a handler that reads past
+	// maxBody gets an *http.MaxBytesError (the API answers 413 in JSON,
+	// the console 413) and the connection closes after the answer.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // slogPrinter logs promhttp's gathering errors.

@@ -55,8 +55,11 @@ var _ store.Store = (*DB)(nil)
 // Open opens the database file at path, creating it if it does not exist,
 // and applies any schema migrations it has not seen yet. Several processes
 // may open the same fresh file at once; each migration is applied exactly
-// once.
+// once. A new file is created 0600 (createPrivate).
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	sdb, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
