@@ -201,17 +201,6 @@ func isUnique(err error) bool { return pgCode(err) == codeUniqueViolation }
 // isForeignKey reports whether err is a FOREIGN KEY violation.
 func isForeignKey(err error) bool { return pgCode(err) == codeForeignKeyViolation }
 
-// noRows reports whether err says a single-row query found no row.
-func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
-
-// oneRow returns store.ErrNotFound when tag says no row was affected.
-func oneRow(tag pgconn.CommandTag) error {
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
 // storedNetworks returns networks as written: an empty array, never NULL.
 // The store keeps the strings as given; the caller validates them as CIDR
 // prefixes.

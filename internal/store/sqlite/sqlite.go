@@ -174,10 +174,8 @@ func commitWith(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 // now returns the current time as stored (sqlstore.DB.Stamp).
 func (db *DB) now() time.Time { return db.Stamp() }
 
-// nanos, bound and fromNanos convert times as sqlstore's Nanos, Bound and
-// FromNanos do.
+// nanos and fromNanos convert times as sqlstore's Nanos and FromNanos do.
 func nanos(t time.Time) int64     { return sqlstore.Nanos(t) }
-func bound(t time.Time) int64     { return sqlstore.Bound(t) }
 func fromNanos(n int64) time.Time { return sqlstore.FromNanos(n) }
 
 // sqliteCode returns the extended result code of err, or 0 when err does not
