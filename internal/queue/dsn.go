@@ -41,7 +41,7 @@ func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, no
 			RetryUntil: e.AcceptedAt.Add(q.o.MaxAge),
 		})
 	}
-	id := newQueueID(now.UnixMilli())
+	id := NewID(now)
 	w, err := q.o.Blobs.Create()
 	if err != nil {
 		return nil, err

@@ -28,8 +28,6 @@ package queue
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -405,12 +403,4 @@ func (q *Queue) logResult(e store.QueueEntry, r Result, o store.Outcome) {
 	default:
 		q.log.Info("delivery deferred", append(args, "next_attempt", o.NextAttemptAt)...)
 	}
-}
-
-// newQueueID returns a time-ordered id like the submission's: milliseconds
-// since the epoch in hex, then 48 random bits.
-func newQueueID(ms int64) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%011x%s", ms, hex.EncodeToString(b[:]))
 }
