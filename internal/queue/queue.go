@@ -368,7 +368,7 @@ func statusOf(r Result, def string) string {
 func (q *Queue) record(g group, outs []store.Outcome, notice *store.Acceptance) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	skipped, err := q.o.Store.Record(ctx, q.o.Now(), outs, notice)
+	skipped, _, err := q.o.Store.Record(ctx, q.o.Now(), outs, notice)
 	if err != nil {
 		// The rows keep their lease and are attempted again after it.
 		q.log.Error("record delivery outcomes", "queue_id", g.rows[0].MessageID, "err", err)
