@@ -100,13 +100,13 @@ func testClaimDue(t *testing.T, s store.Store) {
 // shortLease is a lease a test waits out on the store's clock.
 const shortLease = 50 * time.Millisecond
 
-// claimWhenFree claims at now, with a short lease, until the claim returns
-// rows (the leases it waits for have expired on the store's clock).
-func claimWhenFree(tb testing.TB, s store.Store, now time.Time) []store.QueueEntry {
+// claimWhenFree claims at now, for d, until the claim returns rows (the
+// leases it waits for have expired on the store's clock).
+func claimWhenFree(tb testing.TB, s store.Store, now time.Time, d time.Duration) []store.QueueEntry {
 	tb.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		es, err := s.ClaimDue(tb.Context(), now, 10, shortLease)
+		es, err := s.ClaimDue(tb.Context(), now, 10, d)
 		noErr(tb, err, "claim due rows")
 		if len(es) > 0 {
 			return es
@@ -129,7 +129,7 @@ func testClaimAfterLease(t *testing.T, s store.Store) {
 	// The claimer crashed: nothing is recorded. Once its lease has ended
 	// on the store's clock, however late the claim's now, the row is due
 	// again.
-	second := claimWhenFree(t, s, base)
+	second := claimWhenFree(t, s, base, shortLease)
 	if len(second) != 1 || second[0].ID != first[0].ID || !second[0].LeaseUntil.After(first[0].LeaseUntil) {
 		t.Fatalf("claim after lease expiry: %+v (first %+v)", second, first)
 	}
@@ -144,8 +144,9 @@ func testClaimAfterLease(t *testing.T, s store.Store) {
 	if r := rowByRcpt(t, s, "Q1", "x@remote.example"); r.State != store.StateQueued || r.Attempts != 0 {
 		t.Fatalf("row after a stale outcome: %+v", r)
 	}
-	// A lease far in the claim's future is still a lease: a claim whose now
-	// is an hour ahead (a node whose clock is) does not take the row.
+	// A lease is measured on the store's clock: a claim whose now is an
+	// hour ahead (a node whose clock is) does not take a leased row.
+	claimWhenFree(t, s, base, lease)
 	if es := mustClaim(t, s, time.Now().Add(time.Hour), 10); len(es) != 0 {
 		t.Fatalf("a claim an hour ahead took leased rows: %+v", es)
 	}
