@@ -78,6 +78,11 @@ type Options struct {
 	// take them; it is renewed every Lease/3 while their attempt runs.
 	// Default AttemptTimeout plus a minute.
 	Lease time.Duration
+	// MaxHeaderBytes bounds the original header a DSN quotes ([submission]
+	// max_header_bytes); a longer one is left out of the DSN, which still
+	// names the message by its queue id. Default
+	// message.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 	// Poll is how often the store is asked for due rows when nothing
 	// else wakes the queue. Default 1s.
 	Poll time.Duration
@@ -118,6 +123,9 @@ func New(o Options) *Queue {
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
 	if o.Lease <= 0 {
 		o.Lease = o.AttemptTimeout + time.Minute
