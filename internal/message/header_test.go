@@ -103,6 +103,39 @@ func TestWithoutBcc(t *testing.T) {
 	}
 }
 
+// TestWithoutDropped: every field Postfix's message_drop_headers drops is
+// removed from the recipients' copy, under the new names and under the old
+// ones acceptance calls; other fields stay.
+func TestWithoutDropped(t *testing.T) {
+	for _, f := range []string{"Bcc", "Resent-Bcc", "Return-Path", "Content-Length", "bcc", "RETURN-PATH"} {
+		t.Run(f, func(t *testing.T) {
+			h, err := ReadHeader(bufio.NewReader(strings.NewReader("From: a@example.com\r\n" + f + ": secret\r\nTo: b@example.com\r\n\r\n")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !HasDropped(h) || !HasBcc(h) {
+				t.Fatalf("HasDropped/HasBcc = false with %s:", f)
+			}
+			for name, c := range map[string]textproto.Header{"WithoutDropped": WithoutDropped(h), "WithoutBcc": WithoutBcc(h)} {
+				var b bytes.Buffer
+				if err := WriteHeader(&b, c); err != nil {
+					t.Fatal(err)
+				}
+				if HasDropped(c) || strings.Contains(b.String(), "secret") || !strings.Contains(b.String(), "To: b@example.com") {
+					t.Errorf("%s kept %s: or lost To::\n%s", name, f, b.String())
+				}
+			}
+			if !h.Has(f) {
+				t.Errorf("the original header lost %s:", f)
+			}
+		})
+	}
+	h, _ := ReadHeader(bufio.NewReader(strings.NewReader("From: a@example.com\r\nResent-To: c@example.com\r\n\r\n")))
+	if HasDropped(h) {
+		t.Error("HasDropped = true without a dropped field")
+	}
+}
+
 func TestAddressList(t *testing.T) {
 	for _, tc := range []struct {
 		name, hdr string
