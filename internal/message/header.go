@@ -162,18 +162,6 @@ func WithoutDropped(h textproto.Header) textproto.Header {
 	return c
 }
 
-// HasBcc is HasDropped under its old name: it reports Bcc: and every
-// other field of DroppedFields.
-//
-// Deprecated: use HasDropped.
-func HasBcc(h textproto.Header) bool { return HasDropped(h) }
-
-// WithoutBcc is WithoutDropped under its old name: it removes Bcc: and
-// every other field of DroppedFields.
-//
-// Deprecated: use WithoutDropped.
-func WithoutBcc(h textproto.Header) textproto.Header { return WithoutDropped(h) }
-
 // WriteHeader writes h followed by the blank line that ends it.
 func WriteHeader(w io.Writer, h textproto.Header) error {
 	if err := textproto.WriteHeader(w, h); err != nil {
