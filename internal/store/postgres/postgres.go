@@ -101,6 +101,7 @@ func newDB(pool *pgxpool.Pool) *DB {
 		ScanNetworks:    scanNetworks,
 		LockAddress:     `SELECT pg_advisory_xact_lock(hashtext('mailroom.address'), hashtext($1))`,
 		NotifyDirectory: notifyDirectory,
+		Clock:           dbNow,
 		// Two sweepers (two nodes) work at once, each on other messages.
 		LockUnreferenced: ` FOR UPDATE OF m SKIP LOCKED`,
 		DeleteOrphanBodies: `DELETE FROM bodies b WHERE b.stored_at < $1
@@ -132,7 +133,9 @@ func (db *DB) Close() error {
 }
 
 // writeSQL runs fn in a database/sql transaction and commits it; an
-// error from fn rolls it back. The shared operations write with it.
+// error from fn rolls it back, and a COMMIT whose outcome is unknown is
+// store.ErrMaybeCommitted, as with write. The shared operations write
+// with it.
 func (db *DB) writeSQL(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
@@ -142,7 +145,7 @@ func (db *DB) writeSQL(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return commitErr(tx.Commit())
 }
 
 // write runs fn in a transaction and commits it; an error from fn rolls it
@@ -193,15 +196,6 @@ func (db *DB) writeAsync(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
-// now returns the current time as stored (sqlstore.DB.Stamp).
-func (db *DB) now() time.Time { return db.Stamp() }
-
-// nanos, bound and fromNanos convert times as sqlstore's Nanos, Bound and
-// FromNanos do.
-func nanos(t time.Time) int64     { return sqlstore.Nanos(t) }
-func bound(t time.Time) int64     { return sqlstore.Bound(t) }
-func fromNanos(n int64) time.Time { return sqlstore.FromNanos(n) }
-
 // SQLSTATE codes the store maps to its errors.
 const (
 	codeUniqueViolation     = "23505"
@@ -249,10 +243,4 @@ func (n networksScanner) Scan(src any) error {
 		*n.dst = nil
 	}
 	return nil
-}
-
-// collect reads every row of rows with fn and closes rows; no rows is a nil
-// slice, as store/sqlite returns.
-func collect[T any](rows pgx.Rows, fn pgx.RowToFunc[T]) ([]T, error) {
-	return pgx.AppendRows([]T(nil), rows, fn)
 }

@@ -41,7 +41,7 @@ type DB struct {
 
 	sql         *sql.DB
 	accepts     *groupcommit.Batcher[store.Acceptance]
-	acceptStmts [len(acceptSQL)]*sql.Stmt
+	acceptStmts [len(sqlstore.AcceptSQL)]*sql.Stmt
 
 	writeTurn chan struct{} // one writer of this process at a time (lockWrites)
 	traceConn *sql.Conn     // AppendTrace's, opened on first use; synchronous=NORMAL
@@ -170,13 +170,6 @@ func commitWith(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
-
-// now returns the current time as stored (sqlstore.DB.Stamp).
-func (db *DB) now() time.Time { return db.Stamp() }
-
-// nanos and fromNanos convert times as sqlstore's Nanos and FromNanos do.
-func nanos(t time.Time) int64     { return sqlstore.Nanos(t) }
-func fromNanos(n int64) time.Time { return sqlstore.FromNanos(n) }
 
 // sqliteCode returns the extended result code of err, or 0 when err does not
 // come from SQLite.

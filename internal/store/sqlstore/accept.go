@@ -44,9 +44,12 @@ type Row struct {
 
 // AcceptanceRows returns the rows that write a, in order: its message (a
 // zero CreatedAt is taken as set already), one queue row per recipient
-// (delivered when a.Delivered names it, else queued and due at once), its
-// folder entries, its bodies and, when logged, its submission record
-// (DSNs have none).
+// (no attempts, due at once, delivered when a.Delivered names it), its
+// folder entries (an empty MessageID or zero CreatedAt takes the
+// message's), its bodies and, when logged, its submission record (the
+// message's MailboxID, CreatedAt and number of recipients; DSNs have
+// none). Run, a duplicate message ID is store.ErrConflict, an entry
+// naming no mailbox store.ErrNotFound.
 func (db *DB) AcceptanceRows(a store.Acceptance, logged bool) ([]Row, error) {
 	msg := a.Message
 	created := Nanos(msg.CreatedAt)

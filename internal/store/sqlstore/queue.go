@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,13 +56,57 @@ const (
 		WHERE id = $6 AND lease_until = $7 AND state = 'queued'`
 )
 
+// Clock returns the time queue leases are set and compared on, in unix
+// nanoseconds: the database's (Dialect.Clock), read in tx, or the store's
+// own.
+func (db *DB) Clock(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if db.d.Clock == "" {
+		return Nanos(db.Stamp()), nil
+	}
+	var now int64
+	err := tx.QueryRowContext(ctx, `SELECT `+db.d.Clock).Scan(&now)
+	return now, err
+}
+
+// RenewQueueLeases extends the leases of the rows of ids that still hold old
+// until the lease clock plus lease.
+func (db *DB) RenewQueueLeases(ctx context.Context, ids []int64, old time.Time, lease time.Duration) (time.Time, []int64, error) {
+	if len(ids) == 0 || lease <= 0 {
+		return time.Time{}, nil, fmt.Errorf("renew queue leases: %d rows and lease %v must be positive", len(ids), lease)
+	}
+	var until int64
+	var renewed []int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		now, err := db.Clock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		until = now + lease.Nanoseconds()
+		args := []any{until, Nanos(old)}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		renewed, err = QueryAll(ctx, tx, func(r *sql.Rows) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}, `UPDATE queue SET lease_until = $1
+			WHERE lease_until = $2 AND state = 'queued' AND id IN (`+In(3, len(ids))+`) RETURNING id`, args...)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("renew queue leases: %w", err)
+	}
+	slices.Sort(renewed)
+	return FromNanos(until), renewed, nil
+}
+
 // Record writes the outcomes of claimed rows and, when one of them failed a
 // row or noted a delay, the notice; all in one transaction.
-func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome, notice *store.Acceptance) (int, error) {
-	skipped := 0
+func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome, notice *store.Acceptance) (int, bool, error) {
+	skipped, noticed := 0, false
 	now := Nanos(at)
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		skipped = 0
+		skipped, noticed = 0, false
 		noticeDue := false
 		for _, o := range outcomes {
 			n, err := recordOutcome(ctx, tx, now, o)
@@ -84,12 +129,13 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 		if notice == nil || !noticeDue {
 			return nil
 		}
+		noticed = true
 		return db.insertNotice(ctx, tx, *notice, now)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("record delivery outcomes: %w", err)
+		return 0, false, fmt.Errorf("record delivery outcomes: %w", err)
 	}
-	return skipped, nil
+	return skipped, noticed, nil
 }
 
 // recordOutcome writes one outcome and returns how many rows it changed

@@ -63,6 +63,12 @@ type Dialect struct {
 	// NotifyDirectory, when not empty, is run in every directory write's
 	// transaction, after the change counter moves.
 	NotifyDirectory string
+	// Clock, when not empty, is an SQL expression for the database's
+	// clock in unix nanoseconds, which queue leases are set and compared
+	// on, so nodes whose clocks disagree never take each other's rows
+	// early; empty, leases are on the store's own clock (DB.Now: one
+	// node).
+	Clock string
 	// LockUnreferenced is appended to the retention sweep's select of
 	// unreferenced messages (PostgreSQL: FOR UPDATE ... SKIP LOCKED, so
 	// two nodes sweep at once, each other messages).
