@@ -34,10 +34,11 @@ func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
 func (db *DB) AcceptStats() (commits, accepted int64) { return db.accepts.Stats() }
 
 // prepareAccept prepares sqlstore.AcceptSQL on the pool, once at Open
-// (pure-Go SQLite parses SQL slowly, and acceptance is the hot path).
+// (pure-Go SQLite parses SQL slowly, and acceptance is the hot path), with
+// positional parameters.
 func (db *DB) prepareAccept(ctx context.Context) error {
 	for i, q := range sqlstore.AcceptSQL {
-		st, err := db.sql.PrepareContext(ctx, q)
+		st, err := db.sql.PrepareContext(ctx, positional(q))
 		if err != nil {
 			return fmt.Errorf("prepare acceptance statement %d: %w", i, err)
 		}

@@ -17,7 +17,7 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 	}
 	err := db.writeTrace(ctx, func(tx *sql.Tx) error {
 		ctx := context.WithoutCancel(ctx) // no watcher goroutine per statement (see acceptBatch)
-		st, err := tx.PrepareContext(ctx, sqlstore.InsertTrace)
+		st, err := tx.PrepareContext(ctx, positional(sqlstore.InsertTrace))
 		if err != nil {
 			return err
 		}
