@@ -2,29 +2,34 @@
 // whose SQL is the same in SQLite and PostgreSQL: the directory (domains,
 // mailboxes, aliases, grants, app passwords, DKIM keys), console users and
 // API tokens, trace search, retention, bodies in parts, the reads of
-// messages and folders, and the row shapes of an acceptance and a trace
-// event. It works over database/sql; store/sqlite hands it modernc's
-// SQLite driver and store/postgres pgx's stdlib driver over the pgx pool it
-// also uses natively.
+// messages and folders, the queue's Record, lease renewal, listing, retry
+// and drop, the row shapes of an acceptance and a trace event, and the one
+// schema history (migrate.go). It works over database/sql; store/sqlite
+// hands it modernc's SQLite driver and store/postgres pgx's stdlib driver
+// over the pgx pool it also uses natively.
 //
 // Every statement is written once, with PostgreSQL's numbered
 // placeholders ($1, $2 ...), which modernc's SQLite binds by number as
-// well: there is no rewriting of SQL text at run time. Where the
-// databases really differ, a Dialect says how: the write transaction
-// (SQLite's process-wide write turn and BEGIN IMMEDIATE; a plain
-// transaction on PostgreSQL), the constraint error codes, how a list of
+// well: there is no rewriting of SQL text at run time (store/sqlite turns
+// the acceptance's and the trace's into plain ? once, when it prepares
+// them). Where the databases really differ, a Dialect says how: the write
+// transaction (SQLite's process-wide write turn and BEGIN IMMEDIATE; a
+// plain transaction on PostgreSQL, whose lost COMMIT reply is
+// store.ErrMaybeCommitted), the constraint error codes, how a list of
 // networks is stored (a JSON array in TEXT; TEXT[]), the advisory lock
 // that keeps an address from becoming both a mailbox and an alias, the
-// notification of directory changes, and the few statements whose text
-// must differ (the orphan-body sweep, the retention sweep's row locks, the
-// submission log of the PostgreSQL lease rollups).
+// notification of directory changes, the clock queue leases are on (the
+// store's; the database server's), and the few statements whose text must
+// differ (the orphan-body sweep, the retention sweep's row locks, the
+// submission log with PostgreSQL's lease rollups).
 //
 // What stays in the drivers is what only one database has: SQLite's group
-// commit of acceptances and its trace connection without fsync;
-// PostgreSQL's pipelined (batched) acceptances and trace appends, queue
-// claims with FOR UPDATE SKIP LOCKED, the lease functions and
-// LISTEN/NOTIFY. Those run the row shapes defined here (AcceptanceRows,
-// TraceRow), so a column is added in one place.
+// commit of acceptances over statements prepared once, and its trace
+// connection without fsync; PostgreSQL's acceptances and trace appends
+// sent as one batch, queue claims with FOR UPDATE SKIP LOCKED, the lease
+// functions (committed without a WAL flush) and LISTEN/NOTIFY. Those run
+// the row shapes defined here (AcceptanceRows, TraceArgs), so a column is
+// added in one place.
 //
 // Times are stored as BIGINT unix nanoseconds (UTC) in both databases, so a
 // time written reads back equal.
