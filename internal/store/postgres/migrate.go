@@ -6,7 +6,6 @@ import (
 	"embed"
 	"fmt"
 
-	"mailroom/internal/store/migration"
 	"mailroom/internal/store/sqlstore"
 )
 
@@ -39,7 +38,7 @@ func types() sqlstore.Types {
 }
 
 // loadMigrations returns the schema history in version order.
-func loadMigrations() ([]migration.Migration, error) {
+func loadMigrations() ([]sqlstore.Migration, error) {
 	return sqlstore.Migrations(types(), migrationFiles)
 }
 

@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"text/template"
 	"time"
-
-	"mailroom/internal/store/migration"
 )
 
 // migrationFiles holds the shared schema migrations: text/template files
@@ -32,15 +30,15 @@ type Types struct {
 
 // Migrations returns the shared migrations rendered with t and the
 // dialect's own (dialect's migrations/*.sql), in version order.
-func Migrations(t Types, dialect fs.FS) ([]migration.Migration, error) {
+func Migrations(t Types, dialect fs.FS) ([]Migration, error) {
 	return History(t, migrationFiles, dialect)
 }
 
 // History returns the migrations/*.sql of shared, rendered with t, and of
 // dialect, in version order. Migrations passes the embedded shared
 // history; a test may pass an older one.
-func History(t Types, sharedFiles, dialect fs.FS) ([]migration.Migration, error) {
-	shared, err := migration.Load(sharedFiles)
+func History(t Types, sharedFiles, dialect fs.FS) ([]Migration, error) {
+	shared, err := load(sharedFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -55,11 +53,11 @@ func History(t Types, sharedFiles, dialect fs.FS) ([]migration.Migration, error)
 		}
 		shared[i].SQL = b.String()
 	}
-	own, err := migration.Load(dialect)
+	own, err := load(dialect)
 	if err != nil {
 		return nil, err
 	}
-	return migration.Merge(shared, own)
+	return merge(shared, own)
 }
 
 // Migrate applies the migrations ms that the database has not recorded
@@ -70,7 +68,7 @@ func History(t Types, sharedFiles, dialect fs.FS) ([]migration.Migration, error)
 // first and then finds the version recorded. A database whose schema is
 // newer than the newest of ms is refused: an old binary must not write to
 // a newer schema.
-func (db *DB) Migrate(ctx context.Context, t Types, ms []migration.Migration, first func(ctx context.Context, tx *sql.Tx) error) error {
+func (db *DB) Migrate(ctx context.Context, t Types, ms []Migration, first func(ctx context.Context, tx *sql.Tx) error) error {
 	for _, m := range ms {
 		err := db.write(ctx, func(tx *sql.Tx) error {
 			if first != nil {
@@ -89,7 +87,7 @@ func (db *DB) Migrate(ctx context.Context, t Types, ms []migration.Migration, fi
 
 // ApplyMigration applies m inside tx unless it is already recorded, and
 // records it; an error if the database has a version newer than latest.
-func ApplyMigration(ctx context.Context, tx *sql.Tx, t Types, m migration.Migration, latest int64) error {
+func ApplyMigration(ctx context.Context, tx *sql.Tx, t Types, m Migration, latest int64) error {
 	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    ` + t.Int64 + ` PRIMARY KEY,
 		applied_at ` + t.Int64 + ` NOT NULL
