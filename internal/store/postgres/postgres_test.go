@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -74,66 +73,6 @@ func TestOpen_ErrorHidesPassword(t *testing.T) {
 	}
 }
 
-// Two handles stand for two nodes: claiming from both at once hands each
-// due row to exactly one of them.
-func TestClaimDue_TwoNodes(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	nodes := []*DB{mustOpen(t, dsn), mustOpen(t, dsn)}
-	ctx := t.Context()
-	a := nodes[0]
-	if _, err := a.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := a.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
-	const perMessage, messages = 25, 8
-	for i := range messages {
-		acc := store.Acceptance{Message: store.Message{ID: "Q" + string(rune('A'+i)), MailboxID: m.ID, Blob: "b", DeliveryBlob: "b", CreatedAt: at}}
-		for j := range perMessage {
-			acc.Recipients = append(acc.Recipients, "r"+string(rune('a'+j))+"@remote.example")
-		}
-		if err := a.Accept(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for _, node := range nodes {
-		for range 3 {
-			wg.Go(func() {
-				for {
-					es, err := node.ClaimDue(ctx, at, 4, time.Minute)
-					if err != nil {
-						t.Errorf("claim: %v", err)
-						return
-					}
-					if len(es) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, e := range es {
-						seen[e.ID]++
-					}
-					mu.Unlock()
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if len(seen) != perMessage*messages {
-		t.Errorf("claimed %d distinct rows, want %d", len(seen), perMessage*messages)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("row %d claimed %d times", id, c)
-		}
-	}
-}
-
 // An address is a mailbox's or an alias, never both, even when two nodes
 // create it at once: both writes take the address's advisory lock before
 // they check. The test holds the directory counter's row so that both
@@ -190,54 +129,5 @@ func TestAddress_MailboxOrAliasNotBoth(t *testing.T) {
 	case aliasErr == nil && errors.Is(mailboxErr, store.ErrConflict):
 	default:
 		t.Fatalf("create mailbox: %v; add alias: %v; want exactly one to succeed, the other ErrConflict", mailboxErr, aliasErr)
-	}
-}
-
-// Two sweepers (two nodes) freeing unreferenced messages at once free each
-// message, and return each blob key, once.
-func TestDeleteUnreferenced_TwoNodes(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	nodes := []*DB{mustOpen(t, dsn), mustOpen(t, dsn)}
-	ctx := t.Context()
-	const n = 60
-	for i := range n {
-		id := fmt.Sprintf("M%02d", i)
-		err := nodes[0].Accept(ctx, store.Acceptance{Message: store.Message{ID: id, MailboxID: 1, Blob: id, DeliveryBlob: id + ".dlv"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for _, node := range nodes {
-		for range 2 {
-			wg.Go(func() {
-				for {
-					keys, err := node.DeleteUnreferenced(ctx, 3)
-					if err != nil {
-						t.Errorf("delete unreferenced: %v", err)
-						return
-					}
-					if len(keys) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, k := range keys {
-						seen[k]++
-					}
-					mu.Unlock()
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if len(seen) != 2*n {
-		t.Errorf("freed %d distinct keys, want %d", len(seen), 2*n)
-	}
-	for k, c := range seen {
-		if c != 1 {
-			t.Errorf("key %s returned %d times", k, c)
-		}
 	}
 }

@@ -56,6 +56,34 @@ func RunHandles(t *testing.T, h Handles) {
 		loc := h.Location(t)
 		twoHandlesShareWrites(t, open(t, loc), open(t, loc))
 	})
+	t.Run("TwoHandlesClaimApart", func(t *testing.T) {
+		loc := h.Location(t)
+		a, b := open(t, loc), open(t, loc)
+		alice, _ := setup(t, a)
+		at := time.Now()
+		for i := range 6 {
+			mustAccept(t, a, acceptance(fmt.Sprintf("Q%d", i), alice, at, "x@remote.example", "y@remote.example", "z@remote.example"))
+		}
+		takeApart(t, []store.Store{a, b}, 18, func(s store.Store) ([]string, error) {
+			es, err := s.ClaimDue(t.Context(), at, 4, time.Minute)
+			var ids []string
+			for _, e := range es {
+				ids = append(ids, fmt.Sprint(e.ID))
+			}
+			return ids, err
+		})
+	})
+	t.Run("TwoHandlesSweepApart", func(t *testing.T) {
+		loc := h.Location(t)
+		a, b := open(t, loc), open(t, loc)
+		for i := range 30 {
+			id := fmt.Sprintf("M%02d", i)
+			mustAccept(t, a, store.Acceptance{Message: store.Message{ID: id, MailboxID: 1, Blob: id, DeliveryBlob: id + ".dlv"}})
+		}
+		takeApart(t, []store.Store{a, b}, 60, func(s store.Store) ([]string, error) {
+			return s.DeleteUnreferenced(t.Context(), 3)
+		})
+	})
 	t.Run("ConcurrentFreshDatabase", func(t *testing.T) {
 		loc := h.Location(t)
 		const n = 4
@@ -145,5 +173,44 @@ func twoHandlesShareWrites(t *testing.T, server, cli store.Store) {
 	}
 	if _, err := server.Mailbox(ctx, m.Address); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("server: read mailbox the cli deleted: got %v, want ErrNotFound", err)
+	}
+}
+
+// takeApart runs take from two goroutines per handle until it returns
+// nothing, and checks that the handles took want things in all, each
+// once: what one node claims or sweeps, no other does.
+func takeApart(t *testing.T, handles []store.Store, want int, take func(store.Store) ([]string, error)) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for _, s := range handles {
+		for range 2 {
+			wg.Go(func() {
+				for {
+					got, err := take(s)
+					if err != nil {
+						t.Errorf("take: %v", err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, k := range got {
+						seen[k]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if len(seen) != want {
+		t.Errorf("took %d distinct, want %d", len(seen), want)
+	}
+	for k, c := range seen {
+		if c != 1 {
+			t.Errorf("%s taken %d times", k, c)
+		}
 	}
 }
