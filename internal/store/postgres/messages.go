@@ -26,45 +26,30 @@ func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
 	rows, err := db.AcceptanceRows(a, true)
 	if err == nil {
 		err = db.write(ctx, func(tx pgx.Tx) error {
-			var bt batch
+			var b pgx.Batch
+			wraps := make([]func(error) error, 0, len(rows)+1)
 			for _, r := range rows {
-				bt.queue(r.Wrap, sqlstore.AcceptSQL[r.Stmt], r.Args...)
+				b.Queue(sqlstore.AcceptSQL[r.Stmt], r.Args...)
+				wraps = append(wraps, r.Wrap)
 			}
 			if a.Lease != 0 {
-				bt.queue(func(err error) error {
+				b.Queue(`UPDATE limit_leases SET recipients = 0 WHERE id = $1`, a.Lease)
+				wraps = append(wraps, func(err error) error {
 					return fmt.Errorf("clear the reservations of lease %d: %w", a.Lease, err)
-				}, `UPDATE limit_leases SET recipients = 0 WHERE id = $1`, a.Lease)
+				})
 			}
-			return bt.run(ctx, tx)
+			br := tx.SendBatch(ctx, &b)
+			for _, wrap := range wraps {
+				if _, err := br.Exec(); err != nil {
+					_ = br.Close()
+					return wrap(err)
+				}
+			}
+			return br.Close()
 		})
 	}
 	if err != nil {
 		return fmt.Errorf("accept message %s: %w", a.Message.ID, err)
 	}
 	return nil
-}
-
-// batch is a pgx.Batch whose statements each know how to describe their
-// error.
-type batch struct {
-	b     pgx.Batch
-	wraps []func(error) error
-}
-
-// queue adds a statement; wrap turns its error into the one returned.
-func (bt *batch) queue(wrap func(error) error, sql string, args ...any) {
-	bt.b.Queue(sql, args...)
-	bt.wraps = append(bt.wraps, wrap)
-}
-
-// run sends the batch in tx and returns the first statement's error, wrapped.
-func (bt *batch) run(ctx context.Context, tx pgx.Tx) error {
-	br := tx.SendBatch(ctx, &bt.b)
-	for _, wrap := range bt.wraps {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return wrap(err)
-		}
-	}
-	return br.Close()
 }

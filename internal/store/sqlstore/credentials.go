@@ -83,11 +83,16 @@ func (db *DB) ConsoleUsers(ctx context.Context) ([]store.ConsoleUser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list console users: %w", err)
 	}
-	var out []store.ConsoleUser
+	return convert(rs, consoleUser), nil
+}
+
+// convert returns f of each of rs; none is nil.
+func convert[T any](rs []credential, f func(credential) T) []T {
+	var out []T
 	for _, r := range rs {
-		out = append(out, consoleUser(r))
+		out = append(out, f(r))
 	}
-	return out, nil
+	return out
 }
 
 func consoleUser(r credential) store.ConsoleUser {
@@ -127,11 +132,7 @@ func (db *DB) APITokens(ctx context.Context) ([]store.APIToken, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list api tokens: %w", err)
 	}
-	var out []store.APIToken
-	for _, r := range rs {
-		out = append(out, apiToken(r))
-	}
-	return out, nil
+	return convert(rs, apiToken), nil
 }
 
 // APITokenByHash returns the token with that hash.
