@@ -64,14 +64,7 @@ func RunHandles(t *testing.T, h Handles) {
 		for i := range 6 {
 			mustAccept(t, a, acceptance(fmt.Sprintf("Q%d", i), alice, at, "x@remote.example", "y@remote.example", "z@remote.example"))
 		}
-		takeApart(t, []store.Store{a, b}, 18, func(s store.Store) ([]string, error) {
-			es, err := s.ClaimDue(t.Context(), at, 4, time.Minute)
-			var ids []string
-			for _, e := range es {
-				ids = append(ids, fmt.Sprint(e.ID))
-			}
-			return ids, err
-		})
+		takeApart(t, []store.Store{a, b}, 18, claimIDs(t, at, 4, time.Minute))
 	})
 	t.Run("TwoHandlesSweepApart", func(t *testing.T) {
 		loc := h.Location(t)
@@ -173,6 +166,19 @@ func twoHandlesShareWrites(t *testing.T, server, cli store.Store) {
 	}
 	if _, err := server.Mailbox(ctx, m.Address); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("server: read mailbox the cli deleted: got %v, want ErrNotFound", err)
+	}
+}
+
+// claimIDs returns a take of takeApart that claims up to limit rows due at
+// at, and returns their ids.
+func claimIDs(t *testing.T, at time.Time, limit int, lease time.Duration) func(store.Store) ([]string, error) {
+	return func(s store.Store) ([]string, error) {
+		es, err := s.ClaimDue(t.Context(), at, limit, lease)
+		var ids []string
+		for _, e := range es {
+			ids = append(ids, fmt.Sprint(e.ID))
+		}
+		return ids, err
 	}
 }
 
