@@ -72,6 +72,13 @@ const (
 	CauseName                     // the user name
 )
 
+func (c Cause) String() string {
+	if c == CauseName {
+		return "user_name"
+	}
+	return "address"
+}
+
 // Lockout is Begin's or Fail's refusal: too many failed logins from the
 // address or for the name, until Until.
 type Lockout struct {
@@ -80,11 +87,7 @@ type Lockout struct {
 }
 
 func (l *Lockout) Error() string {
-	what := "address"
-	if l.Cause == CauseName {
-		what = "user name"
-	}
-	return fmt.Sprintf("too many failed logins for the %s until %s", what, l.Until.Format(time.RFC3339))
+	return fmt.Sprintf("too many failed logins (%s) until %s", l.Cause, l.Until.Format(time.RFC3339))
 }
 
 // ErrBusy is Begin's error when the attempt could not start before its

@@ -165,7 +165,19 @@ func reasonOf(code int, enh, text string) string {
 	case "554 5.2.0":
 		return "daily_recipient_limit"
 	case "421 4.7.0":
+		switch {
+		case strings.HasPrefix(text, "Too many connections"):
+			return "connection_limit"
+		case strings.HasPrefix(text, "Too many new connections"):
+			return "connection_rate"
+		}
 		return "login_blocked"
+	case "454 4.7.0":
+		return "auth_busy"
+	case "501 5.5.2":
+		return "malformed_auth"
+	case "504 5.5.4":
+		return "unknown_mechanism"
 	case "451 4.3.0":
 		return "local_error"
 	}
