@@ -215,6 +215,8 @@ hostname = "mail.example.test"
 [submission]
 listen = "127.0.0.1:0"
 listen_tls = "127.0.0.1:0"
+max_connections_per_address = 0 # every session comes from 127.0.0.1
+connection_rate_per_address = 0
 [http]
 `+httpConf+`
 [log]
