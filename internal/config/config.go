@@ -139,7 +139,8 @@ type Submission struct {
 	// MaxConcurrentHashes caps the password hashes computed at once,
 	// server-wide (argon2id: 19 MiB and one core each, for tens of
 	// milliseconds); more wait their turn within hash_wait, then get
-	// 454 4.7.0. 0 means the number of cores. Default 0.
+	// 454 4.7.0. 0 means half the cores, at least one, which leaves the
+	// other half to the clients already logged in. Default 0.
 	MaxConcurrentHashes int `toml:"max_concurrent_hashes"`
 	// HashWait is how long a login may wait for its turn to have its
 	// password checked (max_auth_per_address, max_concurrent_hashes)

@@ -103,7 +103,9 @@ type Options struct {
 	// cache off). Any directory change forgets every entry at once.
 	AuthCacheTTL time.Duration
 	// MaxHashes bounds the password hashes computed at once, server-wide;
-	// more wait for a slot (Verify). Default runtime.NumCPU().
+	// more wait for a slot (Verify). Default half the cores, at least one:
+	// hashes at every core starve the sessions of logged-in clients
+	// (BENCHMARKS.md, "Logins under attack").
 	MaxHashes int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -130,7 +132,7 @@ func New(ctx context.Context, st store.Directory, o Options) (*Directory, error)
 		o.Now = time.Now
 	}
 	if o.MaxHashes <= 0 {
-		o.MaxHashes = runtime.NumCPU()
+		o.MaxHashes = max(1, runtime.NumCPU()/2)
 	}
 	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator,
 		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now, slots: make(chan struct{}, o.MaxHashes), wake: make(chan struct{}, 1)}

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -69,11 +70,12 @@ func TestVerify_HashSlots(t *testing.T) {
 	}
 }
 
-// TestNew_MaxHashes: the default is the core count, the option sets it.
+// TestNew_MaxHashes: the default is half the cores, at least one; the
+// option sets it.
 func TestNew_MaxHashes(t *testing.T) {
 	d, st, _ := openDirectory(t, 0)
-	if cap(d.slots) < 1 {
-		t.Fatalf("%d slots", cap(d.slots))
+	if want := max(1, runtime.NumCPU()/2); cap(d.slots) != want {
+		t.Fatalf("%d slots, want %d", cap(d.slots), want)
 	}
 	d2, err := New(context.Background(), st, Options{MaxHashes: 3})
 	if err != nil {
