@@ -104,16 +104,9 @@ func TestAuth_BurstCountedBeforeTheHash(t *testing.T) {
 		conns[i] = dial("127.0.0.1")
 	}
 	before := s.Daemon.PasswordHashes()
-	replies := make([]testkit.Reply, len(conns))
-	var wg sync.WaitGroup
-	for i, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			replies[i] = c.Cmd("AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("\x00user%d@example.test\x00guess", i))))
-		}()
-	}
-	wg.Wait()
+	replies := atOnce(conns, func(i int, c *testkit.Conn) testkit.Reply {
+		return c.AuthPlain(fmt.Sprintf("user%d@example.test", i), "guess")
+	})
 	counts := map[string]int{}
 	for _, r := range replies {
 		counts[fmt.Sprintf("%d %s", r.Code, r.Enhanced)]++
@@ -141,16 +134,9 @@ func TestAuth_HashSlotsBusy(t *testing.T) {
 	for i := range conns {
 		conns[i] = dial(fmt.Sprintf("127.0.1.%d", i+1))
 	}
-	replies := make([]testkit.Reply, len(conns))
-	var wg sync.WaitGroup
-	for i, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			replies[i] = c.AuthPlain("alice@example.test", fmt.Sprintf("guess-%d", i)) // distinct: no shared hash
-		}()
-	}
-	wg.Wait()
+	replies := atOnce(conns, func(i int, c *testkit.Conn) testkit.Reply {
+		return c.AuthPlain("alice@example.test", fmt.Sprintf("guess-%d", i)) // distinct: no shared hash
+	})
 	busy := 0
 	for i, r := range replies {
 		switch fmt.Sprintf("%d %s", r.Code, r.Enhanced) {
@@ -297,4 +283,16 @@ func TestAuth_SASL(t *testing.T) {
 	c.Expect(c.Cmd(base64.StdEncoding.EncodeToString([]byte("one\x00NUL"))), 501, "5.5.2")
 	c.Expect(c.Cmd("AUTH CRAM-MD5"), 504, "5.5.4")
 	c.Expect(c.AuthPlain("alice@example.test", pw), 235, "2.0.0") // nothing above was counted or left open
+}
+
+// atOnce runs f on every connection at the same time and returns the
+// replies in the connections' order.
+func atOnce(conns []*testkit.Conn, f func(i int, c *testkit.Conn) testkit.Reply) []testkit.Reply {
+	replies := make([]testkit.Reply, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() { replies[i] = f(i, c) })
+	}
+	wg.Wait()
+	return replies
 }
