@@ -138,12 +138,14 @@ type Attempt struct {
 	g        *LoginGuard
 	prefix   netip.Prefix
 	name     uint64
+	named    bool // false for "": the address alone is counted
 	inflight bool // counted as in progress (begun with Begin)
 	ended    bool
 }
 
 // Begin starts a login for name (as the client typed it, or normalized)
-// from addr. It returns a *Lockout when the address is blocked, or the
+// from addr; an empty name (one no account can have) counts against the
+// address only. It returns a *Lockout when the address is blocked, or the
 // name is blocked and addr has not logged in with it before. Otherwise it
 // waits until the address has fewer than InFlightPerAddress logins in
 // progress and the failures counted plus the attempts in progress stay
@@ -155,6 +157,9 @@ func (g *LoginGuard) Begin(ctx context.Context, addr netip.Addr, name string, no
 	p, k := prefixOf(addr), g.nameKey(name)
 	for {
 		a, n := g.addrs[p], g.names[k]
+		if name == "" {
+			n = nil
+		}
 		trusted := g.isTrusted(k, p, now)
 		if a != nil && now.Before(a.blocked) {
 			g.mu.Unlock()
@@ -167,9 +172,11 @@ func (g *LoginGuard) Begin(ctx context.Context, addr netip.Addr, name string, no
 		if a.room(g.PerAddress, g.Window, now) && a.inflightBelow(g.inflightCap()) &&
 			(trusted || n.room(g.PerMailbox, g.Window, now)) {
 			entry(g, g.addrs, p, now).inflight++
-			entry(g, g.names, k, now).inflight++
+			if name != "" {
+				entry(g, g.names, k, now).inflight++
+			}
 			g.mu.Unlock()
-			return &Attempt{g: g, prefix: p, name: k, inflight: true}, nil
+			return &Attempt{g: g, prefix: p, name: k, named: name != "", inflight: true}, nil
 		}
 		wake := g.wake
 		g.mu.Unlock()
@@ -241,7 +248,7 @@ func (a *Attempt) Fail(now time.Time) *Lockout {
 	if g.count(entry(g, g.addrs, a.prefix, now), g.PerAddress, now) {
 		lock = &Lockout{Cause: CauseAddress, Until: g.addrs[a.prefix].blocked}
 	}
-	if g.count(entry(g, g.names, a.name, now), g.PerMailbox, now) && lock == nil && !g.isTrusted(a.name, a.prefix, now) {
+	if a.named && g.count(entry(g, g.names, a.name, now), g.PerMailbox, now) && lock == nil && !g.isTrusted(a.name, a.prefix, now) {
 		lock = &Lockout{Cause: CauseName, Until: g.names[a.name].blocked}
 	}
 	return lock
@@ -285,7 +292,7 @@ func (a *Attempt) end() bool {
 	if f := g.addrs[a.prefix]; f != nil && f.inflight > 0 {
 		f.inflight--
 	}
-	if f := g.names[a.name]; f != nil && f.inflight > 0 {
+	if f := g.names[a.name]; a.named && f != nil && f.inflight > 0 {
 		f.inflight--
 	}
 	close(g.wake)
@@ -318,7 +325,7 @@ func (g *LoginGuard) Blocked(addr netip.Addr, name string, now time.Time) (bool,
 	if f := g.addrs[p]; f != nil && now.Before(f.blocked) {
 		return true, f.blocked
 	}
-	if f := g.names[k]; f != nil && now.Before(f.blocked) && !g.isTrusted(k, p, now) {
+	if f := g.names[k]; name != "" && f != nil && now.Before(f.blocked) && !g.isTrusted(k, p, now) {
 		return true, f.blocked
 	}
 	return false, time.Time{}
@@ -329,7 +336,7 @@ func (g *LoginGuard) Blocked(addr netip.Addr, name string, now time.Time) (bool,
 func (g *LoginGuard) Failure(addr netip.Addr, name string, now time.Time) bool {
 	g.mu.Lock()
 	g.init()
-	a := &Attempt{g: g, prefix: prefixOf(addr), name: g.nameKey(name)}
+	a := &Attempt{g: g, prefix: prefixOf(addr), name: g.nameKey(name), named: name != ""}
 	g.mu.Unlock()
 	return a.Fail(now) != nil
 }
@@ -339,7 +346,7 @@ func (g *LoginGuard) Failure(addr netip.Addr, name string, now time.Time) bool {
 func (g *LoginGuard) Success(addr netip.Addr, name string, now time.Time) {
 	g.mu.Lock()
 	g.init()
-	a := &Attempt{g: g, prefix: prefixOf(addr), name: g.nameKey(name)}
+	a := &Attempt{g: g, prefix: prefixOf(addr), name: g.nameKey(name), named: name != ""}
 	g.mu.Unlock()
 	a.Succeed(now)
 }
