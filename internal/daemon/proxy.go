@@ -167,12 +167,17 @@ func (p *proxyListener) readHeader(c net.Conn) {
 		err = proxyproto.ErrNoProxyProtocol
 	}
 	if err != nil {
+		_ = c.Close()
+		select {
+		case <-p.done:
+			return // closed by Close, at shutdown
+		default:
+		}
 		if errors.Is(err, proxyproto.ErrNoProxyProtocol) {
 			err = fmt.Errorf("no PROXY protocol header within %s: %w", p.o.Timeout, err)
 		}
 		p.o.Log.Warn("connection from a load balancer without a valid PROXY protocol header; closed",
 			"proxy", c.RemoteAddr().String(), "key", p.o.Key, "err", err)
-		_ = c.Close()
 		return
 	}
 	pc := &proxiedConn{Conn: c, r: br, remote: c.RemoteAddr()}

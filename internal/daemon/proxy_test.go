@@ -268,3 +268,17 @@ func TestProxy_OffByDefault(t *testing.T) {
 		t.Errorf("PROXY line with proxy_from off: %s, want go-smtp's 501 5.5.2", r)
 	}
 }
+
+// TestProxy_LocalCommandKeepsBalancerAddress: a v2 header with the LOCAL
+// command (a balancer's own health check) is accepted, and the session
+// is the balancer's.
+func TestProxy_LocalCommandKeepsBalancerAddress(t *testing.T) {
+	s := startProxied(t, fixture)
+	local := []byte("\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00") // v2, LOCAL, AF_UNSPEC, no address
+	c := testkit.DialProxied(t, s.Addr(daemon.ListenSubmission), balancer, local)
+	c.MustCmd("EHLO balancer.example.test", 250, "")
+	c.MustCmd("QUIT", 221, "2.0.0")
+	testkit.Eventually(t, "the session logged", func() bool {
+		return strings.Contains(s.Log(), "remote="+balancer+":")
+	})
+}

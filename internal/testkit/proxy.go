@@ -102,3 +102,6 @@ func ReadUntilClosed(tb testing.TB, nc net.Conn) string {
 	}
 	return string(b)
 }
+
+// LocalAddr is the client's end of the connection.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
