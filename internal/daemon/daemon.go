@@ -119,7 +119,8 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster,
+		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes})
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +160,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	}
 	lc := cfg.Limits
 	guard := &limits.LoginGuard{PerAddress: lc.LoginFailuresPerAddress, PerMailbox: lc.LoginFailuresPerMailbox,
-		Window: lc.LoginWindow.Std(), Cooloff: lc.LoginCooloff.Std()}
+		Window: lc.LoginWindow.Std(), Cooloff: lc.LoginCooloff.Std(), InFlightPerAddress: cfg.Submission.MaxAuthPerAddress}
 	d.workers.Add(1)
 	go func() {
 		defer d.workers.Done()
@@ -180,6 +181,8 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
 		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
+		HashWait: cfg.Submission.HashWait.Std(),
+		Conns:    &limits.Connections{PerAddress: cfg.Submission.MaxConnectionsPerAddress, PerMinute: cfg.Submission.ConnectionRatePerAddress},
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
@@ -222,9 +225,10 @@ func (d *Daemon) listenSMTP(name, addr string, implicit, starttls *tls.Config, f
 	d.addrs[name] = l.Addr()
 	l = proxied(l, proxyOptions{Trusted: d.cfg.Submission.ProxyPrefixes(), Key: "submission.proxy_from", Log: d.log})
 	d.ls = append(d.ls, l)
-	l = d.be.Listen(l)
 	if implicit != nil {
-		l = tls.NewListener(l, implicit)
+		l = d.be.ListenTLS(l, implicit)
+	} else {
+		l = d.be.Listen(l)
 	}
 	srv := d.be.NewServer(starttls)
 	d.smtp = append(d.smtp, srv)
@@ -276,6 +280,9 @@ func (d *Daemon) Durability() Durability {
 // DirectoryVersion is the store change counter the server's directory
 // snapshot was read at.
 func (d *Daemon) DirectoryVersion() int64 { return d.dir.Snapshot().Version }
+
+// PasswordHashes returns how many password hashes logins have computed.
+func (d *Daemon) PasswordHashes() int64 { return d.dir.Hashes() }
 
 // Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
 // ListenHTTP), or nil when it is off.

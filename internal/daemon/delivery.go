@@ -45,7 +45,7 @@ func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, bl
 		Smarthost: c.Smarthost, SmarthostTLS: smarthostTLS,
 		SmarthostUsername: c.SmarthostUsername, SmarthostPassword: c.SmarthostPassword,
 		MXPort: c.MXPort, RequireTLS: c.RequireTLS, RootCAs: roots,
-		DestinationConnections: c.DestinationConnections,
+		DestinationConnections: c.DestinationConnections, MaxHeaderBytes: int(d.cfg.Submission.MaxHeaderBytes),
 	})
 	sched := make([]time.Duration, len(c.RetrySchedule))
 	for i, w := range c.RetrySchedule {
@@ -55,6 +55,7 @@ func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, bl
 		Store: d.st, Blobs: blobs, Deliverer: d.dlv, Log: d.log, Hostname: d.cfg.Hostname,
 		Schedule: sched, MaxAge: c.MaxAge.Std(), DelayNotice: c.DelayNotice.Std(),
 		Workers: c.Workers, AttemptTimeout: c.AttemptTimeout.Std(), Poll: c.QueuePoll.Std(), Trace: d.trace,
+		MaxHeaderBytes: int(d.cfg.Submission.MaxHeaderBytes),
 	})
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); q.Run(ctx) }()

@@ -282,3 +282,17 @@ func TestProxy_LocalCommandKeepsBalancerAddress(t *testing.T) {
 		return strings.Contains(s.Log(), "remote="+balancer+":")
 	})
 }
+
+// TestProxy_ConnectionCapPerClient: the per-address connection cap counts
+// each client behind the balancer, not the balancer.
+func TestProxy_ConnectionCapPerClient(t *testing.T) {
+	s := startProxied(t, fixture, func(c *config.Config) { c.Submission.MaxConnectionsPerAddress = 1 })
+	addr := s.Addr(daemon.ListenSubmission)
+	testkit.DialProxied(t, addr, balancer, header(2, "203.0.113.7:4000")) // held open
+	nc := testkit.DialRawFrom(t, addr, balancer, header(2, "203.0.113.7:4001"))
+	if got := testkit.ReadUntilClosed(t, nc); !strings.HasPrefix(got, "421 4.7.0 ") {
+		t.Errorf("second connection of 203.0.113.7: %q, want 421 4.7.0 and a close", got)
+	}
+	c := testkit.DialProxied(t, addr, balancer, header(2, "203.0.113.8:4002")) // another client: greeted
+	c.MustCmd("EHLO client.example.test", 250, "")
+}

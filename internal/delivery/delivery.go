@@ -26,6 +26,7 @@ import (
 
 	"mailroom/internal/blob"
 	"mailroom/internal/directory"
+	"mailroom/internal/message"
 	"mailroom/internal/queue"
 	"mailroom/internal/resolver"
 	"mailroom/internal/store"
@@ -81,6 +82,12 @@ type Options struct {
 	// IdleTimeout is how long a connection waits for the next message to
 	// its destination before QUIT. Default 30s.
 	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the header read from a stored message to sign
+	// it ([submission] max_header_bytes). A message whose header is longer
+	// fails permanently (552 5.3.4): it cannot shrink on a retry, and sent
+	// unsigned it would fail its domain's DMARC. Default
+	// message.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 }
 
 // Deliverer implements queue.Deliverer.
@@ -120,6 +127,9 @@ func New(o Options) *Deliverer {
 	}
 	if o.SmarthostTLS == "" {
 		o.SmarthostTLS = TLSRequired
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
 	d := &Deliverer{o: o, log: o.Log}
 	d.dests = newDestinations(o.DestinationConnections, o.IdleTimeout, o.Log)
@@ -239,6 +249,12 @@ func (d *Deliverer) remote(ctx context.Context, env queue.Envelope, domain strin
 		return out
 	}
 	msg, err := d.prepare(ctx, env)
+	if errors.Is(err, message.ErrHeaderTooLarge) {
+		d.log.Warn("message header over the bound; not sent", "queue_id", env.QueueID, "max_header_bytes", d.o.MaxHeaderBytes)
+		settle(out, done, queue.Result{Status: queue.Permanent, Code: 552, Enhanced: "5.3.4",
+			Text: fmt.Sprintf("message header is over %d bytes (max_header_bytes); not sent", d.o.MaxHeaderBytes)})
+		return out
+	}
 	if err != nil {
 		d.log.Error("prepare message for delivery", "queue_id", env.QueueID, "err", err)
 		settle(out, done, queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.3.0", Text: "local error reading the message: " + err.Error()})

@@ -30,7 +30,7 @@ func (d *Deliverer) prepare(ctx context.Context, env queue.Envelope) (*prepared,
 	if err != nil {
 		return nil, err
 	}
-	h, err := message.ReadHeader(bufio.NewReader(f))
+	h, err := message.ReadHeaderMax(bufio.NewReader(f), d.o.MaxHeaderBytes)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read header of %s: %w", env.Blob, err)

@@ -58,7 +58,7 @@ func FuzzHeader(f *testing.F) {
 		if err := WriteHeader(&full, h); err != nil {
 			t.Fatalf("WriteHeader: %v", err)
 		}
-		if err := WriteHeader(&dlv, WithoutBcc(h)); err != nil {
+		if err := WriteHeader(&dlv, WithoutDropped(h)); err != nil {
 			t.Fatalf("WriteHeader without Bcc: %v", err)
 		}
 		back, err := ReadHeader(bufio.NewReader(bytes.NewReader(full.Bytes())))
@@ -69,7 +69,7 @@ func FuzzHeader(f *testing.F) {
 			t.Fatalf("header had %d fields, reads back with %d", h.Len(), back.Len())
 		}
 		noBcc, err := ReadHeader(bufio.NewReader(bytes.NewReader(dlv.Bytes())))
-		if err != nil || HasBcc(noBcc) {
+		if err != nil || HasDropped(noBcc) {
 			t.Fatalf("recipients' copy: Bcc kept or unreadable (%v)", err)
 		}
 		if !hasBareLineEnding(in) && hasBareLineEnding(full.Bytes()) {

@@ -133,14 +133,32 @@ func Complete(h *textproto.Header, st Stamp, envelopeFrom string) (string, error
 	return msgID, nil
 }
 
-// HasBcc reports whether the header carries a Bcc: field.
-func HasBcc(h textproto.Header) bool { return h.Has("Bcc") }
+// DroppedFields are the header fields removed from every copy recipients
+// receive, as Postfix's message_drop_headers removes them: Bcc: and
+// Resent-Bcc: would disclose blind recipients (RFC 5322 §3.6.3), a
+// Return-Path: is the final delivery's to add (RFC 5321 §4.4), and a
+// Content-Length: from the client can truncate the message in a mailbox
+// store that trusts it. The Sent Items copy keeps them as submitted.
+var DroppedFields = []string{"Bcc", "Resent-Bcc", "Return-Path", "Content-Length"}
 
-// WithoutBcc returns a copy of h without Bcc: fields, for the copies
-// recipients receive (RFC 5322 §3.6.3).
-func WithoutBcc(h textproto.Header) textproto.Header {
+// HasDropped reports whether the header carries a field of DroppedFields,
+// that is whether recipients need a copy of their own.
+func HasDropped(h textproto.Header) bool {
+	for _, k := range DroppedFields {
+		if h.Has(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// WithoutDropped returns a copy of h without the fields of DroppedFields,
+// for the copies recipients receive.
+func WithoutDropped(h textproto.Header) textproto.Header {
 	c := h.Copy()
-	c.Del("Bcc")
+	for _, k := range DroppedFields {
+		c.Del(k)
+	}
 	return c
 }
 

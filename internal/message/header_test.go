@@ -88,11 +88,11 @@ func TestComplete(t *testing.T) {
 func TestWithoutBcc(t *testing.T) {
 	br := bufio.NewReader(strings.NewReader("From: a@example.com\r\nBcc: secret@example.com\r\nTo: b@example.com\r\n\r\nbody\r\n"))
 	h, _ := ReadHeader(br)
-	if !HasBcc(h) {
+	if !HasDropped(h) {
 		t.Fatal("HasBcc = false")
 	}
-	c := WithoutBcc(h)
-	if HasBcc(c) || !HasBcc(h) {
+	c := WithoutDropped(h)
+	if HasDropped(c) || !HasDropped(h) {
 		t.Fatal("WithoutBcc changed the original or kept Bcc")
 	}
 	var b bytes.Buffer
@@ -100,6 +100,38 @@ func TestWithoutBcc(t *testing.T) {
 	body, _ := io.ReadAll(br)
 	if strings.Contains(b.String(), "secret") || string(body) != "body\r\n" {
 		t.Fatalf("copy %q body %q", b.String(), body)
+	}
+}
+
+// TestWithoutDropped: every field Postfix's message_drop_headers drops is
+// removed from the recipients' copy; other fields stay.
+func TestWithoutDropped(t *testing.T) {
+	for _, f := range []string{"Bcc", "Resent-Bcc", "Return-Path", "Content-Length", "bcc", "RETURN-PATH"} {
+		t.Run(f, func(t *testing.T) {
+			h, err := ReadHeader(bufio.NewReader(strings.NewReader("From: a@example.com\r\n" + f + ": secret\r\nTo: b@example.com\r\n\r\n")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !HasDropped(h) {
+				t.Fatalf("HasDropped = false with %s:", f)
+			}
+			for name, c := range map[string]textproto.Header{"WithoutDropped": WithoutDropped(h)} {
+				var b bytes.Buffer
+				if err := WriteHeader(&b, c); err != nil {
+					t.Fatal(err)
+				}
+				if HasDropped(c) || strings.Contains(b.String(), "secret") || !strings.Contains(b.String(), "To: b@example.com") {
+					t.Errorf("%s kept %s: or lost To::\n%s", name, f, b.String())
+				}
+			}
+			if !h.Has(f) {
+				t.Errorf("the original header lost %s:", f)
+			}
+		})
+	}
+	h, _ := ReadHeader(bufio.NewReader(strings.NewReader("From: a@example.com\r\nResent-To: c@example.com\r\n\r\n")))
+	if HasDropped(h) {
+		t.Error("HasDropped = true without a dropped field")
 	}
 }
 

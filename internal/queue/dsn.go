@@ -19,12 +19,13 @@ import (
 // remote one through the queue, with a null envelope sender.
 func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, now time.Time) (*store.Acceptance, error) {
 	// The original header identifies the message to the sender; without
-	// it (an unreadable blob) the DSN still goes, naming the queue id.
+	// it (an unreadable blob, a header over MaxHeaderBytes) the DSN still
+	// goes, naming the queue id.
 	var h textproto.Header
 	if src, err := q.o.Blobs.Open(e.DeliveryBlob); err != nil {
 		q.log.Error("dsn without the original header", "queue_id", e.MessageID, "err", err)
 	} else {
-		h, err = message.ReadHeader(bufio.NewReader(src))
+		h, err = message.ReadHeaderMax(bufio.NewReader(src), q.o.MaxHeaderBytes)
 		src.Close()
 		if err != nil {
 			q.log.Error("dsn without the original header", "queue_id", e.MessageID, "err", err)
@@ -41,7 +42,7 @@ func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, no
 			RetryUntil: e.AcceptedAt.Add(q.o.MaxAge),
 		})
 	}
-	id := newQueueID(now.UnixMilli())
+	id := NewID(now)
 	w, err := q.o.Blobs.Create()
 	if err != nil {
 		return nil, err

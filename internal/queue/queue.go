@@ -8,11 +8,15 @@
 // notice.
 //
 // Failure semantics, per recipient. Every recipient row has its own state,
-// attempt count, last reply and next attempt time. A claim leases the rows
-// it returns (for attempt_timeout plus a minute); outcomes are written only
-// while the lease holds, each in one transaction with what it implies (a
-// local Inbox entry, a DSN). If the process dies during an attempt, nothing
-// is recorded and the rows are due again when the lease ends.
+// attempt count, last reply and next attempt time. A claim takes only as
+// many rows as there are free workers, so every claimed row is attempted at
+// once, and leases them (for attempt_timeout plus a minute, on the store's
+// clock); the lease is renewed every third of that while the attempt runs,
+// so a slow destination never lets another worker or node claim a row in
+// progress. Outcomes are written only while the lease holds, each in one
+// transaction with what it implies (a local Inbox entry, a DSN). If the
+// process dies during an attempt, nothing is recorded and the rows are due
+// again when the lease ends.
 //
 // Delivery is at least once, never at most once: a recipient recorded as
 // delivered is never attempted again, but the window between the remote
@@ -28,10 +32,10 @@ package queue
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,14 +72,20 @@ type Options struct {
 	DelayNotice time.Duration
 	// Workers bounds the attempts in progress. Default 16.
 	Workers int
-	// AttemptTimeout bounds one attempt. Default 20m. The lease of a
-	// claim is one minute longer.
+	// AttemptTimeout bounds one attempt. Default 20m.
 	AttemptTimeout time.Duration
+	// Lease is how long a claim holds its rows before another claimer may
+	// take them; it is renewed every Lease/3 while their attempt runs.
+	// Default AttemptTimeout plus a minute.
+	Lease time.Duration
+	// MaxHeaderBytes bounds the original header a DSN quotes ([submission]
+	// max_header_bytes); a longer one is left out of the DSN, which still
+	// names the message by its queue id. Default
+	// message.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 	// Poll is how often the store is asked for due rows when nothing
 	// else wakes the queue. Default 1s.
 	Poll time.Duration
-	// Batch is the most rows one claim takes. Default 100.
-	Batch int
 	// Trace records every attempt's result; nil records none.
 	Trace *trace.Writer
 }
@@ -114,10 +124,13 @@ func New(o Options) *Queue {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
-	if o.Batch <= 0 {
-		o.Batch = 100
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
-	return &Queue{o: o, log: o.Log, lease: o.AttemptTimeout + time.Minute, wake: make(chan struct{}, 1)}
+	if o.Lease <= 0 {
+		o.Lease = o.AttemptTimeout + time.Minute
+	}
+	return &Queue{o: o, log: o.Log, lease: o.Lease, wake: make(chan struct{}, 1)}
 }
 
 // Wake makes the queue look for due rows now (after an acceptance).
@@ -142,10 +155,12 @@ func Backoff(schedule []time.Duration, attempts int) time.Duration {
 
 // Run claims and attempts due rows until ctx ends, then waits for the
 // attempts in progress to finish (they are cut short by ctx) and returns.
+// A claim takes at most as many rows as there are free workers, and each
+// group of claimed rows starts its attempt at once: no claimed row waits
+// (with its lease running out) behind a busy worker.
 func (q *Queue) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	slots := make(chan struct{}, q.o.Workers)
 	finished := make(chan struct{}, 1)
 	var mu sync.Mutex
 	active := 0
@@ -155,19 +170,19 @@ func (q *Queue) Run(ctx context.Context) {
 		mu.Lock()
 		free := q.o.Workers - active
 		mu.Unlock()
-		full := false
-		if free > 0 {
+		more := false
+		if free > 0 && ctx.Err() == nil {
 			now := q.o.Now()
 			q.mu.Lock()
 			if !q.next.IsZero() && !now.Before(q.next) {
 				q.next = time.Time{}
 			}
 			q.mu.Unlock()
-			es, err := q.o.Store.ClaimDue(ctx, now, q.o.Batch, q.lease)
+			es, err := q.o.Store.ClaimDue(ctx, now, free, q.lease)
 			if err != nil && ctx.Err() == nil {
 				q.log.Error("claim due queue rows", "err", err)
 			}
-			full = len(es) == q.o.Batch
+			more = len(es) == free
 			for _, g := range groups(es) {
 				mu.Lock()
 				active++
@@ -175,13 +190,7 @@ func (q *Queue) Run(ctx context.Context) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					select {
-					case slots <- struct{}{}:
-						q.attempt(ctx, g)
-						<-slots
-					case <-ctx.Done():
-						q.release(g)
-					}
+					q.attempt(ctx, g)
 					mu.Lock()
 					active--
 					mu.Unlock()
@@ -192,8 +201,8 @@ func (q *Queue) Run(ctx context.Context) {
 				}()
 			}
 		}
-		if full && free > 0 {
-			continue
+		if more {
+			continue // workers may be left: the rows were fewer groups
 		}
 		wait := q.o.Poll
 		q.mu.Lock()
@@ -274,9 +283,11 @@ func (q *Queue) attempt(ctx context.Context, g group) {
 		rcpts[i] = e.Recipient
 	}
 	actx, cancel := context.WithTimeout(ctx, q.o.AttemptTimeout)
+	stopRenewing := q.renew(actx, cancel, g.rows)
 	started := time.Now()
 	results := q.o.Deliverer.Deliver(actx, env, g.domain, rcpts)
 	metricAttemptSeconds.Observe(time.Since(started).Seconds())
+	stopRenewing() // g.rows now hold the leases to record under
 	cancel()
 	if len(results) != len(rcpts) {
 		q.log.Error("deliverer returned a wrong number of results", "queue_id", env.QueueID, "rcpts", len(rcpts), "results", len(results))
@@ -301,14 +312,90 @@ func (q *Queue) attempt(ctx context.Context, g group) {
 	if len(notes) > 0 && env.From != "" {
 		var err error
 		if notice, err = q.notice(ctx, first, notes, now); err != nil {
-			// Without its DSN the failure is not recorded either: the
-			// rows are due again after their lease, and the DSN is tried
-			// again then.
-			q.log.Error("build dsn; outcomes not recorded", "queue_id", env.QueueID, "err", err)
-			return
+			// The outcomes are recorded all the same (a delivered
+			// recipient must not be sent again), but none that needs the
+			// DSN: a failure is retried on the schedule and a delay
+			// notice is due again, so the DSN is tried again then.
+			q.log.Error("build dsn; failures retried without it", "queue_id", env.QueueID, "err", err)
+			outs = q.withoutNotice(g.rows, outs, now)
 		}
 	}
 	q.record(g, outs, notice)
+}
+
+// withoutNotice turns the outcomes that a DSN was to report into ones that
+// need none: a failed row is retried on the backoff schedule, a delay
+// notice is not marked sent.
+func (q *Queue) withoutNotice(rows []store.QueueEntry, outs []store.Outcome, now time.Time) []store.Outcome {
+	for i, o := range outs {
+		if !o.Attempted {
+			continue
+		}
+		if o.State == store.StateFailed {
+			o.State = store.StateQueued
+			o.NextAttemptAt = now.Add(Backoff(q.o.Schedule, rows[i].Attempts))
+		}
+		o.DelayNotified = false
+		outs[i] = o
+	}
+	return outs
+}
+
+// renew keeps the leases of rows while their attempt runs: every third of
+// the lease it extends them, and writes the new lease into rows, so that
+// the outcomes are recorded under it. A row the store no longer holds for
+// this claim (dropped by an administrator, or claimed again after its
+// lease ran out while the store could not be reached) keeps its old lease,
+// and its outcome is skipped; when no row is held any more, the attempt is
+// cancelled. The returned func stops renewing and waits until it has
+// stopped.
+func (q *Queue) renew(ctx context.Context, cancel context.CancelFunc, rows []store.QueueEntry) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(q.lease / 3)
+		defer t.Stop()
+		held := rows[0].LeaseUntil // the rows of one claim share it
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			var ids []int64
+			for _, e := range rows {
+				if e.LeaseUntil.Equal(held) {
+					ids = append(ids, e.ID)
+				}
+			}
+			rctx, rcancel := context.WithTimeout(ctx, q.lease/3)
+			until, renewed, err := q.o.Store.RenewQueueLeases(rctx, ids, held, q.lease)
+			rcancel()
+			if err != nil {
+				q.log.Warn("renew queue leases", "queue_id", rows[0].MessageID, "err", err)
+				continue
+			}
+			for i := range rows {
+				if slices.Contains(renewed, rows[i].ID) {
+					rows[i].LeaseUntil = until
+				}
+			}
+			if len(renewed) < len(ids) {
+				q.log.Warn("queue rows taken from an attempt in progress (dropped, or claimed again)", "queue_id", rows[0].MessageID, "rows", len(ids)-len(renewed))
+			}
+			if len(renewed) == 0 {
+				cancel()
+				return
+			}
+			held = until
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // note is a recipient a DSN reports on.
@@ -366,18 +453,25 @@ func statusOf(r Result, def string) string {
 }
 
 // record writes outcomes (and the notice) even when ctx has ended: an
-// attempt that finished must not be lost to shutdown.
+// attempt that finished must not be lost to shutdown. A notice the store
+// did not write (its failures were skipped) has its body removed; so has
+// one whose transaction failed, unless the commit may have happened
+// (store.ErrMaybeCommitted): then the body stays, and the orphan sweep
+// removes it if the rows are not there.
 func (q *Queue) record(g group, outs []store.Outcome, notice *store.Acceptance) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	skipped, err := q.o.Store.Record(ctx, q.o.Now(), outs, notice)
+	skipped, noticed, err := q.o.Store.Record(ctx, q.o.Now(), outs, notice)
 	if err != nil {
 		// The rows keep their lease and are attempted again after it.
 		q.log.Error("record delivery outcomes", "queue_id", g.rows[0].MessageID, "err", err)
-		if notice != nil {
-			_ = q.o.Blobs.Remove(notice.Message.Blob)
+		if notice != nil && !errors.Is(err, store.ErrMaybeCommitted) {
+			q.removeNotice(notice)
 		}
 		return
+	}
+	if notice != nil && !noticed {
+		q.removeNotice(notice)
 	}
 	if skipped > 0 {
 		q.log.Warn("delivery outcomes skipped: rows changed during the attempt (dropped, or lease expired)", "queue_id", g.rows[0].MessageID, "skipped", skipped)
@@ -387,8 +481,15 @@ func (q *Queue) record(g group, outs []store.Outcome, notice *store.Acceptance) 
 			q.scheduled(o.NextAttemptAt)
 		}
 	}
-	if notice != nil && len(notice.Delivered) < len(notice.Recipients) {
+	if noticed && len(notice.Delivered) < len(notice.Recipients) {
 		q.Wake() // a DSN for a remote sender is due now
+	}
+}
+
+// removeNotice removes the body of a notice that was not written.
+func (q *Queue) removeNotice(notice *store.Acceptance) {
+	if err := q.o.Blobs.Remove(notice.Message.Blob); err != nil {
+		q.log.Warn("remove unwritten dsn body", "blob", notice.Message.Blob, "err", err)
 	}
 }
 
@@ -405,12 +506,4 @@ func (q *Queue) logResult(e store.QueueEntry, r Result, o store.Outcome) {
 	default:
 		q.log.Info("delivery deferred", append(args, "next_attempt", o.NextAttemptAt)...)
 	}
-}
-
-// newQueueID returns a time-ordered id like the submission's: milliseconds
-// since the epoch in hex, then 48 random bits.
-func newQueueID(ms int64) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%011x%s", ms, hex.EncodeToString(b[:]))
 }

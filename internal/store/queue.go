@@ -60,24 +60,36 @@ type QueueFilter struct {
 }
 
 // Queue is the outbound queue's access to its rows: claiming due rows with
-// a lease, recording attempts, and the administrative retry and drop.
+// a lease, renewing the lease while an attempt runs, recording attempts,
+// and the administrative retry and drop.
 //
 // A lease makes a crash safe: a claimed row whose outcome is never
 // recorded is due again once its lease expires. Implementations claim so
 // that concurrent claimers never get the same row (SQLite: one IMMEDIATE
-// transaction; PostgreSQL: FOR UPDATE SKIP LOCKED).
+// transaction; PostgreSQL: FOR UPDATE SKIP LOCKED). Leases are set and
+// compared on the store's clock (PostgreSQL: the database server's), never
+// the caller's, so nodes whose clocks disagree never take each other's
+// rows early.
 type Queue interface {
 	// ClaimDue leases up to limit queued rows that are due at now (next
-	// attempt reached, no unexpired lease) until now+lease, and returns
-	// them, oldest due first, rows of one message together.
+	// attempt reached; now is the caller's clock, as next attempt times
+	// are) and hold no unexpired lease, until the store's clock plus
+	// lease, and returns them, oldest due first, rows of one message
+	// together. The rows of one claim share one LeaseUntil.
 	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]QueueEntry, error)
+	// RenewQueueLeases extends the leases of the rows of ids that still hold
+	// lease old (queued, not claimed again, not dropped) until the store's
+	// clock plus lease. It returns the new lease and the rows renewed; a
+	// row left out is no longer the caller's, and an outcome recorded
+	// with old is skipped.
+	RenewQueueLeases(ctx context.Context, ids []int64, old time.Time, lease time.Duration) (until time.Time, renewed []int64, err error)
 	// Record writes outcomes of claimed rows and, when notice is not nil
 	// and at least one outcome that failed a row or noted a delay was
 	// written, the notice (a DSN: its message, queue row and Inbox entry),
 	// all in one transaction. It returns how many outcomes were skipped
-	// because their row no longer held the lease. Every outcome releases
-	// its row's lease.
-	Record(ctx context.Context, at time.Time, outcomes []Outcome, notice *Acceptance) (skipped int, err error)
+	// because their row no longer held the lease, and whether it wrote
+	// the notice. Every outcome releases its row's lease.
+	Record(ctx context.Context, at time.Time, outcomes []Outcome, notice *Acceptance) (skipped int, noticed bool, err error)
 	// ListQueue returns queue rows with their message's data, oldest first.
 	ListQueue(ctx context.Context, f QueueFilter) ([]QueueEntry, error)
 	// RetryNow makes the selected queued rows due at now. It returns how

@@ -23,6 +23,13 @@ var ErrNotFound = errors.New("not found")
 // remove would orphan rows that depend on the object (a domain with mailboxes).
 var ErrConflict = errors.New("conflict")
 
+// ErrMaybeCommitted is wrapped by a write's error when the transaction may
+// have committed all the same: the connection failed, or the context ended,
+// after COMMIT was sent. The caller must treat what it wrote as possibly
+// durable (not remove the bodies its rows name; the orphan body sweep
+// removes them if the rows are not there).
+var ErrMaybeCommitted = errors.New("commit outcome unknown")
+
 // Folder names a mailbox folder. Messages are stored once and referenced from
 // any number of folders.
 type Folder string

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/message"
 	"mailroom/internal/policy"
+	"mailroom/internal/queue"
 	"mailroom/internal/store"
 )
 
@@ -61,7 +60,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	}
 
 	now := o.Now()
-	id := newQueueID(now.UnixMilli())
+	id := queue.NewID(now)
 	stamp := message.Stamp{Hostname: o.Hostname, Helo: s.helo, RemoteIP: remoteIP(s.c), QueueID: id, Now: now}
 	if st, ok := s.c.TLSConnectionState(); ok {
 		stamp.TLS = tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite)
@@ -108,7 +107,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 		keys = append(keys, fullKey)
 	}
 	dlvKey := fullKey
-	if message.HasBcc(h) {
+	if message.HasDropped(h) {
 		if src == nil { // read the committed full copy back
 			r, err := o.Blobs.Open(fullKey)
 			if err != nil {
@@ -119,7 +118,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 			src = r
 		}
 		dlvKey = id + ".dlv.eml"
-		body, committed, err := s.writeWithoutBcc(h, src, headerLen, dlvKey)
+		body, committed, err := s.writeRecipientsCopy(h, src, headerLen, dlvKey)
 		if err != nil {
 			s.removeBlobs(keys)
 			return "", err
@@ -159,7 +158,11 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if err := o.Store.Accept(ctx, a); err != nil {
-		s.removeBlobs(keys)
+		if !errors.Is(err, store.ErrMaybeCommitted) {
+			// The rows may be committed: the bodies stay, and the orphan
+			// sweep removes them if no message names them.
+			s.removeBlobs(keys)
+		}
 		return "", fmt.Errorf("store acceptance %s: %w", id, err)
 	}
 	t.hold.Commit(now) // the same time the submission log records
@@ -248,17 +251,18 @@ func rewriteDisplayNames(snap *directory.Snapshot, from []message.Address) bool 
 	return changed
 }
 
-// writeWithoutBcc writes the recipients' copy under key: the header
-// without Bcc:, then the body read from the full copy src after its
+// writeRecipientsCopy writes the recipients' copy under key: the header
+// without Bcc: and the other fields recipients must not see
+// (message.WithoutDropped), then the body read from the full copy src after its
 // header. It returns the copy to write with the acceptance, or committed
 // true when the copy was large enough to be committed on its own.
-func (s *Session) writeWithoutBcc(h textproto.Header, src io.ReaderAt, headerLen int64, key string) (store.Body, bool, error) {
+func (s *Session) writeRecipientsCopy(h textproto.Header, src io.ReaderAt, headerLen int64, key string) (store.Body, bool, error) {
 	w, err := s.b.o.Blobs.Create()
 	if err != nil {
 		return store.Body{}, false, err
 	}
 	defer w.Abort()
-	if err := message.WriteHeader(w, message.WithoutBcc(h)); err != nil {
+	if err := message.WriteHeader(w, message.WithoutDropped(h)); err != nil {
 		return store.Body{}, false, err
 	}
 	if _, err := io.Copy(w, io.NewSectionReader(src, headerLen, 1<<62)); err != nil {
@@ -290,12 +294,4 @@ func remoteIP(c *smtp.Conn) string {
 		return a.IP.String()
 	}
 	return c.Conn().RemoteAddr().String()
-}
-
-// newQueueID returns a time-ordered id: milliseconds since the epoch in hex,
-// then 48 random bits.
-func newQueueID(ms int64) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%011x%s", ms, hex.EncodeToString(b[:]))
 }

@@ -46,16 +46,18 @@ func (s *Session) traceSession() {
 // octets, the longest address RFC 5321 allows (64 + 1 + 255).
 const maxTraced = 320
 
-// clip cuts s to at most n octets, at a rune boundary, marking the cut.
+// clip cuts s to at most n octets, at a rune boundary, marking the cut
+// with "…" (which counts).
 func clip(s string, n int) string {
+	const mark = "…"
 	if len(s) <= n {
 		return s
 	}
-	i := n
+	i := max(n-len(mark), 0)
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i] + "…"
+	return s[:i] + mark
 }
 
 // answer turns what a verb handler returned into what go-smtp writes: nil

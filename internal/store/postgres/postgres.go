@@ -89,9 +89,32 @@ func (db *DB) Close() error {
 }
 
 // write runs fn in a transaction and commits it; an error from fn rolls it
-// back.
+// back. A COMMIT whose outcome is unknown (sent, and then the connection
+// failed or ctx ended) is store.ErrMaybeCommitted.
 func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // after Commit, a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return commitErr(tx.Commit(ctx))
+}
+
+// commitErr marks a failed COMMIT whose outcome is unknown. Only the
+// server's answer is certain: a refusal (a PgError, or a transaction that
+// had already failed) rolled it back. Anything else (a lost connection, a
+// cancelled wait for the reply) may have committed; pgconn's SafeToRetry is
+// no guide here, as a connection found closed while reading the reply to a
+// COMMIT already sent is reported as "conn closed", safe to retry.
+func commitErr(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || errors.As(err, &pe) || errors.Is(err, pgx.ErrTxCommitRollback) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.ErrMaybeCommitted, err)
 }
 
 // writeAsync runs fn in a transaction whose commit does not wait for the

@@ -43,26 +43,29 @@ func scanEntry(row pgx.CollectableRow) (store.QueueEntry, error) {
 // another claimer has just committed is re-checked against the WHERE
 // clause (READ COMMITTED re-evaluates locked rows) and dropped. So
 // concurrent claimers, on any number of nodes, never get the same row.
-const claimSQL = `WITH due AS (
-		SELECT id FROM queue
-		WHERE state = 'queued' AND next_attempt_at <= $1 AND lease_until <= $1
+// Leases are read and set on the database's clock, read once (clock), so
+// the rows of one claim share one lease whatever the nodes' clocks say.
+const claimSQL = `WITH clock AS MATERIALIZED (SELECT ` + dbNow + ` AS now),
+	due AS (
+		SELECT id FROM queue, clock
+		WHERE state = 'queued' AND next_attempt_at <= $1 AND lease_until <= clock.now
 		ORDER BY next_attempt_at, message_id, id
 		LIMIT $2
-		FOR UPDATE SKIP LOCKED
+		FOR UPDATE OF queue SKIP LOCKED
 	), claimed AS (
-		UPDATE queue q SET lease_until = $3 FROM due WHERE q.id = due.id
+		UPDATE queue q SET lease_until = clock.now + $3 FROM due, clock WHERE q.id = due.id
 		RETURNING q.*
 	)
 	SELECT ` + entryCols + ` FROM claimed q JOIN messages m ON m.id = q.message_id
 	ORDER BY q.next_attempt_at, q.message_id, q.id`
 
-// ClaimDue leases up to limit due rows until now+lease, oldest due first,
-// rows of one message together.
+// ClaimDue leases up to limit rows due at now until the database's clock
+// plus lease, oldest due first, rows of one message together.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.QueueEntry, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, fmt.Errorf("claim due queue rows: limit %d and lease %v must be positive", limit, lease)
 	}
-	rows, err := db.pool.Query(ctx, claimSQL, nanos(now), limit, nanos(now.Add(lease)))
+	rows, err := db.pool.Query(ctx, claimSQL, nanos(now), limit, lease.Nanoseconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim due queue rows: %w", err)
 	}
@@ -73,13 +76,36 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, lease time
 	return es, nil
 }
 
+// RenewQueueLeases extends the leases of the rows of ids that still hold old
+// until the database's clock plus lease.
+func (db *DB) RenewQueueLeases(ctx context.Context, ids []int64, old time.Time, lease time.Duration) (time.Time, []int64, error) {
+	if len(ids) == 0 || lease <= 0 {
+		return time.Time{}, nil, fmt.Errorf("renew queue leases: %d rows and lease %v must be positive", len(ids), lease)
+	}
+	var until int64
+	var renewed []int64
+	err := db.pool.QueryRow(ctx, `WITH clock AS MATERIALIZED (SELECT `+dbNow+` AS now),
+		renewed AS (
+			UPDATE queue SET lease_until = clock.now + $3 FROM clock
+			WHERE id = ANY($1) AND lease_until = $2 AND state = 'queued'
+			RETURNING id
+		)
+		SELECT clock.now + $3, COALESCE((SELECT array_agg(id ORDER BY id) FROM renewed), '{}') FROM clock`,
+		ids, nanos(old), lease.Nanoseconds()).Scan(&until, &renewed)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("renew queue leases: %w", err)
+	}
+	return fromNanos(until), renewed, nil
+}
+
 // Record writes the outcomes of claimed rows and, when one of them failed a
 // row or noted a delay, the notice; all in one transaction.
-func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome, notice *store.Acceptance) (int, error) {
+func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome, notice *store.Acceptance) (int, bool, error) {
 	skipped := 0
+	noticed := false
 	now := nanos(at)
 	err := db.write(ctx, func(tx pgx.Tx) error {
-		skipped = 0
+		skipped, noticed = 0, false
 		noticeDue := false
 		for _, o := range outcomes {
 			var n int64
@@ -128,12 +154,13 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 		if notice == nil || !noticeDue {
 			return nil
 		}
+		noticed = true
 		return insertNotice(ctx, tx, *notice, now)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("record delivery outcomes: %w", err)
+		return 0, false, fmt.Errorf("record delivery outcomes: %w", err)
 	}
-	return skipped, nil
+	return skipped, noticed, nil
 }
 
 // insertNotice writes a DSN: its message row, queue rows and entries.

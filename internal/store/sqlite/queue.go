@@ -57,20 +57,21 @@ func queryEntries(ctx context.Context, q interface {
 	return es, rows.Err()
 }
 
-// ClaimDue leases up to limit due rows until now+lease, in one IMMEDIATE
-// transaction, so that two claimers (two processes on one file) never get
-// the same row.
+// ClaimDue leases up to limit rows due at now until the store's clock
+// (db.Now) plus lease, in one IMMEDIATE transaction, so that two claimers
+// (two processes on one file) never get the same row.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.QueueEntry, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, fmt.Errorf("claim due queue rows: limit %d and lease %v must be positive", limit, lease)
 	}
-	at, until := nanos(now), nanos(now.Add(lease))
+	clock := db.now()
+	at, held, until := nanos(now), nanos(clock), nanos(clock.Add(lease))
 	var es []store.QueueEntry
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx,
 			`SELECT id FROM queue
 			 WHERE state = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
-			 ORDER BY next_attempt_at, message_id, id LIMIT ?`, at, at, limit)
+			 ORDER BY next_attempt_at, message_id, id LIMIT ?`, at, held, limit)
 		if err != nil {
 			return err
 		}
@@ -104,13 +105,51 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, lease time
 	return es, nil
 }
 
+// RenewQueueLeases extends the leases of the rows of ids that still hold old
+// until the store's clock plus lease.
+func (db *DB) RenewQueueLeases(ctx context.Context, ids []int64, old time.Time, lease time.Duration) (time.Time, []int64, error) {
+	if len(ids) == 0 || lease <= 0 {
+		return time.Time{}, nil, fmt.Errorf("renew queue leases: %d rows and lease %v must be positive", len(ids), lease)
+	}
+	until := db.now().Add(lease)
+	args := []any{nanos(until), nanos(old)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	var renewed []int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		renewed = renewed[:0]
+		rows, err := tx.QueryContext(ctx,
+			`UPDATE queue SET lease_until = ?
+			 WHERE lease_until = ? AND state = 'queued' AND id IN (`+in+`) RETURNING id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			renewed = append(renewed, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("renew queue leases: %w", err)
+	}
+	return until, renewed, nil
+}
+
 // Record writes the outcomes of claimed rows and, when one of them failed a
 // row or noted a delay, the notice; all in one transaction.
-func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome, notice *store.Acceptance) (int, error) {
+func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome, notice *store.Acceptance) (int, bool, error) {
 	skipped := 0
+	noticed := false
 	now := nanos(at)
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		skipped = 0
+		skipped, noticed = 0, false
 		noticeDue := false
 		for _, o := range outcomes {
 			var res sql.Result
@@ -158,12 +197,13 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 		if notice == nil || !noticeDue {
 			return nil
 		}
+		noticed = true
 		return insertNotice(ctx, db.txStmts(ctx, tx), *notice, now)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("record delivery outcomes: %w", err)
+		return 0, false, fmt.Errorf("record delivery outcomes: %w", err)
 	}
-	return skipped, nil
+	return skipped, noticed, nil
 }
 
 // insertNotice writes a DSN: its message row, queue rows and entries.

@@ -13,6 +13,7 @@ import (
 var queueTests = []test{
 	{"ClaimDueLeasesRows", testClaimDue},
 	{"ClaimAgainAfterLeaseExpires", testClaimAfterLease},
+	{"RenewQueueLeases", testRenewQueueLeases},
 	{"ClaimConcurrentNeverTwice", testClaimConcurrent},
 	{"RecordOutcomes", testRecordOutcomes},
 	{"RecordSkipsLostLease", testRecordLostLease},
@@ -71,17 +72,22 @@ func testClaimDue(t *testing.T, s store.Store) {
 	if es := mustClaim(t, s, base.Add(-time.Second), 10); len(es) != 0 {
 		t.Fatalf("claimed rows before they were due: %+v", es)
 	}
+	claimStart := time.Now()
 	es := mustClaim(t, s, base, 10)
 	if got := rcpts(es); !slices.Equal(got, []string{"x@remote.example", "y@remote.example"}) {
 		t.Fatalf("claimed %v, want the two remote rows of Q1 (not delivered, not future rows)", got)
 	}
 	e := es[0]
+	if es[1].LeaseUntil != e.LeaseUntil {
+		t.Errorf("rows of one claim hold leases %v and %v, want one", e.LeaseUntil, es[1].LeaseUntil)
+	}
 	if e.MessageID != "Q1" || e.EnvelopeFrom != alice.Address || e.HeaderID != "Q1@mail.example" ||
 		e.DeliveryBlob != "blob/Q1.delivery" || e.Size != 1234 || !e.AcceptedAt.Equal(base) || e.State != store.StateQueued {
 		t.Errorf("claimed entry %+v lacks its message's data", e)
 	}
-	if !e.LeaseUntil.Equal(base.Add(lease)) {
-		t.Errorf("LeaseUntil %v, want %v", e.LeaseUntil, base.Add(lease))
+	// The lease runs on the store's clock, not the claim's now (base).
+	if e.LeaseUntil.Before(claimStart.Add(lease - time.Second)) {
+		t.Errorf("LeaseUntil %v, want the store's clock plus %v (claimed at %v)", e.LeaseUntil, lease, claimStart)
 	}
 	if again := mustClaim(t, s, base.Add(time.Second), 10); len(again) != 0 {
 		t.Fatalf("leased rows claimed twice: %+v", again)
@@ -91,24 +97,44 @@ func testClaimDue(t *testing.T, s store.Store) {
 	}
 }
 
+// shortLease is a lease a test waits out on the store's clock.
+const shortLease = 50 * time.Millisecond
+
+// claimWhenFree claims at now, for d, until the claim returns rows (the
+// leases it waits for have expired on the store's clock).
+func claimWhenFree(tb testing.TB, s store.Store, now time.Time, d time.Duration) []store.QueueEntry {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		es, err := s.ClaimDue(tb.Context(), now, 10, d)
+		noErr(tb, err, "claim due rows")
+		if len(es) > 0 {
+			return es
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("no lease expired within 30s")
+		}
+		time.Sleep(shortLease / 5)
+	}
+}
+
 func testClaimAfterLease(t *testing.T, s store.Store) {
 	alice, _ := setup(t, s)
 	mustAccept(t, s, acceptance("Q1", alice, base, "x@remote.example"))
-	first := mustClaim(t, s, base, 10)
+	first, err := s.ClaimDue(t.Context(), base, 10, shortLease)
+	noErr(t, err, "first claim")
 	if len(first) != 1 {
 		t.Fatalf("first claim: %+v", first)
 	}
-	// The claimer crashed: nothing is recorded. Just before the lease ends
-	// the row is still taken; at its end it is due again.
-	if es := mustClaim(t, s, base.Add(lease-time.Microsecond), 10); len(es) != 0 {
-		t.Fatalf("row claimed again before its lease ended: %+v", es)
-	}
-	second := mustClaim(t, s, base.Add(lease), 10)
+	// The claimer crashed: nothing is recorded. Once its lease has ended
+	// on the store's clock, however late the claim's now, the row is due
+	// again.
+	second := claimWhenFree(t, s, base, shortLease)
 	if len(second) != 1 || second[0].ID != first[0].ID || !second[0].LeaseUntil.After(first[0].LeaseUntil) {
 		t.Fatalf("claim after lease expiry: %+v (first %+v)", second, first)
 	}
 	// The first claimer's late outcome no longer counts.
-	skipped, err := s.Record(t.Context(), base.Add(lease), []store.Outcome{{
+	skipped, _, err := s.Record(t.Context(), base.Add(lease), []store.Outcome{{
 		RowID: first[0].ID, Lease: first[0].LeaseUntil, State: store.StateDelivered, Attempted: true, LastReply: "250 late",
 	}}, nil)
 	noErr(t, err, "record with an expired lease")
@@ -117,6 +143,54 @@ func testClaimAfterLease(t *testing.T, s store.Store) {
 	}
 	if r := rowByRcpt(t, s, "Q1", "x@remote.example"); r.State != store.StateQueued || r.Attempts != 0 {
 		t.Fatalf("row after a stale outcome: %+v", r)
+	}
+	// A lease is measured on the store's clock: a claim whose now is an
+	// hour ahead (a node whose clock is) does not take a leased row.
+	claimWhenFree(t, s, base, lease)
+	if es := mustClaim(t, s, time.Now().Add(time.Hour), 10); len(es) != 0 {
+		t.Fatalf("a claim an hour ahead took leased rows: %+v", es)
+	}
+}
+
+func testRenewQueueLeases(t *testing.T, s store.Store) {
+	alice, _ := setup(t, s)
+	mustAccept(t, s, acceptance("Q1", alice, base, "a@remote.example", "b@remote.example", "c@remote.example"))
+	es, err := s.ClaimDue(t.Context(), base, 10, shortLease)
+	noErr(t, err, "claim")
+	if len(es) != 3 {
+		t.Fatalf("claimed %+v", es)
+	}
+	old := es[0].LeaseUntil
+	// An administrator drops c while the attempt runs.
+	if n, err := s.Drop(t.Context(), store.QueueSelector{MessageID: "Q1", Recipient: "c@remote.example"}, "dropped", base); err != nil || n != 1 {
+		t.Fatalf("drop c: %d, %v", n, err)
+	}
+	ids := []int64{es[0].ID, es[1].ID, es[2].ID}
+	until, renewed, err := s.RenewQueueLeases(t.Context(), ids, old, lease)
+	noErr(t, err, "renew")
+	if !slices.Equal(renewed, []int64{es[0].ID, es[1].ID}) || !until.After(old) {
+		t.Fatalf("renewed %v until %v (old %v), want a and b, later", renewed, until, old)
+	}
+	// Renewed for a minute: the short lease it replaced is long over when
+	// another claimer looks, and the rows stay taken.
+	time.Sleep(2 * shortLease)
+	if again := mustClaim(t, s, base, 10); len(again) != 0 {
+		t.Fatalf("renewed rows claimed by another claimer: %+v", again)
+	}
+	// Renewing with the old lease again renews nothing: it is not held.
+	if _, none, err := s.RenewQueueLeases(t.Context(), ids, old, lease); err != nil || len(none) != 0 {
+		t.Fatalf("renew with a lease no longer held: %v, %v", none, err)
+	}
+	// The outcome is recorded under the renewed lease; under the old one
+	// it is skipped.
+	skipped, _, err := s.Record(t.Context(), base, []store.Outcome{
+		{RowID: es[0].ID, Lease: until, State: store.StateDelivered, Attempted: true, LastReply: "250 ok"},
+		{RowID: es[1].ID, Lease: old, State: store.StateDelivered, Attempted: true, LastReply: "250 ok"},
+	}, nil)
+	noErr(t, err, "record")
+	if skipped != 1 || rowByRcpt(t, s, "Q1", "a@remote.example").State != store.StateDelivered ||
+		rowByRcpt(t, s, "Q1", "b@remote.example").State != store.StateQueued {
+		t.Fatalf("skipped %d: want a recorded under the renewed lease, b skipped under the old one", skipped)
 	}
 }
 
@@ -170,7 +244,7 @@ func testRecordOutcomes(t *testing.T, s store.Store) {
 	}
 	at := base.Add(time.Second)
 	next := base.Add(5 * time.Minute)
-	skipped, err := s.Record(t.Context(), at, []store.Outcome{
+	skipped, _, err := s.Record(t.Context(), at, []store.Outcome{
 		{RowID: es[0].ID, Lease: es[0].LeaseUntil, State: store.StateDelivered, Attempted: true, LastReply: "250 2.0.0 ok"},
 		{RowID: es[1].ID, Lease: es[1].LeaseUntil, State: store.StateQueued, NextAttemptAt: next, Attempted: true, LastReply: "451 4.3.0 later", DelayNotified: true},
 		{RowID: es[2].ID, Lease: es[2].LeaseUntil, State: store.StateFailed, Attempted: true, LastReply: "550 5.1.1 no such user"},
@@ -201,7 +275,7 @@ func testRecordOutcomes(t *testing.T, s store.Store) {
 	if got := rcpts(es); !slices.Equal(got, []string{"later@remote.example"}) {
 		t.Fatalf("claimed at the retry time %v, want only the retried row", got)
 	}
-	if !es[0].DelayNotified || !es[0].LeaseUntil.Equal(next.Add(lease)) {
+	if !es[0].DelayNotified || es[0].LeaseUntil.IsZero() {
 		t.Errorf("retried entry %+v: want DelayNotified and a new lease", es[0])
 	}
 }
@@ -217,13 +291,13 @@ func testRecordLostLease(t *testing.T, s store.Store) {
 		t.Fatalf("dropped %d rows, want 1", n)
 	}
 	notice := acceptance("N1", alice, base, alice.Address)
-	skipped, err := s.Record(t.Context(), base, []store.Outcome{
+	skipped, noticed, err := s.Record(t.Context(), base, []store.Outcome{
 		{RowID: es[0].ID, Lease: es[0].LeaseUntil, State: store.StateDelivered, Attempted: true, LastReply: "250 ok"},
 		{RowID: es[1].ID, Lease: es[1].LeaseUntil, State: store.StateFailed, Attempted: true, LastReply: "550 no"},
 	}, &notice)
 	noErr(t, err, "record")
-	if skipped != 1 {
-		t.Fatalf("skipped %d, want 1 (the dropped row)", skipped)
+	if skipped != 1 || noticed {
+		t.Fatalf("skipped %d, noticed %v; want 1 (the dropped row), no notice", skipped, noticed)
 	}
 	if r := rowByRcpt(t, s, "Q1", "a@remote.example"); r.State != store.StateDelivered {
 		t.Errorf("a: %+v", r)
@@ -240,7 +314,7 @@ func testRecordRelease(t *testing.T, s store.Store) {
 	alice, _ := setup(t, s)
 	mustAccept(t, s, acceptance("Q1", alice, base, "a@remote.example"))
 	es := mustClaim(t, s, base, 10)
-	skipped, err := s.Record(t.Context(), base.Add(time.Second), []store.Outcome{{RowID: es[0].ID, Lease: es[0].LeaseUntil}}, nil)
+	skipped, _, err := s.Record(t.Context(), base.Add(time.Second), []store.Outcome{{RowID: es[0].ID, Lease: es[0].LeaseUntil}}, nil)
 	noErr(t, err, "release")
 	if skipped != 0 {
 		t.Fatalf("skipped %d", skipped)
@@ -264,12 +338,15 @@ func testRecordEntryAndNotice(t *testing.T, s store.Store) {
 		Delivered:  map[string]bool{alice.Address: true},
 		Entries:    []store.FolderEntry{{MailboxID: alice.ID, Folder: store.FolderInbox, MessageID: "N1", Blob: "blob/N1", Size: 99, CreatedAt: base}},
 	}
-	_, err := s.Record(t.Context(), base, []store.Outcome{
+	_, noticed, err := s.Record(t.Context(), base, []store.Outcome{
 		{RowID: es[0].ID, Lease: es[0].LeaseUntil, State: store.StateDelivered, Attempted: true, LastReply: "250 local",
 			Entry: &store.FolderEntry{MailboxID: bob.ID, Folder: store.FolderInbox, MessageID: "Q1", Blob: "blob/Q1.delivery", Size: 1234, CreatedAt: base}},
 		{RowID: es[1].ID, Lease: es[1].LeaseUntil, State: store.StateFailed, Attempted: true, LastReply: "550 5.1.1 gone"},
 	}, &notice)
 	noErr(t, err, "record")
+	if !noticed {
+		t.Error("Record wrote the notice but says it did not")
+	}
 	inbox, err := s.FolderEntries(t.Context(), bob.ID, store.FolderInbox)
 	noErr(t, err, "bob's Inbox")
 	if len(inbox) != 1 || inbox[0].MessageID != "Q1" || inbox[0].Blob != "blob/Q1.delivery" {
@@ -300,7 +377,7 @@ func testListRetryDrop(t *testing.T, s store.Store) {
 	for _, e := range es {
 		outs = append(outs, store.Outcome{RowID: e.ID, Lease: e.LeaseUntil, State: store.StateQueued, NextAttemptAt: later, Attempted: true, LastReply: "451 later"})
 	}
-	_, err := s.Record(t.Context(), base, outs, nil)
+	_, _, err := s.Record(t.Context(), base, outs, nil)
 	noErr(t, err, "record")
 
 	all, err := s.ListQueue(t.Context(), store.QueueFilter{})

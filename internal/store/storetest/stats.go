@@ -32,7 +32,7 @@ func testQueueDepth(t *testing.T, s store.Store) {
 		{RowID: es[1].ID, Lease: es[1].LeaseUntil, State: store.StateDelivered, Attempted: true, LastReply: "250 ok"},
 		{RowID: es[2].ID, Lease: es[2].LeaseUntil},
 	}
-	_, err := s.Record(t.Context(), base, outs, nil)
+	_, _, err := s.Record(t.Context(), base, outs, nil)
 	noErr(t, err, "record")
 	want(1, 1)
 }

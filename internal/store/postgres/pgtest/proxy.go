@@ -1,13 +1,14 @@
 package pgtest
 
 import (
-	"io"
+	"bytes"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,9 +25,31 @@ type Proxy struct {
 	target string // network address of the database
 	netw   string
 
-	mu    sync.Mutex
-	conns []net.Conn
-	cut   bool
+	mu         sync.Mutex
+	conns      []net.Conn
+	cut        bool
+	loseCommit bool // the next COMMIT's reply is lost
+}
+
+// LoseCommitReply makes the next COMMIT sent through the proxy reach the
+// database and be answered there, and then cuts that connection before the
+// reply reaches the client: a commit whose outcome the client cannot know.
+func (p *Proxy) LoseCommitReply() {
+	p.mu.Lock()
+	p.loseCommit = true
+	p.mu.Unlock()
+}
+
+// takeCommit reports whether chunk, sent by a client, holds a COMMIT
+// whose reply is to be lost, and disarms LoseCommitReply if so.
+func (p *Proxy) takeCommit(chunk []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.loseCommit || !bytes.Contains(bytes.ToLower(chunk), []byte("commit\x00")) {
+		return false
+	}
+	p.loseCommit = false
+	return true
 }
 
 // NewProxy starts a proxy in front of the database dsn names (a Unix
@@ -86,8 +109,44 @@ func (p *Proxy) accept() {
 		}
 		p.conns = append(p.conns, c, up)
 		p.mu.Unlock()
-		go func() { _, _ = io.Copy(up, c); up.Close() }()
-		go func() { _, _ = io.Copy(c, up); c.Close() }()
+		var losing atomic.Bool // a COMMIT went up; its reply must not come down
+		go func() {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 && p.takeCommit(buf[:n]) {
+					losing.Store(true)
+				}
+				if n > 0 {
+					if _, werr := up.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			up.Close()
+		}()
+		go func() {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := up.Read(buf)
+				if n > 0 && losing.Load() {
+					break // the database answered the COMMIT: it ran
+				}
+				if n > 0 {
+					if _, werr := c.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			c.Close()
+			up.Close()
+		}()
 	}
 }
 
