@@ -131,6 +131,17 @@ type Submission struct {
 	// 421 4.4.2, nothing is accepted and the connection closes. Raise it
 	// for large messages over slow links. Default "10m".
 	DataTimeout Duration `toml:"data_timeout"`
+	// ProxyFrom lists the addresses (CIDR prefixes, e.g. "10.0.0.0/8", or
+	// single addresses) of TCP load balancers that put a PROXY protocol
+	// header (v1 or v2) before each connection to the submission
+	// listeners. A connection from a listed address must open with one,
+	// within 5 seconds, and the client address it carries is the one
+	// limits, network restrictions, the trace and the log see; without a
+	// valid header it is closed. A header from any other address is
+	// refused: the connection is closed. At most 256 entries; a prefix
+	// of length 0 (every address) is refused. Default [] (off: no
+	// header is read from anyone).
+	ProxyFrom []string `toml:"proxy_from"`
 
 	// MaxConnectionsPerAddress caps the connections open at once from one
 	// client address (IPv6: its /64); one more gets 421 4.7.0 at connect
@@ -370,6 +381,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
 		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
+	}
+	if err := validProxyFrom(c.Submission.ProxyFrom); err != nil {
+		return err
 	}
 	if err := c.Submission.validateLogins(); err != nil {
 		return err

@@ -215,13 +215,15 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 }
 
 // listenSMTP binds addr and serves SMTP on it; implicit is the TLS config
-// of an implicit-TLS listener (nil for STARTTLS).
+// of an implicit-TLS listener (nil for STARTTLS). Layers, from the socket
+// up: PROXY protocol (proxy.go), connection tracking, TLS.
 func (d *Daemon) listenSMTP(name, addr string, implicit, starttls *tls.Config, fallback bool) error {
 	l, err := listen(addr, fallback, d.log)
 	if err != nil {
 		return fmt.Errorf("%s listen %s: %w", name, addr, err)
 	}
 	d.addrs[name] = l.Addr()
+	l = proxied(l, proxyOptions{Trusted: d.cfg.Submission.ProxyPrefixes(), Key: "submission.proxy_from", Log: d.log})
 	d.ls = append(d.ls, l)
 	if implicit != nil {
 		l = d.be.ListenTLS(l, implicit)
