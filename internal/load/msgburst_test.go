@@ -28,7 +28,9 @@ func TestMessageBurstMemory(t *testing.T) {
 		name string
 		msg  func() io.Reader
 	}{
-		{"30 MiB bodies", func() io.Reader { return message("Subject: body\r\n\r\n", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456\r\n", size) }},
+		{"30 MiB bodies", func() io.Reader {
+			return message("Subject: body\r\n\r\n", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456\r\n", size)
+		}},
 		{"30 MiB headers", func() io.Reader { return message("Subject: header\r\nX-Fold: start\r\n", " folded\r\n", size) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
