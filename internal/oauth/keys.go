@@ -40,6 +40,7 @@ type keySet struct {
 	keys    []jose.JSONWebKey
 	fetched time.Time // last successful fetch
 	tried   time.Time // last fetch begun
+	failed  bool      // the last fetch failed
 	fetches int
 }
 
@@ -62,7 +63,11 @@ func (k *keySet) key(ctx context.Context, kid, alg string) (any, error) {
 	}
 	k.mu.Unlock()
 	if due {
-		if err := k.refresh(ctx); err != nil {
+		err := k.refresh(ctx)
+		k.mu.Lock()
+		k.failed = err != nil
+		k.mu.Unlock()
+		if err != nil {
 			k.log.Warn("fetch the identity provider's keys", "err", err)
 			if !ok { // a known key stays usable while the provider is away
 				return nil, fmt.Errorf("keys of issuer %s: %w: %w", k.issuer, ErrUnavailable, err)
@@ -74,10 +79,10 @@ func (k *keySet) key(ctx context.Context, kid, alg string) (any, error) {
 		return key, nil
 	}
 	k.mu.Lock()
-	never := k.fetched.IsZero()
+	failed := k.failed
 	k.mu.Unlock()
-	if never {
-		return nil, fmt.Errorf("keys of issuer %s: %w (not fetched yet; next try within a minute)", k.issuer, ErrUnavailable)
+	if failed { // the key may well be among those the provider could not give
+		return nil, fmt.Errorf("keys of issuer %s: %w (the last fetch failed; next try within a minute)", k.issuer, ErrUnavailable)
 	}
 	return nil, invalid("the token is signed with key %q, which issuer %s does not publish for %s (keys are fetched again at most once a minute)", clip(kid), k.issuer, alg)
 }
