@@ -97,10 +97,12 @@ type Identity struct {
 }
 
 // Failure is a token Verify refused: Status is the RFC 7628 status
-// ("invalid_token"), Detail says why for the client and the trace.
+// ("invalid_token"), Detail says why for the client and the trace, Scope
+// the scopes its issuer requires when the token named a known issuer.
 type Failure struct {
 	Status string
 	Detail string
+	Scope  string
 }
 
 func (f *Failure) Error() string { return f.Status + ": " + f.Detail }
@@ -177,7 +179,7 @@ func (v *Verifier) Enabled() bool { return v != nil && len(v.issuers) > 0 }
 // or EdDSA by a key of its issuer's JWKS, from a configured issuer, for
 // its audience, within exp and nbf (Skew allowed). A refused token is a
 // *Failure; keys that cannot be fetched are ErrUnavailable.
-func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
+func (v *Verifier) Verify(ctx context.Context, raw string) (id *Identity, err error) {
 	if len(raw) > MaxToken {
 		return nil, invalid("the token is longer than %d octets", MaxToken)
 	}
@@ -193,6 +195,12 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if !ok {
 		return nil, invalid("issuer %q is not one this server trusts", clip(c.Issuer))
 	}
+	defer func() {
+		var f *Failure
+		if errors.As(err, &f) {
+			f.Scope = strings.Join(is.RequiredScopes, " ")
+		}
+	}()
 	h := tok.Headers[0]
 	key, err := is.keys.key(ctx, h.KeyID, h.Algorithm)
 	if err != nil {

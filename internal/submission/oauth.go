@@ -67,7 +67,7 @@ func (s *Session) checkToken(ctx context.Context, mech, asked, requested, token 
 		return c, "", replyOAuthUnavailable()
 	case errors.As(err, &f):
 		c.bad = replyTokenRefused(policy.ReasonInvalidToken, f.Detail)
-		return c, "", nil
+		return c, f.Scope, nil
 	case err != nil:
 		return c, "", fmt.Errorf("verify token: %w", err)
 	}
