@@ -3,11 +3,13 @@ package oauth_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,5 +235,49 @@ func TestCheckURL(t *testing.T) {
 		if err := oauth.CheckURL(u); (err == nil) != ok {
 			t.Errorf("CheckURL(%q) = %v, want ok %v", u, err, ok)
 		}
+	}
+}
+
+// TestVerify_RotationWhileDown: a token of a new key while the provider
+// does not answer is a temporary failure, not an invalid token; a token of
+// a known key still verifies.
+func TestVerify_RotationWhileDown(t *testing.T) {
+	p := testkit.StartIdP(t)
+	var down atomic.Bool
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", 503)
+			return
+		}
+		resp, err := http.Get(p.Issuer + "/keys")
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		defer resp.Body.Close()
+		io.Copy(w, resp.Body)
+	}))
+	defer keys.Close()
+	clk := &clock{t: time.Now()}
+	v, err := oauth.New(oauth.Options{Issuers: []oauth.Issuer{{Issuer: p.Issuer, Audience: aud, JWKSURL: keys.URL}}, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Claims(aud)
+	c["email"] = "alice@example.test"
+	old := p.Mint(c)
+	if _, err := v.Verify(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)
+	clk.Add(2 * time.Minute)
+	p.Rotate(jose.ES256)
+	for i := range 2 { // the second within the minute: no fetch, the same answer
+		if _, err := v.Verify(context.Background(), p.Mint(c)); !errors.Is(err, oauth.ErrUnavailable) {
+			t.Fatalf("new key while the provider is down (%d): %v, want ErrUnavailable", i, err)
+		}
+	}
+	if _, err := v.Verify(context.Background(), old); err != nil {
+		t.Fatalf("known key while the provider is down: %v", err)
 	}
 }
