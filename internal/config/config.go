@@ -39,6 +39,7 @@ type Config struct {
 	Limits     Limits     `toml:"limits"`
 	Delivery   Delivery   `toml:"delivery"`
 	Trace      Trace      `toml:"trace"`
+	OAuth      OAuth      `toml:"oauth"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -423,6 +424,9 @@ func (c *Config) Validate() error {
 		return &FieldError{"log.format", c.Log.Format, "want text or json"}
 	}
 	if err := c.Trace.validate(); err != nil {
+		return err
+	}
+	if err := c.OAuth.validate(); err != nil {
 		return err
 	}
 	return c.Delivery.validate()

@@ -176,7 +176,12 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	if o.WrapStore != nil {
 		subStore = o.WrapStore(subStore)
 	}
+	verifier, err := newOAuth(cfg.OAuth, log)
+	if err != nil {
+		return nil, err
+	}
 	d.be = submission.NewBackend(submission.Options{
+		OAuth:    verifier,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes, MaxHeaderBytes: cfg.Submission.MaxHeaderBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,

@@ -11,15 +11,20 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mailroom/internal/address"
+	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/policy"
 )
 
 // AuthMechanisms lists PLAIN and LOGIN under TLS and nothing before it, so
-// EHLO advertises AUTH only once the password would be encrypted.
+// EHLO advertises AUTH only once the password would be encrypted; and
+// XOAUTH2 and OAUTHBEARER when an OAuth issuer is configured.
 func (s *Session) AuthMechanisms() []string {
 	if !s.tls {
 		return nil
+	}
+	if s.b.o.OAuth.Enabled() {
+		return []string{sasl.Plain, sasl.Login, mechXOAuth2, mechOAuthBearer}
 	}
 	return []string{sasl.Plain, sasl.Login}
 }
@@ -41,6 +46,10 @@ func (s *Session) Auth(mech string) (sasl.Server, error) {
 		})}, nil
 	case sasl.Login:
 		return saslReplies{s: s, Server: &loginServer{authenticate: func(u, p string) error { return s.login(u, p, true) }}}, nil
+	case mechXOAuth2, mechOAuthBearer:
+		if s.b.o.OAuth.Enabled() {
+			return saslReplies{s: s, Server: &tokenServer{mech: mech, login: func(u, t string) ([]byte, error) { return s.tokenLogin(mech, u, t) }}}, nil
+		}
 	}
 	return nil, s.answer("AUTH", "", nil, replyUnknownMechanism())
 }
@@ -68,6 +77,10 @@ type saslReplies struct {
 
 func (w saslReplies) Next(response []byte) ([]byte, bool, error) {
 	challenge, done, err := w.Server.Next(response)
+	var rp *Reply
+	if errors.As(err, &rp) {
+		return challenge, done, rp.SMTP()
+	}
 	var se *smtp.SMTPError
 	if err == nil || errors.As(err, &se) {
 		return challenge, done, err
@@ -76,26 +89,51 @@ func (w saslReplies) Next(response []byte) ([]byte, bool, error) {
 	return nil, true, w.s.answer("AUTH", "", nil, replyMalformedAuth("the SASL message does not parse"))
 }
 
-// login verifies the credentials and applies the login protection and the
-// login policy; authz is false when the client asked to act as someone
-// else, which fails as a wrong password does.
+// login checks a password login (PLAIN, LOGIN); authz is false when the
+// client asked to act as someone else, which fails as a wrong password
+// does, after the same hash.
+func (s *Session) login(username, password string, authz bool) error {
+	return s.authenticate(username, func(ctx context.Context, user string) (checked, error) {
+		if !authz {
+			user = "" // checked against the dummy hash: one hash, then 535
+		}
+		cred, ok, err := s.b.o.Directory.Verify(ctx, user, password)
+		return checked{cred: cred, ok: ok}, err
+	})
+}
+
+// checked is what a login's credential check found.
+type checked struct {
+	cred directory.Credential // Mailbox nil when the credential names none
+	ok   bool                 // the credential proves cred.Mailbox
+	// bad is the reply to a credential that did not prove a mailbox
+	// (default replyBadCredentials).
+	bad *Reply
+	// detail is what the trace records of the method: "method=xoauth2
+	// issuer=... client=... jti=...", never the credential.
+	detail string
+}
+
+// authenticate is the one login path of every mechanism: check verifies
+// the credential for user (username normalized, or "" when it is no
+// address), then the login guard and the login policy apply alike.
 //
 // Every user name goes the same way, whether or not a mailbox has it: it
-// is counted by the login guard before its password is checked (so a burst
-// cannot pass before the first failure is recorded), costs exactly one
-// hash, and is locked alike; so neither the reply, nor its text, nor its
-// timing tells which names exist.
-func (s *Session) login(username, password string, authz bool) (err error) {
+// is counted by the login guard before its credential is checked (so a
+// burst cannot pass before the first failure is recorded), a password
+// costs exactly one hash, and names are locked alike; so neither the
+// reply, nor its text, nor its timing tells which names exist. A check
+// that fails for want of a resource returns its *Reply (or any error: 454
+// 4.7.0), and nothing is counted against the client.
+func (s *Session) authenticate(username string, check func(ctx context.Context, user string) (checked, error)) (err error) {
 	username = clip(username, maxTraced) // a longer name names no mailbox
-	defer s.traceLogin(username, &err)
+	var c checked
+	defer func() { s.traceLogin(username, c.detail, &err) }()
 	o := &s.b.o
 	user, err := address.Normalize(username)
 	name := user // the name the login guard counts
 	if err != nil {
 		user, name = "", strings.ToLower(username)
-	}
-	if !authz {
-		user = "" // checked against the dummy hash: one hash, then 535
 	}
 	remote := remoteAddr(s.c)
 	ctx, cancel := context.WithTimeout(context.Background(), o.HashWait)
@@ -104,12 +142,17 @@ func (s *Session) login(username, password string, authz bool) (err error) {
 	if err != nil {
 		return s.loginHeld(username, err)
 	}
-	cred, ok, err := o.Directory.Verify(ctx, user, password)
+	c, err = check(ctx, user)
 	if err != nil {
 		attempt.Cancel()
+		var rp *Reply
+		if errors.As(err, &rp) {
+			return rp
+		}
 		s.log.Info("auth refused", "user", username, "reason", "auth_busy", "err", err)
 		return replyAuthBusy()
 	}
+	cred := c.cred
 	snap := o.Directory.Snapshot()
 	acct := policy.Account{Address: user, Remote: remote}
 	if mb := cred.Mailbox; mb != nil {
@@ -121,16 +164,19 @@ func (s *Session) login(username, password string, authz bool) (err error) {
 		}
 	}
 	now := o.Now()
-	d := policy.Login(acct, ok)
+	d := policy.Login(acct, c.ok)
 	if !d.Allow {
 		s.log.Info("auth failed", "user", username, "reason", d.Reason)
 		if d.Reason == policy.ReasonBadCredentials {
 			if lock := attempt.Fail(now); lock != nil {
 				return s.loginHeld(username, lock)
 			}
+			if c.bad != nil {
+				return c.bad
+			}
 			return replyBadCredentials()
 		}
-		attempt.Cancel() // a correct password: no failure, and no trust
+		attempt.Cancel() // a correct credential: no failure, and no trust
 		return replyLoginRefused(d.Reason, d.Detail)
 	}
 	attempt.Succeed(now)
@@ -139,6 +185,9 @@ func (s *Session) login(username, password string, authz bool) (err error) {
 	if ap := cred.AppPassword; ap != nil {
 		s.log = s.log.With("app_password", ap.Label)
 		s.b.touchAppPassword(ap.ID, now, remote.String())
+	}
+	if c.detail != "" {
+		s.log = s.log.With("auth", c.detail)
 	}
 	s.log.Info("auth ok")
 	return nil

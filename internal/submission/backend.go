@@ -30,6 +30,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/message"
+	"mailroom/internal/oauth"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -71,6 +72,11 @@ type Options struct {
 	DataTimeout    time.Duration
 	// Trace records the trace events of every session; nil records none.
 	Trace *trace.Writer
+	// OAuth verifies the tokens of XOAUTH2 and OAUTHBEARER, offered only
+	// when it has an issuer; OAuthClients returns the mailboxes an
+	// app-only client of an issuer may act as (nil: none).
+	OAuth        *oauth.Verifier
+	OAuthClients func(issuer, clientID string) []string
 }
 
 // Limiter takes a mailbox's concurrency slot and message-rate reservation

@@ -295,3 +295,21 @@ func replyTooManyConnections(limit int) *Reply {
 func replyConnectionRate(limit int, retryAt, now time.Time) *Reply {
 	return reply(reasonConnectionRate, 421, smtp.EnhancedCode{4, 7, 0}, "Too many new connections from your address: at most %d a minute (submission.connection_rate_per_address); try again after %s (in %s), or keep one connection open for several messages", limit, retryAt.UTC().Format(time.RFC3339), waitFor(retryAt, now))
 }
+
+// The reason token of replyOAuthUnavailable.
+const reasonOAuthUnavailable = "oauth_unavailable"
+
+// replyTokenRefused: an OAuth token that does not verify, lacks a
+// required scope or role, or may not act as the mailbox asked for; sent
+// after the RFC 7628 error challenge (DESIGN: 535 5.7.8). The reason is
+// the challenge's status: invalid_token or insufficient_scope.
+func replyTokenRefused(reason policy.Reason, detail string) *Reply {
+	return reply(string(reason), 535, smtp.EnhancedCode{5, 7, 8}, "Authentication credentials invalid: %s", detail)
+}
+
+// replyOAuthUnavailable: the token's issuer could not be asked for its
+// signing keys (discovery or JWKS unreachable); nothing was counted
+// against the client, who may retry (RFC 3463 4.7.0).
+func replyOAuthUnavailable() *Reply {
+	return reply(reasonOAuthUnavailable, 454, smtp.EnhancedCode{4, 7, 0}, "Temporary authentication failure: the identity provider's signing keys could not be fetched; try again later")
+}

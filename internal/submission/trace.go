@@ -108,15 +108,15 @@ func (s *Session) traceAbandoned(t *txn) {
 }
 
 // traceLogin records an AUTH attempt: the mailbox on success, the reason
-// and the reply on failure; and turns a refusing *Reply into what go-smtp
-// writes.
-func (s *Session) traceLogin(user string, errp *error) {
+// and the reply on failure, and what detail says of the method; and makes
+// any refusal a *Reply (saslReplies turns it into what go-smtp writes).
+func (s *Session) traceLogin(user, detail string, errp *error) {
 	if *errp == nil {
 		metricAuth.WithLabelValues("ok").Inc()
-		s.traceEvent(store.TraceEvent{Kind: trace.KindAuth, Command: "AUTH"})
+		s.traceEvent(store.TraceEvent{Kind: trace.KindAuth, Command: "AUTH", Detail: detail})
 		return
 	}
-	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user)}
+	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user), Detail: detail}
 	var rp *Reply
 	if !errors.As(*errp, &rp) {
 		s.log.Error("local failure", "cmd", "AUTH", "err", *errp)
@@ -126,7 +126,7 @@ func (s *Session) traceLogin(user string, errp *error) {
 	e.Reason, e.Code, e.Enhanced, e.Text = r.Reason, r.Code, r.Enhanced, r.Text
 	metricAuth.WithLabelValues(e.Reason).Inc()
 	s.traceEvent(e)
-	*errp = rp.SMTP()
+	*errp = rp
 }
 
 // traceAccepted records an acceptance, its Sent Items copies and the local
