@@ -21,6 +21,8 @@ hostname = "example.test"
 [submission]
 listen = "127.0.0.1:2587"
 listen_tls = "127.0.0.1:2465"
+max_connections_per_address = 0
+connection_rate_per_address = 0
 [http]
 listen = "127.0.0.1:2880"
 pprof = true

@@ -39,6 +39,7 @@ type Config struct {
 	Limits     Limits     `toml:"limits"`
 	Delivery   Delivery   `toml:"delivery"`
 	Trace      Trace      `toml:"trace"`
+	OAuth      OAuth      `toml:"oauth"`
 
 	// dir is the folder relative paths are resolved against.
 	dir string
@@ -131,6 +132,43 @@ type Submission struct {
 	// 421 4.4.2, nothing is accepted and the connection closes. Raise it
 	// for large messages over slow links. Default "10m".
 	DataTimeout Duration `toml:"data_timeout"`
+	// ProxyFrom lists the addresses (CIDR prefixes, e.g. "10.0.0.0/8", or
+	// single addresses) of TCP load balancers that put a PROXY protocol
+	// header (v1 or v2) before each connection to the submission
+	// listeners. A connection from a listed address must open with one,
+	// within 5 seconds, and the client address it carries is the one
+	// limits, network restrictions, the trace and the log see; without a
+	// valid header it is closed. A header from any other address is
+	// refused: the connection is closed. At most 256 entries; a prefix
+	// of length 0 (every address) is refused. Default [] (off: no
+	// header is read from anyone).
+	ProxyFrom []string `toml:"proxy_from"`
+
+	// MaxConnectionsPerAddress caps the connections open at once from one
+	// client address (IPv6: its /64); one more gets 421 4.7.0 at connect
+	// and is closed (Postfix's smtpd_client_connection_count_limit). 0
+	// turns the cap off. Default 50.
+	MaxConnectionsPerAddress int `toml:"max_connections_per_address"`
+	// ConnectionRatePerAddress caps the new connections from one client
+	// address (IPv6: its /64) per minute; past it 421 4.7.0 naming when to
+	// retry, and the connection is closed (Postfix's
+	// smtpd_client_connection_rate_limit). 0 turns the cap off.
+	// Default 600.
+	ConnectionRatePerAddress int `toml:"connection_rate_per_address"`
+	// MaxAuthPerAddress caps the logins of one client address (IPv6: its
+	// /64) whose password is being checked at once; more wait their turn
+	// within hash_wait, then get 454 4.7.0. Default 4.
+	MaxAuthPerAddress int `toml:"max_auth_per_address"`
+	// MaxConcurrentHashes caps the password hashes computed at once,
+	// server-wide (argon2id: 19 MiB and one core each, for tens of
+	// milliseconds); more wait their turn within hash_wait, then get
+	// 454 4.7.0. 0 means half the cores, at least one, which leaves the
+	// other half to the clients already logged in. Default 0.
+	MaxConcurrentHashes int `toml:"max_concurrent_hashes"`
+	// HashWait is how long a login may wait for its turn to have its
+	// password checked (max_auth_per_address, max_concurrent_hashes)
+	// before it gets 454 4.7.0. Default "5s".
+	HashWait Duration `toml:"hash_wait"`
 }
 
 // TLS configures the server certificate.
@@ -237,6 +275,9 @@ func Default() Config {
 			AuthCacheTTL:    Duration(5 * time.Minute),
 			CommandTimeout:  Duration(5 * time.Minute),
 			DataTimeout:     Duration(10 * time.Minute),
+
+			MaxConnectionsPerAddress: 50, ConnectionRatePerAddress: 600,
+			MaxAuthPerAddress: 4, HashWait: Duration(5 * time.Second),
 		},
 		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 256 << 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
@@ -342,6 +383,12 @@ func (c *Config) Validate() error {
 	if c.Submission.CommandTimeout.Std() <= 0 || c.Submission.DataTimeout.Std() <= 0 {
 		return &FieldError{"submission.command_timeout", c.Submission.CommandTimeout.Std(), "command_timeout and data_timeout must be positive"}
 	}
+	if err := validProxyFrom(c.Submission.ProxyFrom); err != nil {
+		return err
+	}
+	if err := c.Submission.validateLogins(); err != nil {
+		return err
+	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}
 	}
@@ -377,6 +424,9 @@ func (c *Config) Validate() error {
 		return &FieldError{"log.format", c.Log.Format, "want text or json"}
 	}
 	if err := c.Trace.validate(); err != nil {
+		return err
+	}
+	if err := c.OAuth.validate(); err != nil {
 		return err
 	}
 	return c.Delivery.validate()

@@ -119,7 +119,8 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster, AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std()})
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster,
+		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes})
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +160,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	}
 	lc := cfg.Limits
 	guard := &limits.LoginGuard{PerAddress: lc.LoginFailuresPerAddress, PerMailbox: lc.LoginFailuresPerMailbox,
-		Window: lc.LoginWindow.Std(), Cooloff: lc.LoginCooloff.Std()}
+		Window: lc.LoginWindow.Std(), Cooloff: lc.LoginCooloff.Std(), InFlightPerAddress: cfg.Submission.MaxAuthPerAddress}
 	d.workers.Add(1)
 	go func() {
 		defer d.workers.Done()
@@ -175,11 +176,18 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	if o.WrapStore != nil {
 		subStore = o.WrapStore(subStore)
 	}
+	verifier, err := newOAuth(cfg.OAuth, log)
+	if err != nil {
+		return nil, err
+	}
 	d.be = submission.NewBackend(submission.Options{
+		OAuth:    verifier,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes, MaxHeaderBytes: cfg.Submission.MaxHeaderBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
 		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
+		HashWait: cfg.Submission.HashWait.Std(),
+		Conns:    &limits.Connections{PerAddress: cfg.Submission.MaxConnectionsPerAddress, PerMinute: cfg.Submission.ConnectionRatePerAddress},
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
@@ -212,17 +220,20 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 }
 
 // listenSMTP binds addr and serves SMTP on it; implicit is the TLS config
-// of an implicit-TLS listener (nil for STARTTLS).
+// of an implicit-TLS listener (nil for STARTTLS). Layers, from the socket
+// up: PROXY protocol (proxy.go), connection tracking, TLS.
 func (d *Daemon) listenSMTP(name, addr string, implicit, starttls *tls.Config, fallback bool) error {
 	l, err := listen(addr, fallback, d.log)
 	if err != nil {
 		return fmt.Errorf("%s listen %s: %w", name, addr, err)
 	}
 	d.addrs[name] = l.Addr()
+	l = proxied(l, proxyOptions{Trusted: d.cfg.Submission.ProxyPrefixes(), Key: "submission.proxy_from", Log: d.log})
 	d.ls = append(d.ls, l)
-	l = d.be.Listen(l)
 	if implicit != nil {
-		l = tls.NewListener(l, implicit)
+		l = d.be.ListenTLS(l, implicit)
+	} else {
+		l = d.be.Listen(l)
 	}
 	srv := d.be.NewServer(starttls)
 	d.smtp = append(d.smtp, srv)
@@ -274,6 +285,9 @@ func (d *Daemon) Durability() Durability {
 // DirectoryVersion is the store change counter the server's directory
 // snapshot was read at.
 func (d *Daemon) DirectoryVersion() int64 { return d.dir.Snapshot().Version }
+
+// PasswordHashes returns how many password hashes logins have computed.
+func (d *Daemon) PasswordHashes() int64 { return d.dir.Hashes() }
 
 // Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
 // ListenHTTP), or nil when it is off.

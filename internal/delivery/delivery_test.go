@@ -311,7 +311,10 @@ func TestDeliver_ExpiryAndDelayNotice(t *testing.T) {
 	id2 := s2.Send("alice@example.test", pw, "alice@example.test", []string{"never@slow.test"}, "Subject: never\n\nx\n")
 	waitState(t, s2, id2, map[string]string{"never@slow.test": store.StateFailed})
 	rw := row(t, s2, id2, "never@slow.test")
-	if rw.Attempts < 2 || !strings.Contains(rw.LastReply, "421 4.3.2") || !strings.Contains(rw.LastReply, "given up") {
+	// Usually two attempts (the first, and one last at the deadline); on
+	// a loaded machine the first may already come after max_age, and then
+	// it is the last.
+	if rw.Attempts < 1 || !strings.Contains(rw.LastReply, "421 4.3.2") || !strings.Contains(rw.LastReply, "given up") {
 		t.Errorf("expired row %+v", rw)
 	}
 	testkit.Eventually(t, "the expiry DSN arrives", func() bool { return len(s2.Folder("alice@example.test", store.FolderInbox)) == 1 })

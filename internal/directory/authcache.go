@@ -39,6 +39,7 @@ type call struct {
 	done chan struct{}
 	cred Credential
 	ok   bool
+	err  error
 }
 
 type cached struct {
@@ -106,7 +107,7 @@ func (c *authCache) put(user, password string, version int64, now time.Time, e c
 // once runs verify for user/password at version, or, when the same
 // verification is already running, waits for it and shares its result.
 // With the cache off it just runs verify.
-func (c *authCache) once(user, password string, version int64, verify func() (Credential, bool)) (Credential, bool) {
+func (c *authCache) once(user, password string, version int64, verify func() (Credential, bool, error)) (Credential, bool, error) {
 	if c == nil || c.ttl <= 0 {
 		return verify()
 	}
@@ -116,15 +117,15 @@ func (c *authCache) once(user, password string, version int64, verify func() (Cr
 	if cl, ok := c.inflight[k]; ok {
 		c.mu.Unlock()
 		<-cl.done
-		return cl.cred, cl.ok
+		return cl.cred, cl.ok, cl.err
 	}
 	cl := &call{done: make(chan struct{})}
 	c.inflight[k] = cl
 	c.mu.Unlock()
-	cl.cred, cl.ok = verify()
+	cl.cred, cl.ok, cl.err = verify()
 	c.mu.Lock()
 	delete(c.inflight, k)
 	c.mu.Unlock()
 	close(cl.done)
-	return cl.cred, cl.ok
+	return cl.cred, cl.ok, cl.err
 }

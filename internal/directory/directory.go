@@ -6,9 +6,11 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -72,7 +74,11 @@ type Directory struct {
 	cache     *authCache
 	now       func() time.Time
 	hashes    atomic.Int64
-	wake      chan struct{} // Changed: check the version now
+	// slots holds one token per password hash being computed: argon2id
+	// takes 19 MiB and a core for tens of milliseconds, so the number at
+	// once is what bounds the memory and CPU a burst of logins can take.
+	slots chan struct{}
+	wake  chan struct{} // Changed: check the version now
 }
 
 // Options configure a Directory.
@@ -90,10 +96,19 @@ type Options struct {
 	// AuthCacheTTL is how long a verified login is remembered (0 turns the
 	// cache off). Any directory change forgets every entry at once.
 	AuthCacheTTL time.Duration
+	// MaxHashes bounds the password hashes computed at once, server-wide;
+	// more wait for a slot (Verify). Default half the cores, at least one:
+	// hashes at every core starve the sessions of logged-in clients
+	// (BENCHMARKS.md, "Logins under attack").
+	MaxHashes int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
 }
+
+// ErrBusy is Verify's error when no password hash could start before its
+// context ended: MaxHashes were in progress all along.
+var ErrBusy = errors.New("too many password checks in progress")
 
 // New loads the first snapshot.
 func New(ctx context.Context, st store.Directory, o Options) (*Directory, error) {
@@ -113,8 +128,11 @@ func New(ctx context.Context, st store.Directory, o Options) (*Directory, error)
 	if pm, err := address.Normalize(o.Postmaster); err == nil { // config validated it
 		o.Postmaster = pm
 	}
+	if o.MaxHashes <= 0 {
+		o.MaxHashes = max(1, runtime.NumCPU()/2)
+	}
 	d := &Directory{st: st, log: o.Log, interval: o.Poll, dummyHash: dummy, plusSep: o.PlusSeparator, postmaster: o.Postmaster,
-		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now, wake: make(chan struct{}, 1)}
+		cache: newAuthCache(o.AuthCacheTTL, 100000), now: o.Now, slots: make(chan struct{}, o.MaxHashes), wake: make(chan struct{}, 1)}
 	if err := d.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -253,19 +271,20 @@ type Credential struct {
 // reports whether the password matched. Every call costs one hash, so
 // unknown users cost as much as known ones, unless the same credentials
 // were verified within the auth cache's TTL at the current directory
-// version.
-func (d *Directory) Verify(user, password string) (Credential, bool) {
+// version. The hash waits for one of MaxHashes slots until ctx ends, and
+// then returns ErrBusy.
+func (d *Directory) Verify(ctx context.Context, user, password string) (Credential, bool, error) {
 	snap := d.Snapshot()
 	now := d.now()
 	if e, ok := d.cache.get(user, password, snap.Version, now); ok {
 		if c, ok := snap.credential(e); ok {
-			return c, true
+			return c, true, nil
 		}
 	}
 	// Logins with the same credentials at the same moment (a pool of
 	// connections opening together) share one hash.
-	c, ok := d.cache.once(user, password, snap.Version, func() (Credential, bool) {
-		return d.verify(snap, user, password)
+	c, ok, err := d.cache.once(user, password, snap.Version, func() (Credential, bool, error) {
+		return d.verify(ctx, snap, user, password)
 	})
 	if ok {
 		e := cached{mailbox: c.Mailbox.Address}
@@ -274,7 +293,7 @@ func (d *Directory) Verify(user, password string) (Credential, bool) {
 		}
 		d.cache.put(user, password, snap.Version, now, e)
 	}
-	return c, ok
+	return c, ok, err
 }
 
 // AuthCacheStats returns the auth cache's hits and misses.
@@ -307,13 +326,16 @@ func (s *Snapshot) credential(e cached) (Credential, bool) {
 // Hashes returns how many password hashes Verify has computed.
 func (d *Directory) Hashes() int64 { return d.hashes.Load() }
 
-// verify checks the password against the stored hash: one argon2id.
-func (d *Directory) verify(snap *Snapshot, user, password string) (Credential, bool) {
-	d.hashes.Add(1)
+// verify checks the password against the stored hash: one argon2id,
+// whether or not the user exists. An unknown user, or a mailbox without a
+// password (a shared one), is checked against a dummy hash of
+// DefaultParams, the parameters every password is hashed with, so the
+// work, the memory and the time are the same.
+func (d *Directory) verify(ctx context.Context, snap *Snapshot, user, password string) (Credential, bool, error) {
 	m, ok := snap.Mailbox(user)
 	if !ok {
-		_, _ = CheckPassword(d.dummyHash, password)
-		return Credential{}, false
+		_, err := d.check(ctx, d.dummyHash, password)
+		return Credential{}, false, err
 	}
 	c := Credential{Mailbox: m}
 	hash := m.PasswordHash
@@ -326,13 +348,30 @@ func (d *Directory) verify(snap *Snapshot, user, password string) (Credential, b
 		}
 	}
 	if hash == "" {
-		_, _ = CheckPassword(d.dummyHash, password)
-		return c, false
+		_, err := d.check(ctx, d.dummyHash, password)
+		return c, false, err
 	}
-	match, err := CheckPassword(hash, password)
-	if err != nil {
+	match, err := d.check(ctx, hash, password)
+	if errors.Is(err, ErrBadHash) {
 		d.log.Error("stored password hash unreadable", "mailbox", user, "err", err)
-		return c, false
+		return c, false, nil
 	}
-	return c, match
+	return c, match, err
+}
+
+// check computes one hash in one of the MaxHashes slots, waiting for a
+// slot until ctx ends (a free slot is taken even then).
+func (d *Directory) check(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case d.slots <- struct{}{}:
+	default:
+		select {
+		case d.slots <- struct{}{}:
+		case <-ctx.Done():
+			return false, fmt.Errorf("wait for a password hash slot (%d in progress): %w", cap(d.slots), ErrBusy)
+		}
+	}
+	defer func() { <-d.slots }()
+	d.hashes.Add(1)
+	return CheckPassword(hash, password)
 }

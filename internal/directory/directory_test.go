@@ -38,21 +38,21 @@ func TestVerify_AuthCache(t *testing.T) {
 	d, st, now := openDirectory(t, time.Minute)
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		if _, ok := d.Verify("a@example.com", "old-password"); !ok {
+		if _, ok, _ := d.Verify(ctx, "a@example.com", "old-password"); !ok {
 			t.Fatal("right password refused")
 		}
 	}
-	if _, ok := d.Verify("a@example.com", "wrong"); ok {
+	if _, ok, _ := d.Verify(ctx, "a@example.com", "wrong"); ok {
 		t.Fatal("wrong password accepted")
 	}
-	if _, ok := d.Verify("a@example.com", "wrong"); ok {
+	if _, ok, _ := d.Verify(ctx, "a@example.com", "wrong"); ok {
 		t.Fatal("wrong password accepted from the cache")
 	}
 	if hits, _ := d.AuthCacheStats(); hits != 2 {
 		t.Fatalf("%d cache hits, want 2 (failures are never cached)", hits)
 	}
 	*now = now.Add(2 * time.Minute) // past the TTL: hashed again
-	d.Verify("a@example.com", "old-password")
+	d.Verify(ctx, "a@example.com", "old-password")
 	if hits, _ := d.AuthCacheStats(); hits != 2 {
 		t.Fatalf("an expired entry was used")
 	}
@@ -66,10 +66,10 @@ func TestVerify_AuthCache(t *testing.T) {
 	if err := d.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.Verify("a@example.com", "old-password"); ok {
+	if _, ok, _ := d.Verify(ctx, "a@example.com", "old-password"); ok {
 		t.Fatal("old password still accepted after the change")
 	}
-	if _, ok := d.Verify("a@example.com", "new-password"); !ok {
+	if _, ok, _ := d.Verify(ctx, "a@example.com", "new-password"); !ok {
 		t.Fatal("new password refused")
 	}
 	// SMTP AUTH switched off: the cached credential still verifies (the
@@ -78,15 +78,16 @@ func TestVerify_AuthCache(t *testing.T) {
 	m.SMTPAuth = false
 	st.UpdateMailbox(ctx, m)
 	d.Reload(ctx)
-	if c, ok := d.Verify("a@example.com", "new-password"); !ok || c.Mailbox.SMTPAuth {
+	if c, ok, _ := d.Verify(ctx, "a@example.com", "new-password"); !ok || c.Mailbox.SMTPAuth {
 		t.Fatalf("after switch-off: ok=%v smtp_auth=%v", ok, c.Mailbox.SMTPAuth)
 	}
 }
 
 func TestVerify_AuthCacheOff(t *testing.T) {
+	ctx := context.Background()
 	d, _, _ := openDirectory(t, 0)
-	d.Verify("a@example.com", "old-password")
-	d.Verify("a@example.com", "old-password")
+	d.Verify(ctx, "a@example.com", "old-password")
+	d.Verify(ctx, "a@example.com", "old-password")
 	if hits, _ := d.AuthCacheStats(); hits != 0 {
 		t.Fatalf("cache off but %d hits", hits)
 	}
@@ -115,7 +116,7 @@ func BenchmarkVerify(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, ok := d.Verify("a@example.com", "benchpass123"); !ok {
+				if _, ok, _ := d.Verify(ctx, "a@example.com", "benchpass123"); !ok {
 					b.Fatal("refused")
 				}
 			}
@@ -126,6 +127,7 @@ func BenchmarkVerify(b *testing.B) {
 // TestVerify_ConcurrentLoginsShareOneHash: 20 connections logging in with
 // the same credentials at once pay one argon2id between them.
 func TestVerify_ConcurrentLoginsShareOneHash(t *testing.T) {
+	ctx := context.Background()
 	d, _, _ := openDirectory(t, time.Minute)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -134,7 +136,7 @@ func TestVerify_ConcurrentLoginsShareOneHash(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			if _, ok := d.Verify("a@example.com", "old-password"); !ok {
+			if _, ok, _ := d.Verify(ctx, "a@example.com", "old-password"); !ok {
 				t.Error("refused")
 			}
 		}()

@@ -101,8 +101,10 @@ func TestTracker_Recipients(t *testing.T) {
 	tr := New()
 	l := lim(10, 100, 2, 5)
 	tx, _ := tr.Begin(1, l, t0)
-	if tx.AddRecipient(t0) != nil || tx.AddRecipient(t0) != nil {
-		t.Fatal("first two recipients refused")
+	for i := range 2 {
+		if tx.AddRecipient(t0) != nil {
+			t.Fatalf("recipient %d of 2 refused", i+1)
+		}
 	}
 	if r := tx.AddRecipient(t0); r == nil || r.Kind != KindPerMessage || r.Limit != 2 {
 		t.Fatalf("third recipient = %+v", r)
@@ -203,8 +205,10 @@ func TestLoginGuard(t *testing.T) {
 	stranger := netip.MustParseAddr("203.0.113.5")
 	g.Success(owner, "alice@example.com", t0)
 
-	if g.Failure(attacker, "alice@example.com", t0) || g.Failure(attacker, "alice@example.com", t0) {
-		t.Fatal("blocked before the threshold")
+	for i := range 2 {
+		if g.Failure(attacker, "alice@example.com", t0) {
+			t.Fatalf("blocked at failure %d, before the threshold", i+1)
+		}
 	}
 	if !g.Failure(attacker, "alice@example.com", t0) {
 		t.Fatal("third failure from one address did not block it")

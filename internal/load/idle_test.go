@@ -196,6 +196,14 @@ type serveProc struct {
 // listener serves the profiler.
 func startServe(t *testing.T, pprof bool) *serveProc {
 	t.Helper()
+	// Every session comes from 127.0.0.1.
+	return startServeWith(t, pprof, "max_connections_per_address = 0\nconnection_rate_per_address = 0", "login_failures_per_address = 1000000")
+}
+
+// startServeWith is startServe with the [submission] and [limits] tables
+// of the configuration given.
+func startServeWith(t *testing.T, pprof bool, submission, limits string) *serveProc {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("the go command builds the server for this test: %v", err)
@@ -215,12 +223,13 @@ hostname = "mail.example.test"
 [submission]
 listen = "127.0.0.1:0"
 listen_tls = "127.0.0.1:0"
+`+submission+`
 [http]
 `+httpConf+`
 [log]
 level = "info" # the listeners' ports are in the "mailroom started" line
 [limits]
-login_failures_per_address = 1000000
+`+limits+`
 `), 0o600)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/message"
+	"mailroom/internal/oauth"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -54,6 +56,13 @@ type Options struct {
 	DailyReject bool
 	// Logins counts failed logins and blocks past its thresholds.
 	Logins *limits.LoginGuard
+	// HashWait bounds how long a login waits for its turn to have its
+	// password checked (Logins' logins in progress per address, the
+	// directory's hash slots); then 454 4.7.0. Default 5 seconds.
+	HashWait time.Duration
+	// Conns caps the connections per client address at accept (Listen);
+	// nil caps nothing.
+	Conns *limits.Connections
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// CommandTimeout bounds the wait for each command line and BDAT chunk;
@@ -63,6 +72,11 @@ type Options struct {
 	DataTimeout    time.Duration
 	// Trace records the trace events of every session; nil records none.
 	Trace *trace.Writer
+	// OAuth verifies the tokens of XOAUTH2 and OAUTHBEARER, offered only
+	// when it has an issuer; OAuthClients returns the mailboxes an
+	// app-only client of an issuer may act as (nil: none).
+	OAuth        *oauth.Verifier
+	OAuthClients func(issuer, clientID string) []string
 }
 
 // Limiter takes a mailbox's concurrency slot and message-rate reservation
@@ -114,6 +128,12 @@ func NewBackend(o Options) *Backend {
 	if o.Logins == nil {
 		o.Logins = &limits.LoginGuard{PerAddress: 10, PerMailbox: 30, Window: 15 * time.Minute, Cooloff: 15 * time.Minute}
 	}
+	if o.HashWait <= 0 {
+		o.HashWait = 5 * time.Second
+	}
+	if o.Conns == nil {
+		o.Conns = &limits.Connections{}
+	}
 	return &Backend{o: o, log: o.Log, conns: make(map[*trackedConn]struct{}), touched: make(map[int64]time.Time)}
 }
 
@@ -140,9 +160,17 @@ func (b *Backend) NewServer(tlsConfig *tls.Config) *smtp.Server {
 }
 
 // Listen wraps l so that every connection is tracked for logging and
-// draining. Wrap before adding TLS, so that implicit-TLS connections are
-// tracked too.
+// draining, and refused past the per-address connection caps (Conns) with
+// a 421 4.7.0 greeting, then closed.
 func (b *Backend) Listen(l net.Listener) net.Listener { return &trackedListener{Listener: l, b: b} }
+
+// ListenTLS is Listen for an implicit-TLS listener (port 465): it tracks
+// and caps the connections beneath TLS, before any handshake is paid for.
+// A refused connection is closed without a reply: a plaintext 421 would
+// reach a client waiting for a TLS handshake as garbage.
+func (b *Backend) ListenTLS(l net.Listener, cfg *tls.Config) net.Listener {
+	return tls.NewListener(&trackedListener{Listener: l, b: b, implicitTLS: true}, cfg)
+}
 
 // Drain closes every connection that is not inside a mail transaction, now
 // and whenever one leaves its transaction, until ctx ends. Call it after
@@ -228,24 +256,64 @@ func (b *Backend) tracked(c *smtp.Conn) *trackedConn {
 	return &trackedConn{Conn: nc, id: newID()}
 }
 
-// trackedListener registers each accepted connection with the Backend.
+// trackedListener registers each accepted connection with the Backend,
+// after the per-address connection caps.
 type trackedListener struct {
 	net.Listener
-	b *Backend
+	b           *Backend
+	implicitTLS bool
 }
 
 func (l *trackedListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		release, err := l.b.o.Conns.Open(addrOf(c.RemoteAddr()), l.b.o.Now())
+		if err != nil {
+			l.refuse(c, err)
+			continue
+		}
+		tc := &trackedConn{Conn: c, id: newID(), b: l.b, release: release}
+		metricSessions.Inc()
+		metricSessionsActive.Inc()
+		l.b.mu.Lock()
+		l.b.conns[tc] = struct{}{}
+		l.b.mu.Unlock()
+		return tc, nil
 	}
-	tc := &trackedConn{Conn: c, id: newID(), b: l.b}
-	metricSessions.Inc()
-	metricSessionsActive.Inc()
-	l.b.mu.Lock()
-	l.b.conns[tc] = struct{}{}
-	l.b.mu.Unlock()
-	return tc, nil
+}
+
+// refuse answers a connection over a per-address cap with 421 4.7.0 as its
+// greeting (RFC 5321 §3.1) and closes it, within the accept loop: the
+// reply fits an empty socket buffer, and the write deadline keeps a
+// connection that cannot take it from holding the loop.
+func (l *trackedListener) refuse(c net.Conn, err error) {
+	now := l.b.o.Now()
+	r := replyTooManyConnections(0)
+	if cr := (*limits.ConnRefusal)(nil); errors.As(err, &cr) {
+		r = replyTooManyConnections(cr.Limit)
+		if cr.Kind == limits.ConnRate {
+			r = replyConnectionRate(cr.Limit, cr.RetryAt, now)
+		}
+	}
+	reason := refusal(r).Reason
+	metricConnRefused.WithLabelValues(reason).Inc()
+	l.b.log.Debug("connection refused", "remote", c.RemoteAddr().String(), "reason", reason, "code", r.Code)
+	if !l.implicitTLS {
+		_ = c.SetWriteDeadline(now.Add(100 * time.Millisecond))
+		_, _ = fmt.Fprintf(c, "%s\r\n", r.Error())
+	}
+	_ = c.Close()
+}
+
+// addrOf is the IP address of a connection's remote end.
+func addrOf(a net.Addr) netip.Addr {
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // trackedConn is one client connection, across STARTTLS.
@@ -259,6 +327,7 @@ type trackedConn struct {
 	// closeAfterWrite closes the connection after the next write: the
 	// reply that says it is closing (421) goes out first.
 	closeAfterWrite atomic.Bool
+	release         func() // gives the connection back to the per-address caps; nil when untracked
 }
 
 // Read passes through. A read that times out (command_timeout, or
@@ -287,6 +356,9 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 // Close unregisters the connection.
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
+		if c.release != nil {
+			c.release()
+		}
 		if c.b != nil {
 			metricSessionsActive.Dec()
 			c.b.mu.Lock()

@@ -3,7 +3,6 @@ package submission_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,16 +24,7 @@ func TestLimits_TwentyClientsThreeSlots(t *testing.T) {
 	for i := range conns {
 		conns[i] = testkit.Ready(t, s, "alice@example.test", pw)
 	}
-	replies := make([]testkit.Reply, len(conns))
-	var wg sync.WaitGroup
-	for i, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			replies[i] = c.Cmd("MAIL FROM:<alice@example.test>")
-		}()
-	}
-	wg.Wait()
+	replies := atOnce(conns, func(_ int, c *testkit.Conn) testkit.Reply { return c.Cmd("MAIL FROM:<alice@example.test>") })
 	var holders []*testkit.Conn
 	refused := 0
 	for i, r := range replies {

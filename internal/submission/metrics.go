@@ -19,8 +19,12 @@ var (
 	})
 	metricAuth = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mailroom_submission_auth_total",
-		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, no_tls, local_error.",
+		Help: "AUTH attempts by result: ok, bad_credentials, smtp_auth_disabled, network_not_allowed, shared_mailbox, login_blocked, auth_busy (454 4.7.0), malformed_auth, unknown_mechanism, no_tls, local_error.",
 	}, []string{"result"})
+	metricConnRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mailroom_submission_connections_refused_total",
+		Help: "Connections refused at connect by reason: connection_limit (submission.max_connections_per_address), connection_rate (submission.connection_rate_per_address).",
+	}, []string{"reason"})
 	metricAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "mailroom_submission_accepted_total",
 		Help: "Messages accepted (250 after DATA).",
@@ -41,5 +45,5 @@ var (
 
 // Collectors returns the package's metrics for the daemon to register.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{metricSessionsActive, metricSessions, metricAuth, metricAccepted, metricRefused, metricAcceptSeconds}
+	return []prometheus.Collector{metricSessionsActive, metricSessions, metricConnRefused, metricAuth, metricAccepted, metricRefused, metricAcceptSeconds}
 }

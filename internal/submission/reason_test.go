@@ -51,6 +51,9 @@ func TestReplyReasons(t *testing.T) {
 		{"transfer_interrupted", replyDataAborted()},
 		{"shutting_down", replyShuttingDown()},
 		{"bad_helo", replyBadHelo("x")},
+		{"invalid_token", replyTokenRefused(policy.ReasonInvalidToken, "insufficient_scope")},
+		{"insufficient_scope", replyTokenRefused(policy.ReasonInsufficientScope, "invalid_token")},
+		{"oauth_unavailable", replyOAuthUnavailable()},
 	} {
 		if got := refusal(tc.r).Reason; got != tc.want {
 			t.Errorf("%s: reason %q, want %q", tc.r.Error(), got, tc.want)

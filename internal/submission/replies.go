@@ -62,6 +62,11 @@ const (
 	reasonTransferInterrupted  = "transfer_interrupted"
 	reasonShuttingDown         = "shutting_down"
 	reasonBadHelo              = "bad_helo"
+	reasonAuthBusy             = "auth_busy"
+	reasonMalformedAuth        = "malformed_auth"
+	reasonUnknownMechanism     = "unknown_mechanism"
+	reasonConnectionLimit      = "connection_limit"
+	reasonConnectionRate       = "connection_rate"
 )
 
 func reply(reason string, code int, enh smtp.EnhancedCode, format string, args ...any) *Reply {
@@ -248,4 +253,63 @@ func replyBadHelo(detail string) *Reply {
 // (DESIGN: 552 5.3.4 naming the limit).
 func replyHeaderTooLarge(max int64) *Reply {
 	return reply(reasonHeaderTooLarge, 552, smtp.EnhancedCode{5, 3, 4}, "Message header too large: the header fields exceed the limit of %d bytes; send fewer or shorter header fields, or ask the administrator to raise submission.max_header_bytes", max)
+}
+
+// replyAuthBusy: the login could not have its password checked within
+// submission.hash_wait, because the server (max_concurrent_hashes) or the
+// client's address (max_auth_per_address) had too many checks in progress
+// (DESIGN: 454 4.7.0). Nothing was counted against the client.
+func replyAuthBusy() *Reply {
+	return reply(reasonAuthBusy, 454, smtp.EnhancedCode{4, 7, 0}, "Temporary authentication failure: too many password checks in progress; try again in a few seconds")
+}
+
+// replyLoginBlockedName: too many failed logins for the user name, from
+// any addresses (DESIGN: 421 4.7.0, and the connection closes). Every name
+// gets it alike, whether or not a mailbox has it.
+func replyLoginBlockedName(until, now time.Time) *Reply {
+	return reply(reasonLoginBlocked, 421, smtp.EnhancedCode{4, 7, 0}, "Too many failed logins for this user name; try again after %s (in %s)", until.UTC().Format(time.RFC3339), waitFor(until, now))
+}
+
+// replyMalformedAuth: a SASL message that does not parse, or invalid
+// base64 in the AUTH exchange (RFC 4954 §4: 501; RFC 3463 5.5.2).
+func replyMalformedAuth(what string) *Reply {
+	return reply(reasonMalformedAuth, 501, smtp.EnhancedCode{5, 5, 2}, "Malformed AUTH exchange: %s", what)
+}
+
+// replyUnknownMechanism: AUTH with a mechanism the server does not offer
+// (RFC 4954 §4: 504; RFC 3463 5.5.4).
+func replyUnknownMechanism() *Reply {
+	return reply(reasonUnknownMechanism, 504, smtp.EnhancedCode{5, 5, 4}, "Unrecognized authentication mechanism; use PLAIN or LOGIN")
+}
+
+// replyTooManyConnections: the client's address (IPv6: its /64) has
+// submission.max_connections_per_address open; given at connect, then the
+// connection closes.
+func replyTooManyConnections(limit int) *Reply {
+	return reply(reasonConnectionLimit, 421, smtp.EnhancedCode{4, 7, 0}, "Too many connections from your address: at most %d at once (submission.max_connections_per_address); close some and try again", limit)
+}
+
+// replyConnectionRate: the client's address (IPv6: its /64) opened
+// submission.connection_rate_per_address connections this minute; given at
+// connect, then the connection closes.
+func replyConnectionRate(limit int, retryAt, now time.Time) *Reply {
+	return reply(reasonConnectionRate, 421, smtp.EnhancedCode{4, 7, 0}, "Too many new connections from your address: at most %d a minute (submission.connection_rate_per_address); try again after %s (in %s), or keep one connection open for several messages", limit, retryAt.UTC().Format(time.RFC3339), waitFor(retryAt, now))
+}
+
+// The reason token of replyOAuthUnavailable.
+const reasonOAuthUnavailable = "oauth_unavailable"
+
+// replyTokenRefused: an OAuth token that does not verify, lacks a
+// required scope or role, or may not act as the mailbox asked for; sent
+// after the RFC 7628 error challenge (DESIGN: 535 5.7.8). The reason is
+// the challenge's status: invalid_token or insufficient_scope.
+func replyTokenRefused(reason policy.Reason, detail string) *Reply {
+	return reply(string(reason), 535, smtp.EnhancedCode{5, 7, 8}, "Authentication credentials invalid: %s", detail)
+}
+
+// replyOAuthUnavailable: the token's issuer could not be asked for its
+// signing keys (discovery or JWKS unreachable); nothing was counted
+// against the client, who may retry (RFC 3463 4.7.0).
+func replyOAuthUnavailable() *Reply {
+	return reply(reasonOAuthUnavailable, 454, smtp.EnhancedCode{4, 7, 0}, "Temporary authentication failure: the identity provider's signing keys could not be fetched; try again later")
 }

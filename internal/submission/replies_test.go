@@ -38,6 +38,8 @@ func TestReplies(t *testing.T) {
 		{"shutting down", replyShuttingDown(), 421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down"},
 		{"bad EHLO", replyBadHelo("x"), 501, smtp.EnhancedCode{5, 5, 4}, "Invalid EHLO argument: x"},
 		{"header too large", replyHeaderTooLarge(262144), 552, smtp.EnhancedCode{5, 3, 4}, "Message header too large: the header fields exceed the limit of 262144 bytes"},
+		{"bad OAuth token", replyTokenRefused(policy.ReasonInvalidToken, "x"), 535, smtp.EnhancedCode{5, 7, 8}, "Authentication credentials invalid: x"},
+		{"OAuth keys unavailable", replyOAuthUnavailable(), 454, smtp.EnhancedCode{4, 7, 0}, "Temporary authentication failure"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.r.Code != tc.code || tc.r.Enhanced != tc.enh || !strings.HasPrefix(tc.r.Text, tc.prefix) {

@@ -46,16 +46,18 @@ func (s *Session) traceSession() {
 // octets, the longest address RFC 5321 allows (64 + 1 + 255).
 const maxTraced = 320
 
-// clip cuts s to at most n octets, at a rune boundary, marking the cut.
+// clip cuts s to at most n octets, at a rune boundary, marking the cut
+// with "…" (which counts).
 func clip(s string, n int) string {
+	const mark = "…"
 	if len(s) <= n {
 		return s
 	}
-	i := n
+	i := max(n-len(mark), 0)
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i] + "…"
+	return s[:i] + mark
 }
 
 // answer turns what a verb handler returned into what go-smtp writes: nil
@@ -106,15 +108,15 @@ func (s *Session) traceAbandoned(t *txn) {
 }
 
 // traceLogin records an AUTH attempt: the mailbox on success, the reason
-// and the reply on failure; and turns a refusing *Reply into what go-smtp
-// writes.
-func (s *Session) traceLogin(user string, errp *error) {
+// and the reply on failure, and what detail says of the method; and makes
+// any refusal a *Reply (saslReplies turns it into what go-smtp writes).
+func (s *Session) traceLogin(user, detail string, errp *error) {
 	if *errp == nil {
 		metricAuth.WithLabelValues("ok").Inc()
-		s.traceEvent(store.TraceEvent{Kind: trace.KindAuth, Command: "AUTH"})
+		s.traceEvent(store.TraceEvent{Kind: trace.KindAuth, Command: "AUTH", Detail: detail})
 		return
 	}
-	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user)}
+	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user), Detail: detail}
 	var rp *Reply
 	if !errors.As(*errp, &rp) {
 		s.log.Error("local failure", "cmd", "AUTH", "err", *errp)
@@ -124,7 +126,7 @@ func (s *Session) traceLogin(user string, errp *error) {
 	e.Reason, e.Code, e.Enhanced, e.Text = r.Reason, r.Code, r.Enhanced, r.Text
 	metricAuth.WithLabelValues(e.Reason).Inc()
 	s.traceEvent(e)
-	*errp = rp.SMTP()
+	*errp = rp
 }
 
 // traceAccepted records an acceptance, its Sent Items copies and the local

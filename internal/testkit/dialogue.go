@@ -43,12 +43,7 @@ func Dial(tb testing.TB, addr string) *Conn {
 // 127/8 address is loopback on Linux, so tests can play several clients.
 func DialFrom(tb testing.TB, addr, localIP string) *Conn {
 	tb.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}}
-	nc, err := d.Dial("tcp", addr)
-	if err != nil {
-		tb.Fatalf("dial %s from %s: %v", addr, localIP, err)
-	}
-	return greet(tb, nc)
+	return greet(tb, DialRawFrom(tb, addr, localIP, nil))
 }
 
 // DialTLS connects with implicit TLS.

@@ -1,0 +1,105 @@
+package testkit
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// haproxyConfig is the configuration StartHAProxy runs: a TCP frontend on
+// 127.0.0.1:%d, and backends (its server lines) that are each sent a
+// PROXY protocol v2 header, round robin, and health-checked (a TCP
+// connect with a v2 LOCAL header). The README's "Behind a load balancer"
+// shows the same lines.
+const haproxyConfig = `global
+    maxconn 256
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 10m
+    timeout server 10m
+
+frontend submission
+    bind 127.0.0.1:%d
+    default_backend mailroom
+
+backend mailroom
+    balance roundrobin
+%s`
+
+// StartHAProxy runs Debian's haproxy in front of backends (host:port), in
+// TCP mode with send-proxy-v2, and returns its frontend address; haproxy
+// connects to the backends from 127.0.0.1 and checks them every 500 ms. It
+// stops when the test ends.
+// The test is skipped when haproxy is not installed (README "Run the
+// tests": apt-get install haproxy; CI installs it).
+func StartHAProxy(tb testing.TB, backends ...string) string {
+	tb.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		bin = "/usr/sbin/haproxy" // not on a non-root PATH
+		if _, err := os.Stat(bin); err != nil {
+			tb.Skip("haproxy is not installed (apt-get install haproxy): the PROXY protocol interoperability test needs it")
+		}
+	}
+	var servers strings.Builder
+	for i, b := range backends {
+		fmt.Fprintf(&servers, "    server node%d %s send-proxy-v2 check inter 500ms\n", i+1, b)
+	}
+	port := freePort(tb)
+	cfg := filepath.Join(tb.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, haproxyConfig, port, servers.String()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	log := &syncBuffer{}
+	cmd := exec.Command(bin, "-db", "-f", cfg) // -db: foreground, no daemon
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start haproxy: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if tb.Failed() {
+			tb.Logf("haproxy log:\n%s", log.String())
+		}
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			tb.Fatalf("haproxy exited: %v\n%s", err, log.String())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close() // haproxy forwards it: the backend sees a header and an EOF
+			return addr
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("haproxy not listening on %s: %v\n%s", addr, err, log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago,
+// for a program that cannot report the port it bound.
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
