@@ -269,8 +269,9 @@ type Directory interface {
 	// Mailboxes lists mailboxes by address, of one domain or (domain "") all.
 	Mailboxes(ctx context.Context, domain string) ([]Mailbox, error)
 	// DeleteMailbox removes a mailbox, its folder references, aliases and
-	// app passwords, the grants it holds, and the grants on its address and
-	// its aliases; ErrNotFound if absent.
+	// app passwords, the grants it holds, the grants on its address and
+	// its aliases, and OAuth clients' permission to act as it;
+	// ErrNotFound if absent.
 	DeleteMailbox(ctx context.Context, address string) error
 
 	// UpdateDomain writes DisplayName, Networks and Limits of the domain
@@ -307,6 +308,8 @@ type Directory interface {
 	// TouchAppPassword records a use. It is not a directory change (the
 	// version does not move); ErrNotFound if absent.
 	TouchAppPassword(ctx context.Context, id int64, at time.Time, from string) error
+
+	OAuthClients
 
 	// DirectoryVersion returns a counter that every directory write increases,
 	// in the same transaction, so readers in other processes can tell that
