@@ -24,6 +24,7 @@ func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error
 	a := admin.New(st)
 	a.DataDir = cfg.DataPath()
 	a.PlusSeparator = cfg.Addresses.PlusSeparator
+	a.OAuthIssuers = admin.OAuthIssuers(cfg.OAuth)
 	a.Limits = store.Limits{Concurrent: cfg.Limits.Concurrent, MessagesPerMinute: cfg.Limits.MessagesPerMinute,
 		RecipientsPerMessage: cfg.Limits.RecipientsPerMessage, RecipientsPerDay: cfg.Limits.RecipientsPerDay}
 	err = f(a)

@@ -122,6 +122,9 @@ type Service struct {
 	// PlusSeparator is addresses.plus_separator, which no mailbox or
 	// alias name may contain; New sets the default, "+".
 	PlusSeparator string
+	// OAuthIssuers are the configured [[oauth.issuers]] (OAuthIssuers),
+	// the only ones an app-only OAuth client may be added for.
+	OAuthIssuers []string
 }
 
 // New returns a Service on st.

@@ -17,6 +17,7 @@ func (d *Daemon) adminService() *admin.Service {
 	a.DataDir = d.cfg.DataPath()
 	a.Blobs = d.blobs
 	a.PlusSeparator = d.cfg.Addresses.PlusSeparator
+	a.OAuthIssuers = admin.OAuthIssuers(d.cfg.OAuth)
 	l := d.cfg.Limits
 	a.Limits = store.Limits{Concurrent: l.Concurrent, MessagesPerMinute: l.MessagesPerMinute,
 		RecipientsPerMessage: l.RecipientsPerMessage, RecipientsPerDay: l.RecipientsPerDay}

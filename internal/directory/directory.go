@@ -31,6 +31,7 @@ type Snapshot struct {
 	grants    map[string][]policy.Grant // grantee mailbox → grants it holds
 	apps      map[string][]*store.AppPassword
 	nets      map[string][]netip.Prefix // "@domain" or mailbox address → parsed networks
+	oauth     map[oauthClient][]string  // app-only OAuth client → mailboxes it may act as
 	// claimed are mailbox and alias addresses holding plusSep (see
 	// policy.Sender.Claimed); postmaster maps a served domain to the
 	// mailbox that receives its postmaster@ (see Resolve).
@@ -170,6 +171,10 @@ func (d *Directory) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload directory: %w", err)
 	}
+	ocs, err := d.st.OAuthClients(ctx)
+	if err != nil {
+		return fmt.Errorf("reload directory: %w", err)
+	}
 	s := &Snapshot{
 		Version: v, plusSep: d.plusSep,
 		domains:   make(map[string]*store.Domain, len(doms)),
@@ -179,6 +184,7 @@ func (d *Directory) Reload(ctx context.Context) error {
 		grants:    make(map[string][]policy.Grant),
 		apps:      make(map[string][]*store.AppPassword),
 		nets:      make(map[string][]netip.Prefix),
+		oauth:     indexOAuthClients(ocs),
 	}
 	for i := range doms {
 		s.domains[doms[i].Name] = &doms[i]

@@ -85,6 +85,7 @@ func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daem
 	}
 	s := &Server{TB: tb, Config: cfg, Store: st, Blobs: blobs, Admin: admin.New(st), log: &syncBuffer{}, daemonOpt: daemonOpt}
 	s.Admin.Blobs = blobs
+	s.Admin.OAuthIssuers = admin.OAuthIssuers(cfg.OAuth)
 	// Cheap hashes keep tests fast; production cost is tested in directory.
 	s.Admin.Params.Time, s.Admin.Params.Memory = 1, 1024
 	if setup != nil {
