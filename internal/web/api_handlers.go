@@ -267,6 +267,38 @@ func revokeGrant(a *admin.Service) handler {
 	}
 }
 
+func listOAuthClients(a *admin.Service) handler {
+	return func(r *http.Request) (int, any, error) {
+		cs, err := a.OAuthClients(r.Context())
+		return http.StatusOK, mapList(cs, oauthClientView), err
+	}
+}
+
+func addOAuthClient(a *admin.Service) handler {
+	return func(r *http.Request) (int, any, error) {
+		var req struct {
+			Issuer    string   `json:"issuer"`
+			ClientID  string   `json:"client_id"`
+			Mailboxes []string `json:"mailboxes"`
+		}
+		if err := decode(r, &req); err != nil {
+			return 0, nil, err
+		}
+		c, err := a.AddOAuthClient(r.Context(), admin.OAuthClientSpec{Issuer: req.Issuer, ClientID: req.ClientID, Mailboxes: req.Mailboxes})
+		return http.StatusCreated, oauthClientView(c), err
+	}
+}
+
+// removeOAuthClient takes the client's mailboxes named by mailbox
+// parameters, or with none the client.
+func removeOAuthClient(a *admin.Service) handler {
+	return func(r *http.Request) (int, any, error) {
+		q := r.URL.Query()
+		return http.StatusNoContent, nil, a.RemoveOAuthClient(r.Context(),
+			admin.OAuthClientSpec{Issuer: q.Get("issuer"), ClientID: q.Get("client_id"), Mailboxes: q["mailbox"]})
+	}
+}
+
 func listQueue(a *admin.Service) handler {
 	return func(r *http.Request) (int, any, error) {
 		limit, err := queryLimit(r, maxList)

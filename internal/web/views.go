@@ -86,6 +86,17 @@ type grantJSON struct {
 
 func grantView(g store.Grant) grantJSON { return grantJSON{g.Kind, g.On, g.Grantee, g.CreatedAt} }
 
+type oauthClientJSON struct {
+	Issuer    string    `json:"issuer"`
+	ClientID  string    `json:"client_id"`
+	Mailboxes []string  `json:"mailboxes"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func oauthClientView(c store.OAuthClient) oauthClientJSON {
+	return oauthClientJSON{c.Issuer, c.ClientID, nonNil(c.Mailboxes), c.CreatedAt}
+}
+
 type queueJSON struct {
 	QueueID       string     `json:"queue_id"`
 	MessageID     string     `json:"message_id"`
