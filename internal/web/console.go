@@ -104,6 +104,8 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /permissions", c.auth(c.permissions))
 	mux.Handle("POST /permissions/grant", c.auth(c.grant))
 	mux.Handle("POST /permissions/revoke", c.auth(c.revoke))
+	mux.Handle("POST /permissions/oauth-client", c.auth(c.oauthClientAdd))
+	mux.Handle("POST /permissions/oauth-client/remove", c.auth(c.oauthClientRemove))
 	mux.Handle("GET /trace", c.auth(c.trace))
 	mux.Handle("GET /queue", c.auth(c.queue))
 	mux.Handle("POST /queue/{action}", c.auth(c.queueAction))

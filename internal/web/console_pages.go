@@ -290,10 +290,17 @@ func (c *console) showPermissions(w http.ResponseWriter, r *http.Request, p page
 		c.fail(w, "permissions", p, err)
 		return
 	}
+	ocs, err := c.oauthClientRows(r)
+	if err != nil {
+		c.fail(w, "permissions", p, err)
+		return
+	}
 	p.Data = struct {
-		Grants    []store.Grant
-		Mailboxes []store.Mailbox
-	}{gs, mbs}
+		Grants       []store.Grant
+		Mailboxes    []store.Mailbox
+		OAuthClients []oauthClientRow
+		Issuers      []string
+	}{gs, mbs, ocs, c.a.OAuthIssuers}
 	c.render(w, status, "permissions", p)
 }
 
