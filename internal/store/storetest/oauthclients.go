@@ -98,16 +98,12 @@ func testOAuthClientMissingMailbox(t *testing.T, s store.Store) {
 // the client does not have, is not found and changes nothing.
 func testOAuthClientRemoveMissing(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	mustCreateDomain(t, s, "example.org")
-	mustCreateMailbox(t, s, "alice@example.org", "example.org")
-	mustCreateMailbox(t, s, "bob@example.org", "example.org")
-	_, err := s.AddOAuthClient(ctx, issuer, "billing", []string{"alice@example.org"})
-	noErr(t, err, "add client")
+	mustAddOAuthClient(t, s, "alice@example.org")
 	v := mustVersion(t, s)
 	wantErr(t, s.RemoveOAuthClient(ctx, issuer, "other", nil), store.ErrNotFound, "remove unknown client")
 	wantErr(t, s.RemoveOAuthClient(ctx, "https://other.example", "billing", nil), store.ErrNotFound, "remove client of another issuer")
 	wantErr(t, s.RemoveOAuthClient(ctx, issuer, "other", []string{"alice@example.org"}), store.ErrNotFound, "remove mailbox of unknown client")
-	err = s.RemoveOAuthClient(ctx, issuer, "billing", []string{"alice@example.org", "bob@example.org"})
+	err := s.RemoveOAuthClient(ctx, issuer, "billing", []string{"alice@example.org", "bob@example.org"})
 	wantErr(t, err, store.ErrNotFound, "remove a mailbox the client does not have")
 	if c, err := s.OAuthClient(ctx, issuer, "billing"); err != nil || !slices.Equal(c.Mailboxes, []string{"alice@example.org"}) {
 		t.Fatalf("client after failed removals = %+v, %v; want alice kept", c, err)
@@ -122,11 +118,7 @@ func testOAuthClientRemoveMissing(t *testing.T, s store.Store) {
 // does not inherit it.
 func testOAuthClientMailboxDeleted(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	mustCreateDomain(t, s, "example.org")
-	mustCreateMailbox(t, s, "alice@example.org", "example.org")
-	mustCreateMailbox(t, s, "bob@example.org", "example.org")
-	_, err := s.AddOAuthClient(ctx, issuer, "billing", []string{"alice@example.org", "bob@example.org"})
-	noErr(t, err, "add client")
+	mustAddOAuthClient(t, s, "alice@example.org", "bob@example.org")
 	noErr(t, s.DeleteMailbox(ctx, "alice@example.org"), "delete mailbox")
 	mustCreateMailbox(t, s, "alice@example.org", "example.org")
 	c, err := s.OAuthClient(ctx, issuer, "billing")
@@ -134,4 +126,15 @@ func testOAuthClientMailboxDeleted(t *testing.T, s store.Store) {
 	if !slices.Equal(c.Mailboxes, []string{"bob@example.org"}) {
 		t.Fatalf("client after alice's mailbox went = %+v, want bob only", c)
 	}
+}
+
+// mustAddOAuthClient creates example.org with alice and bob and the client
+// "billing" of issuer acting as mailboxes.
+func mustAddOAuthClient(tb testing.TB, s store.Store, mailboxes ...string) {
+	tb.Helper()
+	mustCreateDomain(tb, s, "example.org")
+	mustCreateMailbox(tb, s, "alice@example.org", "example.org")
+	mustCreateMailbox(tb, s, "bob@example.org", "example.org")
+	_, err := s.AddOAuthClient(tb.Context(), issuer, "billing", mailboxes)
+	noErr(tb, err, "add client")
 }
