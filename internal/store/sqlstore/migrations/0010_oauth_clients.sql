@@ -1,4 +1,4 @@
--- 0009_oauth_clients: app-only OAuth clients (store.OAuthClient) and the
+-- 0010_oauth_clients: app-only OAuth clients (store.OAuthClient) and the
 -- mailboxes each may act as with a client-credentials token, as Exchange
 -- Online's service principal with mailbox permission. Removing a mailbox
 -- removes its permissions; removing a client, all of its own.
