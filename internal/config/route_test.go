@@ -90,9 +90,17 @@ func TestValidate_Routes(t *testing.T) {
 		{"token url loopback http", func() []Route { r := xo(); r.OAuthTokenURL = "http://127.0.0.1:8080/token"; return []Route{r} }, ""},
 		{"no client id", func() []Route { r := xo(); r.OAuthClientID = ""; return []Route{r} }, "delivery.routes[0].oauth_client_id"},
 		{"no secret", func() []Route { r := xo(); r.OAuthClientSecret = ""; return []Route{r} }, "delivery.routes[0].oauth_client_secret"},
-		{"secret file", func() []Route { r := xo(); r.OAuthClientSecret, r.OAuthClientSecretFile = "", "s.txt"; return []Route{r} }, ""},
+		{"secret file", func() []Route {
+			r := xo()
+			r.OAuthClientSecret, r.OAuthClientSecretFile = "", "s.txt"
+			return []Route{r}
+		}, ""},
 		{"no scope", func() []Route { r := xo(); r.OAuthScope = ""; return []Route{r} }, "delivery.routes[0].oauth_scope"},
-		{"domain twice", func() []Route { a, b := xo(), xo(); b.Domains = []string{"other.com", "EXAMPLE.com"}; return []Route{a, b} }, "delivery.routes[1].domains"},
+		{"domain twice", func() []Route {
+			a, b := xo(), xo()
+			b.Domains = []string{"other.com", "EXAMPLE.com"}
+			return []Route{a, b}
+		}, "delivery.routes[1].domains"},
 		{"route after *", func() []Route { a, b := xo(), xo(); a.Domains = []string{"*"}; return []Route{a, b} }, "delivery.routes[1]"},
 		{"too many routes", func() []Route { return make([]Route, 101) }, "delivery.routes"},
 	} {
