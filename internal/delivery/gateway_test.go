@@ -107,6 +107,7 @@ func TestRoute_RefusedTwiceWaits(t *testing.T) {
 	if len(up.Messages()) != 0 {
 		t.Error("a message went upstream without a login")
 	}
+	s.Daemon.FlushTrace()
 	tl, err := s.Admin.Trace(context.Background(), admin.TraceQuery{QueueID: id}, time.Now())
 	if err != nil || len(tl) == 0 || !strings.Contains(admin.FormatEvent(tl[0].Events[len(tl[0].Events)-1]), "535 5.7.3") {
 		t.Errorf("trace %+v, %v: want the last event to carry the upstream's 535", tl, err)
