@@ -34,7 +34,7 @@ func runDoctor(ctx context.Context, args []string, s ioSet) error {
 		return err
 	}
 	return withAdmin(ctx, *cfgPath, func(a *admin.Service) error {
-		checks, err := a.Doctor(ctx, r, pos[0], cfg.Hostname)
+		checks, err := a.Doctor(ctx, r, pos[0], admin.DoctorOptionsOf(cfg))
 		if err != nil {
 			return err
 		}

@@ -189,7 +189,7 @@ type HTTP struct {
 	Pprof bool `toml:"pprof"`
 }
 
-// Addresses configures how addresses compare and where postmaster@ goes.
+// Addresses configures how addresses compare.
 type Addresses struct {
 	// PlusSeparator makes local+tag@domain an address of local@domain, for
 	// receiving, and lets the owner of local@domain send as it. "+" or ""
@@ -197,13 +197,6 @@ type Addresses struct {
 	// Other characters are refused: "-" would take every hyphenated name
 	// (mary-jane@) for a tagged form of another (mary@). Default "+".
 	PlusSeparator string `toml:"plus_separator"`
-	// Postmaster is the mailbox (or alias) that receives mail for
-	// postmaster@ of every served domain that has no mailbox or alias of
-	// that name, as RFC 5321 §4.5.1 requires every domain to accept it.
-	// "" (or an address the directory does not hold, which the server
-	// logs): each domain's postmaster@ goes to its oldest mailbox, the
-	// first one created; a domain with no mailbox refuses it. Default "".
-	Postmaster string `toml:"postmaster"`
 }
 
 // Retention configures the sweeper that enforces Sent Items retention and
@@ -454,25 +447,17 @@ func validHostname(h string) error {
 	return nil
 }
 
-// validate checks the plus separator and the postmaster address.
+// validate checks the plus separator.
 func (a Addresses) validate() error {
 	switch a.PlusSeparator {
 	case "+", "":
 	default:
 		return &FieldError{"addresses.plus_separator", fmt.Sprintf("%q", a.PlusSeparator), `want "+" or "" (off): another separator such as "-" would make hyphenated names (mary-jane@) tagged forms of other addresses (mary@)`}
 	}
-	// The directory normalizes it and logs when it names nothing; here
-	// only its shape is checked, as config imports no mailroom package.
-	if pm := a.Postmaster; pm != "" {
-		at := strings.LastIndexByte(pm, '@')
-		if at <= 0 || at == len(pm)-1 || len(pm) > maxAddress || strings.ContainsFunc(pm, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			return &FieldError{"addresses.postmaster", fmt.Sprintf("%q", pm), "want a mailbox or alias address such as \"admin@example.com\", or \"\" for each domain's oldest mailbox"}
-		}
-	}
 	return nil
 }
 
-// maxAddress bounds addresses.postmaster: a path is at most 256 octets
+// maxAddress bounds delivery.postmaster: a path is at most 256 octets
 // with its angle brackets (RFC 5321 §4.5.3.1.3).
 const maxAddress = 254
 

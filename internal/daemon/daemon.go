@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster,
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Delivery.Postmaster,
 		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes})
 	if err != nil {
 		return nil, err

@@ -88,10 +88,10 @@ type Options struct {
 	Poll time.Duration
 	// PlusSeparator is addresses.plus_separator ("" turns it off).
 	PlusSeparator string
-	// Postmaster is addresses.postmaster: the mailbox or alias that
+	// Postmaster is delivery.postmaster: the mailbox or alias that
 	// receives postmaster@ of every served domain with no such address;
-	// "" (or an address that names nothing) gives each domain's oldest
-	// mailbox.
+	// "" (or an address that names no mailbox or alias here, e.g. one
+	// that lives upstream) gives each domain's oldest mailbox.
 	Postmaster string
 	// AuthCacheTTL is how long a verified login is remembered (0 turns the
 	// cache off). Any directory change forgets every entry at once.
