@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"mailroom/internal/config"
 	"mailroom/internal/daemon"
+	"mailroom/internal/dnscheck"
 	"mailroom/internal/testkit"
 )
 
@@ -49,6 +51,12 @@ func TestACME_IssuesAndRenews(t *testing.T) {
 	}
 	if got := expiryMetric(t, s); got != first.NotAfter.Unix() {
 		t.Fatalf("expiry metric %d, want %d", got, first.NotAfter.Unix())
+	}
+	// doctor, trusting Pebble's root: the names are right (else Wrong);
+	// the 30-second lifetime is under its 14 days.
+	doc := dnscheck.ServedCertificate(context.Background(), s.Addr(daemon.ListenTLS), []string{"mail.example.test"}, client.RootCAs, time.Now())
+	if doc.Status != dnscheck.Warn || !strings.Contains(doc.Note, "expires in") {
+		t.Fatalf("doctor: %+v", doc)
 	}
 
 	before := testkit.DialTLS(t, s.Addr(daemon.ListenTLS), client)
@@ -114,4 +122,19 @@ func expiryMetric(t *testing.T, s *testkit.Server) int64 {
 	}
 	t.Fatalf("/metrics has no %s", prefix)
 	return 0
+}
+
+// TestDoctor_SelfSigned: doctor finds the default self-signed certificate
+// covers hostname but warns that clients do not trust it; /metrics has
+// its expiry.
+func TestDoctor_SelfSigned(t *testing.T) {
+	s := testkit.Start(t, fixture)
+	doc := dnscheck.ServedCertificate(context.Background(), s.Addr(daemon.ListenTLS), []string{"mail.example.test"}, nil, time.Now())
+	if doc.Status != dnscheck.Warn || !strings.Contains(doc.Note, "not trusted") {
+		t.Fatalf("doctor: %+v", doc)
+	}
+	c := testkit.DialTLS(t, s.Addr(daemon.ListenTLS), s.TLSConfig())
+	if got, want := expiryMetric(t, s), c.PeerCertificate().NotAfter.Unix(); got != want {
+		t.Fatalf("expiry metric of the self-signed certificate: %d, want %d", got, want)
+	}
 }
