@@ -81,25 +81,13 @@ func StartPebble(tb testing.TB, o PebbleOptions) *Pebble {
 	}
 	log := &syncBuffer{}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
 	// No random waits before validating, no nonces refused for practice:
 	// the test is about mailroom, not about the client's retries.
 	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
 	if o.AlwaysValid {
 		cmd.Env = append(cmd.Env, "PEBBLE_VA_ALWAYS_VALID=1")
 	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start pebble: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if tb.Failed() {
-			tb.Logf("pebble log:\n%s", log.String())
-		}
-	})
+	exited := runForTest(tb, "pebble", cmd, log)
 	leaf, err := x509.ParseCertificate(https.TLS.Certificates[0].Certificate[0])
 	if err != nil {
 		tb.Fatal(err)
@@ -165,4 +153,25 @@ func (c *Conn) PeerCertificate() *x509.Certificate {
 		}
 	}
 	return nil
+}
+
+// runForTest starts cmd, whose output goes to log, and kills it when the
+// test ends, printing log if the test failed; the channel receives the
+// end of the program (early, if it fails to start serving).
+func runForTest(tb testing.TB, name string, cmd *exec.Cmd, log *syncBuffer) <-chan error {
+	tb.Helper()
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start %s: %v", name, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if tb.Failed() {
+			tb.Logf("%s log:\n%s", name, log.String())
+		}
+	})
+	return exited
 }
