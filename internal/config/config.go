@@ -177,6 +177,35 @@ type TLS struct {
 	// self-signed certificate is made in data_dir on first start.
 	CertFile string `toml:"cert_file"`
 	KeyFile  string `toml:"key_file"`
+	// ACME obtains the certificate for hostname and acme_names from an
+	// ACME CA (RFC 8555; Let's Encrypt by default) and renews it in the
+	// background when a third of its lifetime is left, without dropping
+	// a connection. Off by default; not with cert_file. README "Automatic
+	// certificates (ACME)".
+	ACME bool `toml:"acme"`
+	// ACMEDirectory is the CA's directory URL. Default Let's Encrypt
+	// production, "https://acme-v02.api.letsencrypt.org/directory"; its
+	// staging directory is "https://acme-staging-v02.api.letsencrypt.org/directory".
+	ACMEDirectory string `toml:"acme_directory"`
+	// ACMEEmail is the account's contact address, where the CA sends
+	// expiry warnings. Default "" (no contact).
+	ACMEEmail string `toml:"acme_email"`
+	// ACMEChallenge is how the CA checks this server holds the names:
+	// "tls-alpn-01" (default; the CA connects to port 443 of each name)
+	// or "http-01" (port 80).
+	ACMEChallenge string `toml:"acme_challenge"`
+	// ACMEChallengeListen is where the challenge is answered, when a port
+	// forward sends the CA's port 443 (or 80) elsewhere. Default "": ":443"
+	// for tls-alpn-01, ":80" for http-01. Bound only while a challenge is
+	// open.
+	ACMEChallengeListen string `toml:"acme_challenge_listen"`
+	// ACMECAFile is a PEM file of roots to trust for the CA's own HTTPS
+	// (a private CA, a test server). Default "": the system roots.
+	ACMECAFile string `toml:"acme_ca_file"`
+	// ACMENames are names the certificate covers besides hostname, e.g.
+	// ["smtp.example.com"]. At most 99 (Let's Encrypt's limit is 100
+	// names a certificate). Default [].
+	ACMENames []string `toml:"acme_names"`
 }
 
 // HTTP configures the admin console and API listener.
@@ -274,6 +303,7 @@ func Default() Config {
 		},
 		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 256 << 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
+		TLS:       TLS{ACMEDirectory: LetsEncrypt, ACMEChallenge: ChallengeTLSALPN},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
 		Retention: Retention{SweepInterval: Duration(time.Hour)},
@@ -382,8 +412,8 @@ func (c *Config) Validate() error {
 	if err := c.Submission.validateLogins(); err != nil {
 		return err
 	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}
+	if err := c.TLS.validate(c.Hostname); err != nil {
+		return err
 	}
 	if err := c.Addresses.validate(); err != nil {
 		return err

@@ -46,6 +46,9 @@ type Options struct {
 	// inject storage failures (a full disk, a failing commit); production
 	// leaves it nil.
 	WrapStore func(store.Store) store.Store
+	// ACMECheckInterval is how often ACME certificates are checked for
+	// renewal; 0 is ten minutes. Tests shorten it to see a renewal.
+	ACMECheckInterval time.Duration
 }
 
 // Daemon is a running server.
@@ -59,6 +62,7 @@ type Daemon struct {
 	files   *blob.FS // the body files, when bodies are not all in the database
 	dlv     *delivery.Deliverer
 	trace   *trace.Writer
+	certs   *certificates
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -111,14 +115,12 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.blobs, d.files = blobs, files
-	cert, err := loadOrMakeCert(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile), dataDir, cfg.Hostname)
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
+	if d.certs, err = startCertificates(wctx, Options{Config: cfg, Log: log, ACMECheckInterval: o.ACMECheckInterval}); err != nil {
+		return nil, err
+	}
+	tlsConfig := &tls.Config{GetCertificate: d.certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Delivery.Postmaster,
 		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes})
 	if err != nil {
@@ -356,6 +358,9 @@ func (d *Daemon) closeAll() error {
 		d.cancel()
 	}
 	d.workers.Wait()
+	if d.certs != nil {
+		d.certs.stop()
+	}
 	if d.dlv != nil {
 		d.dlv.Close()
 	}
