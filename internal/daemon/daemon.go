@@ -191,6 +191,9 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
+	// Per client: legacy TLS for a connector's network, client
+	// certificates for connectors, and a trace of failed handshakes.
+	tlsConfig = d.be.TLSConfig(tlsConfig)
 	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"mailroom/internal/limits"
 	"mailroom/internal/message"
 	"mailroom/internal/oauth"
+	"mailroom/internal/policy"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -77,6 +78,10 @@ type Options struct {
 	// app-only client of an issuer may act as (nil: none).
 	OAuth        *oauth.Verifier
 	OAuthClients func(issuer, clientID string) []string
+	// Connectors returns the connectors now in force (nil: none): the
+	// devices that may submit without AUTH, and where TLS 1.0/1.1 is
+	// allowed.
+	Connectors func() []policy.Connector
 }
 
 // Limiter takes a mailbox's concurrency slot and message-rate reservation
@@ -169,7 +174,7 @@ func (b *Backend) Listen(l net.Listener) net.Listener { return &trackedListener{
 // A refused connection is closed without a reply: a plaintext 421 would
 // reach a client waiting for a TLS handshake as garbage.
 func (b *Backend) ListenTLS(l net.Listener, cfg *tls.Config) net.Listener {
-	return tls.NewListener(&trackedListener{Listener: l, b: b, implicitTLS: true}, cfg)
+	return &tlsListener{Listener: &trackedListener{Listener: l, b: b, implicitTLS: true}, cfg: cfg}
 }
 
 // Drain closes every connection that is not inside a mail transaction, now
@@ -237,6 +242,9 @@ func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		attrs = append(attrs, "tls", tls.VersionName(state.Version))
 	}
 	s.log.Info("session start", attrs...)
+	if isTLS {
+		tc.tlsw.phase.Store(hsDone)
+	}
 	tc.session.Store(s)
 	s.traceSession()
 	return s, nil
@@ -276,6 +284,9 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 			continue
 		}
 		tc := &trackedConn{Conn: c, id: newID(), b: l.b, release: release}
+		if l.implicitTLS {
+			tc.tlsw.await()
+		}
 		metricSessions.Inc()
 		metricSessionsActive.Inc()
 		l.b.mu.Lock()
@@ -328,6 +339,8 @@ type trackedConn struct {
 	// reply that says it is closing (421) goes out first.
 	closeAfterWrite atomic.Bool
 	release         func() // gives the connection back to the per-address caps; nil when untracked
+	tlsw            tlsWatch
+	tlsConn         atomic.Pointer[tls.Conn] // implicit TLS: the connection above this one
 }
 
 // Read passes through. A read that times out (command_timeout, or
@@ -337,6 +350,9 @@ type trackedConn struct {
 // client that trickles bytes would never be cut off.
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if c.tlsw.pending() {
+		c.tlsw.read(p[:n], err)
+	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		c.closeAfterWrite.Store(true)
 	}
@@ -344,8 +360,15 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 }
 
 // Write passes through, and closes the connection after a reply that
-// announced the close.
+// announced the close. A plaintext write while a TLS handshake is under
+// way is go-smtp's reply to a failed STARTTLS: every write of crypto/tls
+// starts with a record's content type, no SMTP reply does.
 func (c *trackedConn) Write(p []byte) (int, error) {
+	if len(p) > 0 && (p[0] < recordChangeCipherSpec || p[0] > recordHeartbeat) {
+		if ph := c.tlsw.phase.Load(); ph == hsHello || ph == hsVerified {
+			c.tlsFailed()
+		}
+	}
 	n, err := c.Conn.Write(p)
 	if c.closeAfterWrite.Load() {
 		_ = c.Conn.Close()
@@ -353,9 +376,14 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close unregisters the connection.
+// Close closes and unregisters the connection, and traces a TLS handshake
+// it cut short.
 func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
 	c.once.Do(func() {
+		if c.closedDuringHandshake() {
+			c.tlsFailed()
+		}
 		if c.release != nil {
 			c.release()
 		}
@@ -366,7 +394,7 @@ func (c *trackedConn) Close() error {
 			c.b.mu.Unlock()
 		}
 	})
-	return c.Conn.Close()
+	return err
 }
 
 // shutdown tells an idle client the service is going away and closes the

@@ -37,6 +37,9 @@ type Session struct {
 	helo string // the EHLO argument of this session, validated
 
 	mailbox string // canonical address after a successful AUTH
+	// acted is set by AUTH and MAIL: a session that ends without either
+	// is traced as such (traceNoCommand).
+	acted bool
 
 	mu sync.Mutex
 	tx *txn // the open transaction, between MAIL and DATA; nil outside one
@@ -61,6 +64,7 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *Session) mail(from string, opts *smtp.MailOptions) error {
+	s.acted = true
 	// Reset before deciding (RFC 5321 §4.1.1.2): a MAIL ends any open
 	// transaction, so a refused one never leaves the old envelope usable.
 	s.Reset()
@@ -252,6 +256,7 @@ func (s *Session) Reset() {
 func (s *Session) Logout() error {
 	s.Reset()
 	s.tc.session.CompareAndSwap(s, nil)
+	s.traceNoCommand()
 	s.log.Info("session end")
 	return nil
 }
