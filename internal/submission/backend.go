@@ -52,6 +52,9 @@ type Options struct {
 	// domains and mailboxes override.
 	Limits       Limiter
 	ServerLimits store.Limits
+	// ConcurrencyWait is how long MAIL waits for a free concurrency slot
+	// of the mailbox before 432 4.3.2 (limits.Waiting); 0 answers at once.
+	ConcurrencyWait time.Duration
 	// DailyReject answers a spent daily recipient budget with Exchange's
 	// permanent 554 5.2.0 instead of the transient 452 4.5.3.
 	DailyReject bool
@@ -120,6 +123,9 @@ func NewBackend(o Options) *Backend {
 	}
 	if o.Limits == nil {
 		o.Limits = limits.New()
+	}
+	if o.ConcurrencyWait > 0 {
+		o.Limits = limits.NewWaiting(o.Limits, o.ConcurrencyWait, o.Log)
 	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes

@@ -101,7 +101,7 @@ func (s *Session) mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	now := s.b.o.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout+s.b.o.ConcurrencyWait)
 	defer cancel()
 	hold, err := s.b.o.Limits.Acquire(ctx, mb.ID, s.effectiveLimits(snap, mb), now)
 	if err != nil {
