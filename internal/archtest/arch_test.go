@@ -56,9 +56,13 @@ func TestImportRules(t *testing.T) {
 			switch {
 			case p.ImportPath == "mailroom/internal/policy" && strings.Contains(imp, "."):
 				t.Errorf("policy must stay pure (standard library only), imports %s", imp)
-			case (imp == "database/sql" || strings.HasPrefix(imp, "github.com/jackc/pgx")) &&
-				!allowed(p.ImportPath, "mailroom/internal/store/sqlite", "mailroom/internal/store/postgres"):
+			case imp == "database/sql" && !allowed(p.ImportPath, "mailroom/internal/store/sqlite",
+				"mailroom/internal/store/postgres", "mailroom/internal/store/sqlstore"):
 				t.Errorf("only the stores speak SQL, but %s imports %s", p.ImportPath, imp)
+			case strings.HasPrefix(imp, "github.com/jackc/pgx") && !allowed(p.ImportPath, "mailroom/internal/store/postgres"):
+				t.Errorf("only store/postgres speaks PostgreSQL's protocol, but %s imports %s", p.ImportPath, imp)
+			case strings.HasPrefix(imp, "modernc.org/sqlite") && !allowed(p.ImportPath, "mailroom/internal/store/sqlite"):
+				t.Errorf("only store/sqlite opens SQLite, but %s imports %s", p.ImportPath, imp)
 			case strings.HasPrefix(imp, "github.com/emersion/go-smtp") &&
 				!allowed(p.ImportPath, "mailroom/internal/submission", "mailroom/internal/delivery", "mailroom/internal/load",
 					"mailroom/internal/daemon", "mailroom/internal/testkit"):

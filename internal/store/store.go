@@ -1,11 +1,19 @@
 // Package store owns mailroom's persistent state behind one interface: the
-// directory (domains and mailboxes), accepted messages, their queue rows and
-// folder references. Only its implementations (store/sqlite today,
-// store/postgres later) speak SQL; every other package sees these types.
+// directory (domains and mailboxes), accepted messages, their queue rows,
+// folder references, bodies kept in the database (Bodies), the trace and
+// the limit leases of a cluster. Only its implementations speak SQL; every
+// other package sees these types.
 //
-// Message bodies are not stored here: they live in package blob, and a row
-// only names a blob key. Callers make a blob durable before they commit the
-// rows that point at it.
+// store/sqlstore holds the one implementation of every operation whose SQL
+// is the same in SQLite and PostgreSQL, over database/sql, and the one
+// schema history; store/sqlite and store/postgres embed it and add only
+// what their database does differently (see sqlstore's package doc).
+// store/storetest is the contract both run.
+//
+// A row names its message body by a blob key (package blob): small bodies
+// are rows of Bodies written in the acceptance's transaction, larger ones
+// are files or Bodies written before it. Callers make a body durable
+// before they commit the rows that point at it.
 package store
 
 import (

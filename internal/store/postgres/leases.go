@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
 var _ store.Leases = (*DB)(nil)
@@ -26,7 +27,7 @@ func (db *DB) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.L
 	rollup := db.rollupDue(req.MailboxID, req.Now)
 	err := db.pool.QueryRow(ctx, `SELECT outcome, lease_id, oldest FROM mailroom_acquire_lease($1, $2, $3, $4, $5, $6, $7, $8)`,
 		req.MailboxID, req.Node, req.TTL.Nanoseconds(), req.Concurrent, req.MessagesPerMinute,
-		bound(req.Now), bound(req.Now.Add(-time.Minute)), rollup).Scan(&outcome, &id, &oldest)
+		sqlstore.Bound(req.Now), sqlstore.Bound(req.Now.Add(-time.Minute)), rollup).Scan(&outcome, &id, &oldest)
 	if err == nil {
 		return leaseResult(outcome, id, oldest)
 	}
@@ -62,7 +63,7 @@ func (db *DB) ReserveLeaseRecipient(ctx context.Context, id int64, perDay int, n
 	var outcome int
 	var oldest *int64
 	err := db.pool.QueryRow(ctx, `SELECT outcome, oldest FROM mailroom_reserve_recipient($1, $2, $3)`,
-		id, perDay, bound(now.Add(-24*time.Hour))).Scan(&outcome, &oldest)
+		id, perDay, sqlstore.Bound(now.Add(-24*time.Hour))).Scan(&outcome, &oldest)
 	if err != nil {
 		return store.LeaseResult{}, fmt.Errorf("reserve recipient for lease %d: %w", id, err)
 	}
@@ -136,5 +137,5 @@ func optTime(n *int64) time.Time {
 	if n == nil {
 		return time.Time{}
 	}
-	return fromNanos(*n)
+	return sqlstore.FromNanos(*n)
 }

@@ -10,6 +10,7 @@ import (
 
 	"mailroom/internal/store"
 	"mailroom/internal/store/postgres/pgtest"
+	"mailroom/internal/store/sqlstore"
 )
 
 // leaseFixture opens two handles on one fresh schema (two nodes) with one
@@ -39,7 +40,7 @@ func mustAcquire(t *testing.T, db *DB, req store.LeaseRequest) store.LeaseResult
 
 func logSubmission(t *testing.T, db *DB, mailbox int64, at time.Time, rcpts int) {
 	t.Helper()
-	if _, err := db.pool.Exec(t.Context(), insertLogSQL, mailbox, nanos(at), rcpts); err != nil {
+	if _, err := db.pool.Exec(t.Context(), sqlstore.AcceptSQL[sqlstore.StmtLog], mailbox, sqlstore.Nanos(at), rcpts); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,7 +126,7 @@ func TestLeases_Rate(t *testing.T) {
 	// The 50-second-old record has been rolled into its second, which
 	// leaves the window at the second's end: that is the retry time base.
 	res := mustAcquire(t, b, req)
-	secondEnd := fromNanos(nanos(oldest) - nanos(oldest)%int64(time.Second) + int64(time.Second))
+	secondEnd := sqlstore.FromNanos(sqlstore.Nanos(oldest) - sqlstore.Nanos(oldest)%int64(time.Second) + int64(time.Second))
 	if res.Outcome != store.LeaseRate || !res.Oldest.Equal(secondEnd) {
 		t.Fatalf("got %+v, want LeaseRate with the oldest at %v", res, secondEnd)
 	}
@@ -160,7 +161,7 @@ func TestLeases_DailyBudget(t *testing.T) {
 	// The 23-hour-old record has been rolled into its minute, which
 	// leaves the window at the minute's end: that is the retry time base.
 	res := reserve(b, lb.ID)
-	minuteEnd := fromNanos(nanos(oldest) - nanos(oldest)%int64(time.Minute) + int64(time.Minute))
+	minuteEnd := sqlstore.FromNanos(sqlstore.Nanos(oldest) - sqlstore.Nanos(oldest)%int64(time.Minute) + int64(time.Minute))
 	if res.Outcome != store.LeaseDaily || !res.Oldest.Equal(minuteEnd) {
 		t.Fatalf("got %+v, want LeaseDaily with the oldest at %v", res, minuteEnd)
 	}

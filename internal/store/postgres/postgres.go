@@ -1,7 +1,13 @@
 // Package postgres owns mailroom's state in a PostgreSQL database: it
-// implements store.Store on github.com/jackc/pgx/v5 (a pgxpool.Pool), with
-// embedded, versioned schema migrations in PostgreSQL's dialect that mirror
-// store/sqlite's.
+// implements store.Store on github.com/jackc/pgx/v5 (a pgxpool.Pool). The
+// operations whose SQL both databases share, and the schema history, are
+// store/sqlstore's, run over database/sql through pgx's stdlib driver on
+// the same pool; this package gives them PostgreSQL's dialect and adds
+// what only PostgreSQL does, natively on pgx: acceptances and trace
+// appends sent as one batch, queue claims with FOR UPDATE SKIP LOCKED, the
+// concurrency leases of a cluster (PL/pgSQL functions, migrations 0005
+// and 0008, committed without waiting for the WAL flush) and LISTEN/NOTIFY
+// of directory changes.
 //
 // Several processes (nodes of a cluster, the CLI) may use one database at
 // once: migrations are serialized with an advisory lock, directory writes
@@ -11,15 +17,16 @@
 // server's default synchronous_commit it is then durable.
 //
 // Times are stored as BIGINT unix nanoseconds (UTC), as in store/sqlite, so
-// a time written reads back equal. Message bodies are not stored here: they
-// stay in package blob, as with SQLite.
+// a time written reads back equal. Message bodies are kept in the table
+// bodies (store.Bodies), in parts of store.BodyPartSize, so that every node
+// reads what any node accepted.
 package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -27,20 +34,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
 // DB is a store.Store backed by one PostgreSQL database (the schema the
 // connection's search_path selects). It is safe for concurrent use, and
 // other processes may use the same database at the same time.
 type DB struct {
-	// Now returns the current time, used for created_at and updated_at.
-	// Open sets it to time.Now; a test may replace it before first use.
-	Now func() time.Time
+	*sqlstore.DB // the operations both databases share, over sql
 
 	pool *pgxpool.Pool
+	sql  *sql.DB // database/sql over pool (pgx's stdlib driver)
 
 	rollupMu sync.Mutex
 	rolledUp map[int64]time.Time // mailbox → when a decision here last rolled up its log
@@ -66,9 +75,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres database: %w", err)
 	}
-	db := &DB{Now: time.Now, pool: pool}
+	db := newDB(pool)
 	if err := db.migrate(ctx); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("open postgres database %s on %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, err)
 	}
 	return db, nil
@@ -81,11 +90,62 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // to 16: see BENCHMARKS.md, "On PostgreSQL".
 func defaultMaxConns() int32 { return int32(max(16, 4*runtime.NumCPU())) }
 
+// newDB returns a DB over pool (not yet migrated).
+func newDB(pool *pgxpool.Pool) *DB {
+	db := &DB{pool: pool, sql: stdlib.OpenDBFromPool(pool)}
+	db.DB = sqlstore.New(db.sql, sqlstore.Dialect{
+		Write:           db.writeSQL,
+		IsUnique:        isUnique,
+		IsForeignKey:    isForeignKey,
+		Networks:        storedNetworks,
+		ScanNetworks:    scanNetworks,
+		LockAddress:     `SELECT pg_advisory_xact_lock(hashtext('mailroom.address'), hashtext($1))`,
+		NotifyDirectory: notifyDirectory,
+		Clock:           dbNow,
+		// Two sweepers (two nodes) work at once, each on other messages.
+		LockUnreferenced: ` FOR UPDATE OF m SKIP LOCKED`,
+		DeleteOrphanBodies: `DELETE FROM bodies b WHERE b.stored_at < $1
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob = b.key OR m.delivery_blob = b.key)`,
+		// Rolled-up seconds and minutes (migration 0008) come back as one
+		// record each, at their start, when any of them is at or after $1.
+		SubmissionLog: `SELECT mailbox_id, at, recipients, messages FROM (
+			SELECT mailbox_id, at, recipients, 1 AS messages, id FROM submission_log WHERE at >= $1
+			UNION ALL
+			SELECT mailbox_id, second, recipients, messages, 0 FROM submission_seconds WHERE second + 1000000000 > $1
+			UNION ALL
+			SELECT mailbox_id, minute, recipients, messages, 0 FROM submission_minutes WHERE minute + 60000000000 > $1
+		) r ORDER BY at, id`,
+		PruneSubmissionLog: []string{
+			`DELETE FROM submission_log WHERE at < $1`,
+			`DELETE FROM submission_seconds WHERE second + 1000000000 <= $1`,
+			`DELETE FROM submission_minutes WHERE minute + 60000000000 <= $1`,
+		},
+	})
+	return db
+}
+
 // Close closes the pool's connections once the statements in progress
 // finish.
 func (db *DB) Close() error {
+	db.sql.Close()
 	db.pool.Close()
 	return nil
+}
+
+// writeSQL runs fn in a database/sql transaction and commits it; an
+// error from fn rolls it back, and a COMMIT whose outcome is unknown is
+// store.ErrMaybeCommitted, as with write. The shared operations write
+// with it.
+func (db *DB) writeSQL(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return commitErr(tx.Commit())
 }
 
 // write runs fn in a transaction and commits it; an error from fn rolls it
@@ -136,37 +196,6 @@ func (db *DB) writeAsync(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
-// now returns the current time as stored: whole nanoseconds, UTC, no
-// monotonic reading, so a returned row equals the row read back later.
-func (db *DB) now() time.Time {
-	return fromNanos(db.Now().UnixNano())
-}
-
-// nanos converts t to the stored representation.
-func nanos(t time.Time) int64 { return t.UnixNano() }
-
-// bound converts a time a query compares against to the stored
-// representation, clamping times beyond what int64 nanoseconds hold (such
-// as the zero time.Time) to the smallest or largest value.
-func bound(t time.Time) int64 {
-	switch {
-	case t.Before(minNanos):
-		return math.MinInt64
-	case t.After(maxNanos):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// The range of times int64 nanoseconds since the Unix epoch hold.
-var (
-	minNanos = time.Unix(0, math.MinInt64)
-	maxNanos = time.Unix(0, math.MaxInt64)
-)
-
-// fromNanos converts a stored time back to a UTC time.Time.
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
 // SQLSTATE codes the store maps to its errors.
 const (
 	codeUniqueViolation     = "23505"
@@ -189,37 +218,29 @@ func isUnique(err error) bool { return pgCode(err) == codeUniqueViolation }
 // isForeignKey reports whether err is a FOREIGN KEY violation.
 func isForeignKey(err error) bool { return pgCode(err) == codeForeignKeyViolation }
 
-// noRows reports whether err says a single-row query found no row.
-func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
-
-// oneRow returns store.ErrNotFound when tag says no row was affected.
-func oneRow(tag pgconn.CommandTag) error {
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
-// normalNetworks returns networks as a read returns them: nil when empty.
-func normalNetworks(networks []string) []string {
-	if len(networks) == 0 {
-		return nil
-	}
-	return networks
-}
-
 // storedNetworks returns networks as written: an empty array, never NULL.
 // The store keeps the strings as given; the caller validates them as CIDR
 // prefixes.
-func storedNetworks(networks []string) []string {
+func storedNetworks(networks []string) (any, error) {
 	if networks == nil {
-		return []string{}
+		return []string{}, nil
 	}
-	return networks
+	return networks, nil
 }
 
-// collect reads every row of rows with fn and closes rows; no rows is a nil
-// slice, as store/sqlite returns.
-func collect[T any](rows pgx.Rows, fn pgx.RowToFunc[T]) ([]T, error) {
-	return pgx.AppendRows([]T(nil), rows, fn)
+// scanNetworks returns a scan destination that reads a TEXT[] into dst;
+// an empty array is nil.
+func scanNetworks(dst *[]string) sql.Scanner { return networksScanner{dst} }
+
+type networksScanner struct{ dst *[]string }
+
+// Scan decodes a stored networks array.
+func (n networksScanner) Scan(src any) error {
+	if err := pgtype.NewMap().SQLScanner(n.dst).Scan(src); err != nil {
+		return fmt.Errorf("decode networks: %w", err)
+	}
+	if len(*n.dst) == 0 {
+		*n.dst = nil
+	}
+	return nil
 }

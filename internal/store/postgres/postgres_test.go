@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -39,77 +38,20 @@ func TestDB_Store(t *testing.T) {
 	})
 }
 
-func TestOpen_ConcurrentFreshDatabase(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	const n = 4
-	dbs := make([]*DB, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { dbs[i], errs[i] = Open(t.Context(), dsn) })
-	}
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			t.Errorf("open %d: %v", i, errs[i])
-			continue
-		}
-		if err := dbs[i].Close(); err != nil {
-			t.Errorf("close %d: %v", i, err)
-		}
-	}
-	db := mustOpen(t, dsn)
-	if got := appliedMigrations(t, db); len(got) != mustLoadMigrations(t) {
-		t.Fatalf("schema_migrations has %d rows, want one per migration (%d)", len(got), mustLoadMigrations(t))
-	}
-}
-
-func TestOpen_ReopenKeepsSchemaAndData(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	db, err := Open(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.CreateDomain(t.Context(), "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	before := appliedMigrations(t, db)
-	if len(before) != mustLoadMigrations(t) {
-		t.Fatalf("fresh database recorded %d migrations, want %d", len(before), mustLoadMigrations(t))
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db = mustOpen(t, dsn)
-	after := appliedMigrations(t, db)
-	if len(after) != len(before) {
-		t.Fatalf("reopen recorded migrations %v, had %v", after, before)
-	}
-	for v, at := range before {
-		if after[v] != at {
-			t.Errorf("migration %d re-applied: applied_at %d, was %d", v, after[v], at)
-		}
-	}
-	ds, err := db.Domains(t.Context())
-	if err != nil || len(ds) != 1 || ds[0].Name != "example.org" {
-		t.Fatalf("domains after reopen: %+v, %v", ds, err)
-	}
-	if v, err := db.DirectoryVersion(t.Context()); err != nil || v != 1 {
-		t.Fatalf("directory version after reopen: %d, %v; want 1", v, err)
-	}
-}
-
-func TestOpen_RefusesNewerSchema(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	db := mustOpen(t, dsn)
-	if _, err := db.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
-		t.Fatal(err)
-	}
-	if db2, err := Open(t.Context(), dsn); err == nil {
-		db2.Close()
-		t.Fatal("open of a database with a newer schema succeeded")
-	}
+func TestDB_Handles(t *testing.T) {
+	pgtest.BaseDSN(t)
+	storetest.RunHandles(t, storetest.Handles{
+		Location: func(t *testing.T) string { return pgtest.DSN(t) },
+		Open:     func(t *testing.T, dsn string) (store.Store, error) { return Open(t.Context(), dsn) },
+		Exec: func(t *testing.T, dsn string, main bool, sts ...storetest.Statement) {
+			db := openRaw(t, dsn, main)
+			for _, st := range sts {
+				if _, err := db.sql.ExecContext(t.Context(), st.SQL, st.Args...); err != nil {
+					t.Fatalf("%s: %v", st.SQL, err)
+				}
+			}
+		},
+	})
 }
 
 func TestOpen_MissingSchema(t *testing.T) {
@@ -129,153 +71,6 @@ func TestOpen_ErrorHidesPassword(t *testing.T) {
 	if strings.Contains(err.Error(), secret) {
 		t.Fatalf("error %q shows the password", err)
 	}
-}
-
-func TestDB_TwoHandlesShareWrites(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	server, cli := mustOpen(t, dsn), mustOpen(t, dsn)
-	ctx := t.Context()
-	v0, err := server.DirectoryVersion(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cli.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatalf("cli: create domain: %v", err)
-	}
-	if v1, err := server.DirectoryVersion(ctx); err != nil || v1 <= v0 {
-		t.Fatalf("server sees directory version %d (%v) after cli write, was %d", v1, err, v0)
-	}
-	if _, err := server.CreateDomain(ctx, "example.org"); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("server: create domain the cli created: got %v, want ErrConflict", err)
-	}
-}
-
-// Two handles stand for two nodes: claiming from both at once hands each
-// due row to exactly one of them.
-func TestClaimDue_TwoNodes(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	nodes := []*DB{mustOpen(t, dsn), mustOpen(t, dsn)}
-	ctx := t.Context()
-	a := nodes[0]
-	if _, err := a.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := a.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
-	const perMessage, messages = 25, 8
-	for i := range messages {
-		acc := store.Acceptance{Message: store.Message{ID: "Q" + string(rune('A'+i)), MailboxID: m.ID, Blob: "b", DeliveryBlob: "b", CreatedAt: at}}
-		for j := range perMessage {
-			acc.Recipients = append(acc.Recipients, "r"+string(rune('a'+j))+"@remote.example")
-		}
-		if err := a.Accept(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for _, node := range nodes {
-		for range 3 {
-			wg.Go(func() {
-				for {
-					es, err := node.ClaimDue(ctx, at, 4, time.Minute)
-					if err != nil {
-						t.Errorf("claim: %v", err)
-						return
-					}
-					if len(es) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, e := range es {
-						seen[e.ID]++
-					}
-					mu.Unlock()
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if len(seen) != perMessage*messages {
-		t.Errorf("claimed %d distinct rows, want %d", len(seen), perMessage*messages)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("row %d claimed %d times", id, c)
-		}
-	}
-}
-
-func TestDB_TimesAreUTCNanoseconds(t *testing.T) {
-	db := mustOpen(t, pgtest.DSN(t))
-	at := time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.FixedZone("X", -7*3600))
-	db.Now = func() time.Time { return at }
-	d, err := db.CreateDomain(t.Context(), "example.org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := db.Domains(t.Context())
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("domains: %+v, %v", ds, err)
-	}
-	for _, got := range []time.Time{d.CreatedAt, ds[0].CreatedAt} {
-		if !got.Equal(at) || got.Location() != time.UTC {
-			t.Errorf("CreatedAt %v, want %v in UTC", got, at)
-		}
-	}
-}
-
-func TestTimes_OutOfRangeBounds(t *testing.T) {
-	db := mustOpen(t, pgtest.DSN(t))
-	ctx := t.Context()
-	if err := db.Accept(ctx, store.Acceptance{Message: store.Message{ID: "Q", MailboxID: 1, Blob: "b", DeliveryBlob: "b", CreatedAt: time.Unix(0, 0)}}); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		since time.Time
-		want  int
-	}{{time.Time{}, 1}, {time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 0}} {
-		rs, err := db.SubmissionLog(ctx, tc.since)
-		if err != nil || len(rs) != tc.want {
-			t.Errorf("submission log since %v: %+v, %v; want %d records", tc.since, rs, err, tc.want)
-		}
-	}
-}
-
-// appliedMigrations returns applied_at by version from schema_migrations.
-func appliedMigrations(tb testing.TB, db *DB) map[int64]int64 {
-	tb.Helper()
-	rows, err := db.pool.Query(tb.Context(), `SELECT version, applied_at FROM schema_migrations`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	got := map[int64]int64{}
-	for rows.Next() {
-		var v, at int64
-		if err := rows.Scan(&v, &at); err != nil {
-			tb.Fatal(err)
-		}
-		got[v] = at
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return got
-}
-
-// mustLoadMigrations returns the number of embedded migrations.
-func mustLoadMigrations(tb testing.TB) int {
-	tb.Helper()
-	ms, err := loadMigrations()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return len(ms)
 }
 
 // An address is a mailbox's or an alias, never both, even when two nodes
@@ -334,54 +129,5 @@ func TestAddress_MailboxOrAliasNotBoth(t *testing.T) {
 	case aliasErr == nil && errors.Is(mailboxErr, store.ErrConflict):
 	default:
 		t.Fatalf("create mailbox: %v; add alias: %v; want exactly one to succeed, the other ErrConflict", mailboxErr, aliasErr)
-	}
-}
-
-// Two sweepers (two nodes) freeing unreferenced messages at once free each
-// message, and return each blob key, once.
-func TestDeleteUnreferenced_TwoNodes(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	nodes := []*DB{mustOpen(t, dsn), mustOpen(t, dsn)}
-	ctx := t.Context()
-	const n = 60
-	for i := range n {
-		id := fmt.Sprintf("M%02d", i)
-		err := nodes[0].Accept(ctx, store.Acceptance{Message: store.Message{ID: id, MailboxID: 1, Blob: id, DeliveryBlob: id + ".dlv"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for _, node := range nodes {
-		for range 2 {
-			wg.Go(func() {
-				for {
-					keys, err := node.DeleteUnreferenced(ctx, 3)
-					if err != nil {
-						t.Errorf("delete unreferenced: %v", err)
-						return
-					}
-					if len(keys) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, k := range keys {
-						seen[k]++
-					}
-					mu.Unlock()
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if len(seen) != 2*n {
-		t.Errorf("freed %d distinct keys, want %d", len(seen), 2*n)
-	}
-	for k, c := range seen {
-		if c != 1 {
-			t.Errorf("key %s returned %d times", k, c)
-		}
 	}
 }

@@ -3,16 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
-// Accept writes a.Message, one queue row per recipient, a.Entries and one
-// submission record (the message's MailboxID, CreatedAt and number of
-// recipients) in one transaction; all of it is durable when Accept returns
-// nil.
+// Accept writes the rows of a (sqlstore.AcceptanceRows, a zero
+// Message.CreatedAt set to the current time) in one transaction; all of it
+// is durable when Accept returns nil.
 //
 // Concurrent calls share transactions (group commit): while one commits,
 // the next ones gather and commit together, so N concurrent acceptances
@@ -20,16 +19,9 @@ import (
 // rows are durable. A batch that fails is retried one acceptance at a time,
 // so one bad acceptance fails alone. If ctx ends first, Accept returns its
 // error, and the rows may or may not be written.
-//
-// A zero Message.CreatedAt is set to the current time. Queue rows start with
-// no attempts, are due at once (next_attempt_at is the message's creation
-// time) and are delivered when a.Delivered names the recipient. An entry
-// with an empty MessageID or a zero CreatedAt takes the message's.
-// store.ErrConflict if the message ID exists; store.ErrNotFound if an entry
-// names a mailbox that does not exist.
 func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
 	if a.Message.CreatedAt.IsZero() {
-		a.Message.CreatedAt = db.now()
+		a.Message.CreatedAt = db.Stamp()
 	}
 	if err := db.accepts.Do(ctx, a); err != nil {
 		return fmt.Errorf("accept message %s: %w", a.Message.ID, err)
@@ -41,28 +33,12 @@ func (db *DB) Accept(ctx context.Context, a store.Acceptance) error {
 // how many acceptances they held.
 func (db *DB) AcceptStats() (commits, accepted int64) { return db.accepts.Stats() }
 
-// acceptSQL are the statements of an acceptance, prepared once at Open
-// (pure-Go SQLite parses SQL slowly, and acceptance is the hot path).
-var acceptSQL = [...]string{
-	`INSERT INTO messages (id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at)
-	 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-	`INSERT INTO queue (message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at)
-	 VALUES (?, ?, ?, 0, ?, '', ?)`,
-	`INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
-	 VALUES (?, ?, ?, ?, ?, ?)`,
-	`INSERT INTO submission_log (mailbox_id, at, recipients) VALUES (?, ?, ?)`,
-	`INSERT INTO bodies (key, part, data, stored_at) VALUES (?, 0, ?, ?)`,
-}
-
-// acceptStmts are acceptSQL bound to one transaction.
-type acceptStmts struct {
-	message, queue, entry, log, body *sql.Stmt
-}
-
-// prepareAccept prepares acceptSQL on the pool.
+// prepareAccept prepares sqlstore.AcceptSQL on the pool, once at Open
+// (pure-Go SQLite parses SQL slowly, and acceptance is the hot path), with
+// positional parameters.
 func (db *DB) prepareAccept(ctx context.Context) error {
-	for i, q := range acceptSQL {
-		st, err := db.sql.PrepareContext(ctx, q)
+	for i, q := range sqlstore.AcceptSQL {
+		st, err := db.sql.PrepareContext(ctx, positional(q))
 		if err != nil {
 			return fmt.Errorf("prepare acceptance statement %d: %w", i, err)
 		}
@@ -71,7 +47,8 @@ func (db *DB) prepareAccept(ctx context.Context) error {
 	return nil
 }
 
-// acceptBatch writes a batch of acceptances in one transaction.
+// acceptBatch writes a batch of acceptances in one transaction, each as
+// sqlstore.AcceptanceRows, with the prepared statements.
 //
 // Its context cannot be cancelled, on purpose: with a cancellable context
 // the driver starts a goroutine per statement to watch it (and
@@ -81,150 +58,21 @@ func (db *DB) prepareAccept(ctx context.Context) error {
 func (db *DB) acceptBatch(batch []store.Acceptance) error {
 	ctx := context.Background()
 	return db.write(ctx, func(tx *sql.Tx) error {
-		st := db.txStmts(ctx, tx)
+		var st [len(sqlstore.AcceptSQL)]*sql.Stmt
+		for i, p := range db.acceptStmts {
+			st[i] = tx.StmtContext(ctx, p)
+		}
 		for _, a := range batch {
-			if err := insertAcceptance(ctx, st, a, true); err != nil {
+			rows, err := db.AcceptanceRows(a, true)
+			if err != nil {
 				return err
+			}
+			for _, r := range rows {
+				if _, err := st[r.Stmt].ExecContext(ctx, r.Args...); err != nil {
+					return r.Wrap(err)
+				}
 			}
 		}
 		return nil
 	})
-}
-
-// txStmts binds the acceptance statements to tx.
-func (db *DB) txStmts(ctx context.Context, tx *sql.Tx) acceptStmts {
-	return acceptStmts{
-		message: tx.StmtContext(ctx, db.acceptStmts[0]),
-		queue:   tx.StmtContext(ctx, db.acceptStmts[1]),
-		entry:   tx.StmtContext(ctx, db.acceptStmts[2]),
-		log:     tx.StmtContext(ctx, db.acceptStmts[3]),
-		body:    tx.StmtContext(ctx, db.acceptStmts[4]),
-	}
-}
-
-// insertAcceptance writes one acceptance with the transaction's
-// statements; logged adds its submission record (DSNs have none).
-func insertAcceptance(ctx context.Context, st acceptStmts, a store.Acceptance, logged bool) error {
-	msg := a.Message
-	created := nanos(msg.CreatedAt)
-	_, err := st.message.ExecContext(ctx,
-		msg.ID, msg.MessageID, msg.MailboxID, msg.EnvelopeFrom, msg.Size, msg.Blob, msg.DeliveryBlob, created)
-	if isUnique(err) {
-		return store.ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("insert message: %w", err)
-	}
-	for _, rcpt := range a.Recipients {
-		state := store.StateQueued
-		if a.Delivered[rcpt] {
-			state = store.StateDelivered
-		}
-		if _, err := st.queue.ExecContext(ctx, msg.ID, rcpt, state, created, created); err != nil {
-			return fmt.Errorf("insert queue row for %s: %w", rcpt, err)
-		}
-	}
-	for _, e := range a.Entries {
-		if err := insertEntry(ctx, st, msg.ID, created, e); err != nil {
-			return err
-		}
-	}
-	for _, b := range a.Bodies {
-		if len(b.Data) > store.BodyPartSize {
-			return fmt.Errorf("body %s: %d bytes is more than one part", b.Key, len(b.Data))
-		}
-		_, err := st.body.ExecContext(ctx, b.Key, b.Data, created)
-		if isUnique(err) {
-			return fmt.Errorf("body %s: %w", b.Key, store.ErrConflict)
-		}
-		if err != nil {
-			return fmt.Errorf("insert body %s: %w", b.Key, err)
-		}
-	}
-	if !logged {
-		return nil
-	}
-	if _, err := st.log.ExecContext(ctx, msg.MailboxID, created, len(a.Recipients)); err != nil {
-		return fmt.Errorf("insert submission record: %w", err)
-	}
-	return nil
-}
-
-// insertEntry writes one folder entry; an empty MessageID or a zero
-// CreatedAt takes the message's.
-func insertEntry(ctx context.Context, st acceptStmts, id string, created int64, e store.FolderEntry) error {
-	msgID, at := e.MessageID, created
-	if msgID == "" {
-		msgID = id
-	}
-	if !e.CreatedAt.IsZero() {
-		at = nanos(e.CreatedAt)
-	}
-	_, err := st.entry.ExecContext(ctx, e.MailboxID, string(e.Folder), msgID, e.Blob, e.Size, at)
-	if isForeignKey(err) {
-		return fmt.Errorf("folder entry for mailbox %d, message %s: %w", e.MailboxID, msgID, store.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
-	}
-	return nil
-}
-
-// Message returns one message by queue id; store.ErrNotFound if absent.
-func (db *DB) Message(ctx context.Context, id string) (store.Message, error) {
-	var m store.Message
-	var created int64
-	err := db.sql.QueryRowContext(ctx,
-		`SELECT id, message_id, mailbox_id, envelope_from, size, blob, delivery_blob, created_at
-		 FROM messages WHERE id = ?`, id).
-		Scan(&m.ID, &m.MessageID, &m.MailboxID, &m.EnvelopeFrom, &m.Size, &m.Blob, &m.DeliveryBlob, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.Message{}, fmt.Errorf("read message %s: %w", id, err)
-	}
-	m.CreatedAt = fromNanos(created)
-	return m, nil
-}
-
-// QueueRows returns the queue rows of message messageID, or of all messages
-// when messageID is "", oldest first. An unknown message has no rows.
-func (db *DB) QueueRows(ctx context.Context, messageID string) ([]store.QueueRow, error) {
-	const cols = `SELECT id, message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at FROM queue`
-	q, args := cols+` ORDER BY id`, []any(nil)
-	if messageID != "" {
-		q, args = cols+` WHERE message_id = ? ORDER BY id`, []any{messageID}
-	}
-	qs, err := queryAll(ctx, db.sql, func(rows *sql.Rows) (store.QueueRow, error) {
-		var r store.QueueRow
-		var next, updated int64
-		err := rows.Scan(&r.ID, &r.MessageID, &r.Recipient, &r.State, &r.Attempts, &next, &r.LastReply, &updated)
-		r.NextAttemptAt = fromNanos(next)
-		r.UpdatedAt = fromNanos(updated)
-		return r, err
-	}, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list queue rows of %q: %w", messageID, err)
-	}
-	return qs, nil
-}
-
-// FolderEntries lists the entries of one folder of a mailbox, oldest first.
-func (db *DB) FolderEntries(ctx context.Context, mailboxID int64, folder store.Folder) ([]store.FolderEntry, error) {
-	es, err := queryAll(ctx, db.sql, func(r *sql.Rows) (store.FolderEntry, error) {
-		var e store.FolderEntry
-		var f string
-		var created int64
-		err := r.Scan(&e.ID, &e.MailboxID, &f, &e.MessageID, &e.Blob, &e.Size, &created)
-		e.Folder = store.Folder(f)
-		e.CreatedAt = fromNanos(created)
-		return e, err
-	}, `SELECT id, mailbox_id, folder, message_id, blob, size, created_at
-		 FROM folder_entries WHERE mailbox_id = ? AND folder = ? ORDER BY id`,
-		mailboxID, string(folder))
-	if err != nil {
-		return nil, fmt.Errorf("list folder %q of mailbox %d: %w", folder, mailboxID, err)
-	}
-	return es, nil
 }

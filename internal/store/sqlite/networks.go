@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 )
@@ -10,7 +11,7 @@ import (
 // the strings as given; the caller validates them as CIDR prefixes.
 
 // encodeNetworks returns the stored form of networks.
-func encodeNetworks(networks []string) (string, error) {
+func encodeNetworks(networks []string) (any, error) {
 	if len(networks) == 0 {
 		return "[]", nil
 	}
@@ -21,22 +22,32 @@ func encodeNetworks(networks []string) (string, error) {
 	return string(b), nil
 }
 
-// decodeNetworks parses the stored form; an empty list is nil.
-func decodeNetworks(s string) ([]string, error) {
-	if s == "" || s == "[]" {
-		return nil, nil
-	}
-	var networks []string
-	if err := json.Unmarshal([]byte(s), &networks); err != nil {
-		return nil, fmt.Errorf("decode networks %q: %w", s, err)
-	}
-	return normalNetworks(networks), nil
-}
+// scanNetworks returns a scan destination that decodes the stored form
+// into dst; an empty list is nil.
+func scanNetworks(dst *[]string) sql.Scanner { return networksScanner{dst} }
 
-// normalNetworks returns networks as a read returns them: nil when empty.
-func normalNetworks(networks []string) []string {
-	if len(networks) == 0 {
+type networksScanner struct{ dst *[]string }
+
+// Scan decodes a stored networks list.
+func (n networksScanner) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("decode networks: unexpected %T", src)
+	}
+	*n.dst = nil
+	if s == "" || s == "[]" {
 		return nil
 	}
-	return networks
+	if err := json.Unmarshal([]byte(s), n.dst); err != nil {
+		return fmt.Errorf("decode networks %q: %w", s, err)
+	}
+	if len(*n.dst) == 0 {
+		*n.dst = nil
+	}
+	return nil
 }

@@ -2,14 +2,13 @@ package sqlite
 
 import (
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
 // openAt opens path with only the migrations up to version applied.
@@ -19,7 +18,7 @@ func openAt(tb testing.TB, path string, version int64) *DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db := &DB{Now: time.Now, sql: sdb, writeTurn: make(chan struct{}, 1)}
+	db := newDB(sdb)
 	ms, err := loadMigrations()
 	if err != nil {
 		tb.Fatal(err)
@@ -29,7 +28,7 @@ func openAt(tb testing.TB, path string, version int64) *DB {
 			break
 		}
 		err := db.write(tb.Context(), func(tx *sql.Tx) error {
-			return applyMigration(tb.Context(), tx, m, m.Version)
+			return sqlstore.ApplyMigration(tb.Context(), tx, types(), m, m.Version)
 		})
 		if err != nil {
 			tb.Fatalf("apply %s: %v", m.Name, err)
@@ -76,46 +75,9 @@ func TestMigrate_0002KeepsExistingRows(t *testing.T) {
 	}
 }
 
-func TestDeleteUnreferenced_FailedRowsAreFinal(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	ctx := t.Context()
-	if _, err := db.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := db.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"F", "Q"} {
-		a := store.Acceptance{
-			Message:    store.Message{ID: id, MailboxID: m.ID, Blob: "b/" + id, DeliveryBlob: "d/" + id},
-			Recipients: []string{"x@remote.example", "y@remote.example"},
-			Delivered:  map[string]bool{"y@remote.example": true},
-		}
-		if err := db.Accept(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// F's queued row failed; Q's is still queued.
-	if _, err := db.sql.ExecContext(ctx, `UPDATE queue SET state = 'failed' WHERE message_id = 'F' AND state = 'queued'`); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := db.DeleteUnreferenced(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	if want := []string{"b/F", "d/F"}; !slices.Equal(keys, want) {
-		t.Fatalf("freed %q, want %q", keys, want)
-	}
-	if _, err := db.Message(ctx, "Q"); err != nil {
-		t.Fatalf("message with a queued row: %v", err)
-	}
-}
-
 func TestDeleteUnreferenced_UsesIndexes(t *testing.T) {
 	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+unreferenced, 10)
+	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+sqlstore.Unreferenced, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,53 +107,6 @@ func TestDeleteUnreferenced_UsesIndexes(t *testing.T) {
 	}
 }
 
-func TestSenderSettings_Validation(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	ctx := t.Context()
-	if _, err := db.CreateDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	m, err := db.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v0, _ := db.DirectoryVersion(ctx)
-
-	// An empty display-name policy is the default.
-	if err := db.UpdateDomain(ctx, store.Domain{Name: "example.org"}); err != nil {
-		t.Fatalf("update domain with empty policy: %v", err)
-	}
-	ds, err := db.Domains(ctx)
-	if err != nil || ds[0].DisplayName != store.DisplayNameClient {
-		t.Fatalf("domain after empty policy: %+v, %v", ds, err)
-	}
-	v1, _ := db.DirectoryVersion(ctx)
-
-	for what, err := range map[string]error{
-		"unknown policy": db.UpdateDomain(ctx, store.Domain{Name: "example.org", DisplayName: "server"}),
-		"negative limit": db.UpdateDomain(ctx, store.Domain{Name: "example.org", Limits: store.Limits{RecipientsPerDay: -1}}),
-		"negative quota": db.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, QuotaBytes: -1}),
-		"negative keep":  db.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, SentRetention: -time.Hour}),
-		"unknown grant": func() error {
-			_, err := db.AddGrant(ctx, store.Grant{Kind: "send-for", On: "x@example.org", Grantee: m.Address})
-			return err
-		}(),
-		"negative concurr": func() error {
-			_, err := db.CreateMailbox(ctx, store.Mailbox{Address: "bob@example.org", Limits: store.Limits{Concurrent: -2}})
-			return err
-		}(),
-	} {
-		if err == nil {
-			t.Errorf("%s accepted", what)
-		} else if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s: got %v, want an error other than conflict or not found", what, err)
-		}
-	}
-	if v, _ := db.DirectoryVersion(ctx); v != v1 || v1 <= v0 {
-		t.Errorf("directory version %d → %d → %d; want one step for the valid update only", v0, v1, v)
-	}
-}
-
 func TestNetworks_Encoding(t *testing.T) {
 	for _, in := range [][]string{nil, {}, {"192.0.2.0/24"}, {"2001:db8::/32", "odd,\n\"value\""}} {
 		enc, err := encodeNetworks(in)
@@ -201,45 +116,16 @@ func TestNetworks_Encoding(t *testing.T) {
 		if len(in) == 0 && enc != "[]" {
 			t.Errorf("encode %q = %q, want []", in, enc)
 		}
-		out, err := decodeNetworks(enc)
-		if err != nil {
+		var out []string
+		if err := scanNetworks(&out).Scan(enc); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(out, in) || (len(in) == 0 && out != nil) {
 			t.Errorf("round trip of %q gave %q", in, out)
 		}
 	}
-	if _, err := decodeNetworks("192.0.2.0/24"); err == nil {
+	var out []string
+	if err := scanNetworks(&out).Scan("192.0.2.0/24"); err == nil {
 		t.Error("decode of a non-JSON value succeeded")
-	}
-}
-
-func TestTimes_OutOfRangeBounds(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	ctx := t.Context()
-	if err := db.Accept(ctx, store.Acceptance{Message: store.Message{ID: "Q", MailboxID: 1, Blob: "b", DeliveryBlob: "b", CreatedAt: time.Unix(0, 0)}}); err != nil {
-		t.Fatal(err)
-	}
-	// The zero time is before everything, year 9999 after everything.
-	for _, tc := range []struct {
-		since time.Time
-		want  int
-	}{{time.Time{}, 1}, {time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 0}} {
-		rs, err := db.SubmissionLog(ctx, tc.since)
-		if err != nil || len(rs) != tc.want {
-			t.Errorf("submission log since %v: %+v, %v; want %d records", tc.since, rs, err, tc.want)
-		}
-	}
-	if err := db.PruneSubmissionLog(ctx, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if rs, _ := db.SubmissionLog(ctx, time.Time{}); len(rs) != 1 {
-		t.Errorf("prune before the zero time removed records: %+v", rs)
-	}
-	if err := db.PruneSubmissionLog(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if rs, _ := db.SubmissionLog(ctx, time.Time{}); len(rs) != 0 {
-		t.Errorf("prune before year 9999 kept records: %+v", rs)
 	}
 }

@@ -1,6 +1,10 @@
 // Package sqlite owns mailroom's state in one SQLite database file: it
 // implements store.Store on modernc.org/sqlite (pure Go, no cgo) through
-// database/sql, with embedded, versioned schema migrations.
+// database/sql. The operations whose SQL both databases share, and the
+// schema history, are store/sqlstore's; this package gives them SQLite's
+// dialect (its write turn, constraint codes, networks as JSON text) and
+// adds what only SQLite does: the group commit of acceptances and the
+// trace connection without fsync.
 //
 // The database runs in WAL mode with synchronous=FULL, so every commit is on
 // disk when it returns (a 250 reply follows the commit), and with a busy
@@ -15,7 +19,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 
 	"mailroom/internal/groupcommit"
 	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
 )
 
 // maxOpenConns bounds the connection pool. WAL lets readers run alongside
@@ -33,13 +37,11 @@ const maxOpenConns = 8
 // DB is a store.Store backed by one SQLite database file. It is safe for
 // concurrent use, and other processes may use the same file at the same time.
 type DB struct {
-	// Now returns the current time, used for created_at and updated_at.
-	// Open sets it to time.Now; a test may replace it before first use.
-	Now func() time.Time
+	*sqlstore.DB // the operations both databases share
 
 	sql         *sql.DB
 	accepts     *groupcommit.Batcher[store.Acceptance]
-	acceptStmts [len(acceptSQL)]*sql.Stmt
+	acceptStmts [len(sqlstore.AcceptSQL)]*sql.Stmt
 
 	writeTurn chan struct{} // one writer of this process at a time (lockWrites)
 	traceConn *sql.Conn     // AppendTrace's, opened on first use; synchronous=NORMAL
@@ -64,7 +66,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(maxOpenConns)
 	sdb.SetMaxIdleConns(maxOpenConns)
-	db := &DB{Now: time.Now, sql: sdb, writeTurn: make(chan struct{}, 1)}
+	db := newDB(sdb)
 	if err := db.migrateRetrying(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -75,6 +77,25 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db.accepts = groupcommit.New(maxAcceptBatch, db.acceptBatch)
 	return db, nil
+}
+
+// newDB returns a DB over sdb (not yet migrated).
+func newDB(sdb *sql.DB) *DB {
+	db := &DB{sql: sdb, writeTurn: make(chan struct{}, 1)}
+	db.DB = sqlstore.New(sdb, sqlstore.Dialect{
+		Write:        db.write,
+		IsUnique:     isUnique,
+		IsForeignKey: isForeignKey,
+		Networks:     encodeNetworks,
+		ScanNetworks: scanNetworks,
+		// NOT IN over each column reads messages once into a temporary
+		// index; an EXISTS with OR would scan messages once per body.
+		DeleteOrphanBodies: `DELETE FROM bodies WHERE stored_at < $1
+			AND key NOT IN (SELECT blob FROM messages) AND key NOT IN (SELECT delivery_blob FROM messages)`,
+		SubmissionLog:      `SELECT mailbox_id, at, recipients, 1 FROM submission_log WHERE at >= $1 ORDER BY at, id`,
+		PruneSubmissionLog: []string{`DELETE FROM submission_log WHERE at < $1`},
+	})
+	return db
 }
 
 // Close closes the database after the statements in progress finish.
@@ -141,27 +162,6 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return commitWith(tx, fn)
 }
 
-// queryAll runs query on q and reads every row with scan (the errors
-// unwrapped: the caller says what it was listing).
-func queryAll[T any](ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // commitWith runs fn in tx and commits, or rolls back when fn fails.
 func commitWith(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
@@ -170,37 +170,6 @@ func commitWith(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
-
-// now returns the current time as stored: whole nanoseconds, UTC, no
-// monotonic reading, so a returned row equals the row read back later.
-func (db *DB) now() time.Time {
-	return fromNanos(db.Now().UnixNano())
-}
-
-// nanos converts t to the stored representation.
-func nanos(t time.Time) int64 { return t.UnixNano() }
-
-// bound converts a time a query compares against to the stored
-// representation, clamping times beyond what int64 nanoseconds hold (such
-// as the zero time.Time) to the smallest or largest value.
-func bound(t time.Time) int64 {
-	switch {
-	case t.Before(minNanos):
-		return math.MinInt64
-	case t.After(maxNanos):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// The range of times int64 nanoseconds since the Unix epoch hold.
-var (
-	minNanos = time.Unix(0, math.MinInt64)
-	maxNanos = time.Unix(0, math.MaxInt64)
-)
-
-// fromNanos converts a stored time back to a UTC time.Time.
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // sqliteCode returns the extended result code of err, or 0 when err does not
 // come from SQLite.

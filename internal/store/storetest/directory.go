@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -37,6 +38,41 @@ var versionTests = []test{
 	{"UnchangedByReadsAndFailedWrites", testVersionUnchanged},
 	{"IncreasesOnSenderWrites", testVersionSenderWrites},
 	{"UnchangedByTouchReadsAndFailedSenderWrites", testVersionSenderUnchanged},
+	{"UnchangedByInvalidSettings", testVersionInvalidSettings},
+}
+
+// testVersionInvalidSettings: settings out of range are refused (with an
+// error other than conflict or not found) and do not move the version;
+// an empty display-name policy is the default.
+func testVersionInvalidSettings(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreateDomain(t, s, "example.org")
+	m := mustCreateMailbox(t, s, "alice@example.org", "example.org")
+	v0 := mustVersion(t, s)
+	noErr(t, s.UpdateDomain(ctx, store.Domain{Name: "example.org"}), "update domain with empty policy")
+	if ds, err := s.Domains(ctx); err != nil || ds[0].DisplayName != store.DisplayNameClient {
+		t.Fatalf("domain after empty policy: %+v, %v", ds, err)
+	}
+	v1 := mustVersion(t, s)
+	_, grantErr := s.AddGrant(ctx, store.Grant{Kind: "send-for", On: "x@example.org", Grantee: m.Address})
+	_, createErr := s.CreateMailbox(ctx, store.Mailbox{Address: "bob@example.org", Limits: store.Limits{Concurrent: -2}})
+	for what, err := range map[string]error{
+		"unknown policy":   s.UpdateDomain(ctx, store.Domain{Name: "example.org", DisplayName: "server"}),
+		"negative limit":   s.UpdateDomain(ctx, store.Domain{Name: "example.org", Limits: store.Limits{RecipientsPerDay: -1}}),
+		"negative quota":   s.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, QuotaBytes: -1}),
+		"negative keep":    s.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, SentRetention: -time.Hour}),
+		"unknown grant":    grantErr,
+		"negative concurr": createErr,
+	} {
+		if err == nil {
+			t.Errorf("%s accepted", what)
+		} else if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: got %v, want an error other than conflict or not found", what, err)
+		}
+	}
+	if v := mustVersion(t, s); v != v1 || v1 <= v0 {
+		t.Errorf("directory version %d → %d → %d; want one step for the valid update only", v0, v1, v)
+	}
 }
 
 func testDomainCreateListDelete(t *testing.T, s store.Store) {

@@ -19,6 +19,23 @@ var acceptTests = []test{
 	{"DuplicateIDConflict", testAcceptDuplicate},
 	{"AllOrNothing", testAcceptAtomic},
 	{"Concurrent", testAcceptConcurrent},
+	{"TimesReadBackInUTC", testAcceptTimesUTC},
+}
+
+// testAcceptTimesUTC: a time written in any zone reads back equal, in UTC.
+func testAcceptTimesUTC(t *testing.T, s store.Store) {
+	alice, _ := setup(t, s)
+	at := time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.FixedZone("X", -7*3600))
+	mustAccept(t, s, acceptance("Q1", alice, at, "x@remote.example"))
+	m, err := s.Message(t.Context(), "Q1")
+	noErr(t, err, "read message")
+	es, err := s.FolderEntries(t.Context(), alice.ID, store.FolderSent)
+	noErr(t, err, "read Sent Items")
+	for _, got := range []time.Time{m.CreatedAt, es[0].CreatedAt} {
+		if !got.Equal(at) || got.Location() != time.UTC {
+			t.Errorf("CreatedAt %v, want %v in UTC", got, at)
+		}
+	}
 }
 
 // setup creates example.org with mailboxes alice and bob.

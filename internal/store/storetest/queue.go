@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -202,37 +201,7 @@ func testClaimConcurrent(t *testing.T, s store.Store) {
 		rs = append(rs, fmt.Sprintf("r%02d@remote.example", i))
 	}
 	mustAccept(t, s, acceptance("Q1", alice, base, rs...))
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				es, err := s.ClaimDue(t.Context(), base, 3, lease)
-				if err != nil {
-					t.Errorf("claim: %v", err)
-					return
-				}
-				if len(es) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, e := range es {
-					seen[e.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("claimed %d distinct rows, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("row %d claimed %d times", id, c)
-		}
-	}
+	takeApart(t, []store.Store{s, s}, n, claimIDs(t, base, 3, lease)) // four claimers
 }
 
 func testRecordOutcomes(t *testing.T, s store.Store) {

@@ -14,12 +14,64 @@ var retentionTests = []test{
 	{"ExpireFolderEntries", testExpireFolderEntries},
 	{"DeleteUnreferenced", testDeleteUnreferenced},
 	{"DeleteUnreferencedLimit", testDeleteUnreferencedLimit},
+	{"DeleteUnreferencedFailedRowsAreFinal", testDeleteUnreferencedFailed},
+}
+
+// testDeleteUnreferencedFailed: a message whose rows are all delivered or
+// failed goes; one with a queued row stays.
+func testDeleteUnreferencedFailed(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice, _ := setup(t, s)
+	for _, id := range []string{"F", "Q"} {
+		a := acceptance(id, alice, time.Now(), "x@remote.example", "y@remote.example")
+		a.Entries, a.Delivered = nil, map[string]bool{"y@remote.example": true}
+		mustAccept(t, s, a)
+	}
+	if n, err := s.Drop(ctx, store.QueueSelector{MessageID: "F"}, "550 dropped", time.Now()); err != nil || n != 1 {
+		t.Fatalf("drop F's queued row: %d, %v", n, err)
+	}
+	keys, err := s.DeleteUnreferenced(ctx, 10)
+	noErr(t, err, "delete unreferenced")
+	slices.Sort(keys)
+	if want := []string{"blob/F", "blob/F.delivery"}; !slices.Equal(keys, want) {
+		t.Fatalf("freed %q, want %q", keys, want)
+	}
+	if _, err := s.Message(ctx, "Q"); err != nil {
+		t.Fatalf("message with a queued row: %v", err)
+	}
 }
 
 var submissionLogTests = []test{
 	{"WrittenByAccept", testSubmissionLogAccept},
 	{"NotWrittenByFailedAccept", testSubmissionLogFailedAccept},
 	{"Prune", testSubmissionLogPrune},
+	{"OutOfRangeBounds", testSubmissionLogOutOfRange},
+}
+
+// testSubmissionLogOutOfRange: times beyond what int64 nanoseconds hold
+// (the zero time, year 9999) bound a query as before and after everything.
+func testSubmissionLogOutOfRange(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice, _ := setup(t, s)
+	mustAccept(t, s, acceptance("Q", alice, time.Unix(0, 0), "x@remote.example"))
+	end := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		since time.Time
+		want  int
+	}{{time.Time{}, 1}, {end, 0}} {
+		rs, err := s.SubmissionLog(ctx, tc.since)
+		if err != nil || len(rs) != tc.want {
+			t.Errorf("submission log since %v: %+v, %v; want %d records", tc.since, rs, err, tc.want)
+		}
+	}
+	noErr(t, s.PruneSubmissionLog(ctx, time.Time{}), "prune before the zero time")
+	if rs, _ := s.SubmissionLog(ctx, time.Time{}); len(rs) != 1 {
+		t.Errorf("prune before the zero time removed records: %+v", rs)
+	}
+	noErr(t, s.PruneSubmissionLog(ctx, end), "prune before year 9999")
+	if rs, _ := s.SubmissionLog(ctx, time.Time{}); len(rs) != 0 {
+		t.Errorf("prune before year 9999 kept records: %+v", rs)
+	}
 }
 
 // inboxEntry is bob's Inbox entry for message id, created at at.

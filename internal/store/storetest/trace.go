@@ -36,6 +36,9 @@ var traceTests = []test{
 			"recipient":         {store.TraceFilter{Recipient: "a@example.org"}, 2},
 			"recipient literal": {store.TraceFilter{Recipient: "b%"}, 0},
 			"recipient _":       {store.TraceFilter{Recipient: "bax@example.org"}, 0},
+			// Exact, as every other filter: SQLite's LIKE ignored case, PostgreSQL's did not.
+			"recipient case":    {store.TraceFilter{Recipient: "A@example.org"}, 0},
+			"recipient part":    {store.TraceFilter{Recipient: "example.org"}, 0},
 			"message id":        {store.TraceFilter{MessageID: "m1@example.com"}, 1},
 			"queue id":          {store.TraceFilter{QueueID: "q1"}, 2},
 			"status":            {store.TraceFilter{Status: "refused"}, 1},

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 // QueueDepth counts the undelivered queue rows through the queue_due index.
 func (db *DB) QueueDepth(ctx context.Context) (store.QueueDepth, error) {
 	var d store.QueueDepth
-	err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(SUM(attempts = 0), 0), COALESCE(SUM(attempts > 0), 0)
-		FROM queue WHERE state = ?`, store.StateQueued).Scan(&d.Queued, &d.Deferred)
+	err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE attempts = 0), COUNT(*) FILTER (WHERE attempts > 0)
+		FROM queue WHERE state = $1`, store.StateQueued).Scan(&d.Queued, &d.Deferred)
 	if err != nil {
 		return d, fmt.Errorf("count queue: %w", err)
 	}

@@ -1,40 +1,57 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"mailroom/internal/store"
 )
 
 // bumpDirectoryVersion increases the directory change counter. Every
 // directory write calls it inside its own transaction, so a reader that sees
-// the new counter also sees the change. The row lock it takes serializes
-// directory writes, which are rare. It also notifies the nodes that listen
-// (ListenDirectory), which then reload at once instead of at their next poll.
-func bumpDirectoryVersion(ctx context.Context, tx pgx.Tx) error {
-	tag, err := tx.Exec(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'directory_version'`)
+// the new counter also sees the change. On PostgreSQL the row lock it takes
+// serializes directory writes (which are rare), and the dialect's notice
+// tells the listening nodes at commit, so they reload at once instead of
+// at their next poll.
+func (db *DB) bumpDirectoryVersion(ctx context.Context, tx *sql.Tx) error {
+	res, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'directory_version'`)
 	if err != nil {
 		return fmt.Errorf("bump directory version: %w", err)
 	}
-	if n := tag.RowsAffected(); n != 1 {
-		return fmt.Errorf("bump directory version: meta row missing (%d rows)", n)
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("bump directory version: meta row missing (%d rows, %v)", n, err)
 	}
-	// Delivered at commit, to every node listening (notify.go).
-	if _, err := tx.Exec(ctx, notifyDirectory); err != nil {
-		return fmt.Errorf("bump directory version: notify: %w", err)
+	if db.d.NotifyDirectory != "" {
+		if _, err := tx.ExecContext(ctx, db.d.NotifyDirectory); err != nil {
+			return fmt.Errorf("bump directory version: notify: %w", err)
+		}
 	}
 	return nil
+}
+
+// changeDirectory runs one statement that must change a row
+// (store.ErrNotFound if it changes none) and bumps the directory version,
+// in one transaction.
+func (db *DB) changeDirectory(ctx context.Context, q string, args ...any) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if err := oneRow(res); err != nil {
+			return err
+		}
+		return db.bumpDirectoryVersion(ctx, tx)
+	})
 }
 
 // DirectoryVersion returns the directory change counter.
 func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 	var v int64
-	err := db.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'directory_version'`).Scan(&v)
+	err := db.sql.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'directory_version'`).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("read directory version: %w", err)
 	}
@@ -44,18 +61,19 @@ func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 // CreateDomain adds a domain with store.DisplayNameClient, no network
 // restriction and inherited limits; store.ErrConflict if it exists.
 func (db *DB) CreateDomain(ctx context.Context, name string) (store.Domain, error) {
-	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, CreatedAt: db.now()}
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx,
-			`INSERT INTO domains (name, display_name, networks, created_at) VALUES ($1, $2, '{}', $3) RETURNING id`,
-			name, d.DisplayName, nanos(d.CreatedAt)).Scan(&d.ID)
-		if isUnique(err) {
-			return store.ErrConflict
-		}
+	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, CreatedAt: db.Stamp()}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		none, err := db.d.Networks(nil)
 		if err != nil {
 			return err
 		}
-		return bumpDirectoryVersion(ctx, tx)
+		err = tx.QueryRowContext(ctx,
+			`INSERT INTO domains (name, display_name, networks, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			name, d.DisplayName, none, Nanos(d.CreatedAt)).Scan(&d.ID)
+		if err := db.mapInsert(err, "domain"); err != nil {
+			return err
+		}
+		return db.bumpDirectoryVersion(ctx, tx)
 	})
 	if err != nil {
 		return store.Domain{}, fmt.Errorf("create domain %q: %w", name, err)
@@ -65,22 +83,16 @@ func (db *DB) CreateDomain(ctx context.Context, name string) (store.Domain, erro
 
 // Domains lists all domains by name.
 func (db *DB) Domains(ctx context.Context) ([]store.Domain, error) {
-	rows, err := db.pool.Query(ctx,
-		`SELECT id, name, display_name, networks, limit_concurrent, limit_messages_per_minute,
-		 limit_recipients_per_message, limit_recipients_per_day, created_at
-		 FROM domains ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list domains: %w", err)
-	}
-	ds, err := collect(rows, func(row pgx.CollectableRow) (store.Domain, error) {
+	ds, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (store.Domain, error) {
 		var d store.Domain
 		var created int64
-		err := row.Scan(&d.ID, &d.Name, &d.DisplayName, &d.Networks, &d.Limits.Concurrent, &d.Limits.MessagesPerMinute,
-			&d.Limits.RecipientsPerMessage, &d.Limits.RecipientsPerDay, &created)
-		d.Networks = normalNetworks(d.Networks)
-		d.CreatedAt = fromNanos(created)
+		err := r.Scan(&d.ID, &d.Name, &d.DisplayName, db.d.ScanNetworks(&d.Networks), &d.Limits.Concurrent,
+			&d.Limits.MessagesPerMinute, &d.Limits.RecipientsPerMessage, &d.Limits.RecipientsPerDay, &created)
+		d.CreatedAt = FromNanos(created)
 		return d, err
-	})
+	}, `SELECT id, name, display_name, networks, limit_concurrent, limit_messages_per_minute,
+		 limit_recipients_per_message, limit_recipients_per_day, created_at
+		 FROM domains ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list domains: %w", err)
 	}
@@ -89,11 +101,11 @@ func (db *DB) Domains(ctx context.Context) ([]store.Domain, error) {
 
 // DeleteDomain removes a domain and its DKIM keys; store.ErrNotFound if
 // absent, store.ErrConflict if it still has mailboxes (also when one is
-// created concurrently: the foreign key refuses the delete).
+// created concurrently on PostgreSQL: the foreign key refuses the delete).
 func (db *DB) DeleteDomain(ctx context.Context, name string) error {
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
 		var id, mailboxes int64
-		err := tx.QueryRow(ctx,
+		err := tx.QueryRowContext(ctx,
 			`SELECT d.id, (SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = d.id)
 			 FROM domains d WHERE d.name = $1`, name).Scan(&id, &mailboxes)
 		if noRows(err) {
@@ -105,14 +117,14 @@ func (db *DB) DeleteDomain(ctx context.Context, name string) error {
 		if mailboxes > 0 {
 			return fmt.Errorf("%d mailboxes remain: %w", mailboxes, store.ErrConflict)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM domains WHERE id = $1`, id)
-		if isForeignKey(err) {
+		_, err = tx.ExecContext(ctx, `DELETE FROM domains WHERE id = $1`, id)
+		if db.d.IsForeignKey(err) {
 			return fmt.Errorf("a mailbox was added: %w", store.ErrConflict)
 		}
 		if err != nil {
 			return err
 		}
-		return bumpDirectoryVersion(ctx, tx)
+		return db.bumpDirectoryVersion(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("delete domain %q: %w", name, err)
@@ -128,21 +140,16 @@ func (db *DB) UpdateDomain(ctx context.Context, d store.Domain) error {
 	if err != nil {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
-	err = db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx,
-			`UPDATE domains SET display_name = $1, networks = $2, limit_concurrent = $3, limit_messages_per_minute = $4,
-			 limit_recipients_per_message = $5, limit_recipients_per_day = $6
-			 WHERE name = $7`,
-			policy, storedNetworks(d.Networks), d.Limits.Concurrent, d.Limits.MessagesPerMinute,
-			d.Limits.RecipientsPerMessage, d.Limits.RecipientsPerDay, d.Name)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(tag); err != nil {
-			return err
-		}
-		return bumpDirectoryVersion(ctx, tx)
-	})
+	networks, err := db.d.Networks(d.Networks)
+	if err != nil {
+		return fmt.Errorf("update domain %q: %w", d.Name, err)
+	}
+	err = db.changeDirectory(ctx,
+		`UPDATE domains SET display_name = $1, networks = $2, limit_concurrent = $3, limit_messages_per_minute = $4,
+		 limit_recipients_per_message = $5, limit_recipients_per_day = $6
+		 WHERE name = $7`,
+		policy, networks, d.Limits.Concurrent, d.Limits.MessagesPerMinute,
+		d.Limits.RecipientsPerMessage, d.Limits.RecipientsPerDay, d.Name)
 	if err != nil {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
@@ -177,44 +184,38 @@ func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) (store.Mailbox
 	if m.Domain != m.Address[at+1:] {
 		return store.Mailbox{}, fmt.Errorf("create mailbox %q: address is not in domain %q", m.Address, m.Domain)
 	}
-	m.CreatedAt = db.now()
+	networks, err := db.d.Networks(m.Networks)
+	if err != nil {
+		return store.Mailbox{}, fmt.Errorf("create mailbox %q: %w", m.Address, err)
+	}
+	m.CreatedAt = db.Stamp()
 	m.UpdatedAt = m.CreatedAt
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		var domainID int64
-		err := tx.QueryRow(ctx, `SELECT id FROM domains WHERE name = $1`, m.Domain).Scan(&domainID)
+		err := tx.QueryRowContext(ctx, `SELECT id FROM domains WHERE name = $1`, m.Domain).Scan(&domainID)
 		if noRows(err) {
 			return fmt.Errorf("domain %q: %w", m.Domain, store.ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
-		if err := lockAddress(ctx, tx, m.Address); err != nil {
+		if err := db.addressFree(ctx, tx, m.Address, "aliases"); err != nil {
 			return err
 		}
-		if alias, err := isAlias(ctx, tx, m.Address); err != nil {
-			return err
-		} else if alias {
-			return fmt.Errorf("address is an alias: %w", store.ErrConflict)
-		}
-		err = tx.QueryRow(ctx,
+		err = tx.QueryRowContext(ctx,
 			`INSERT INTO mailboxes (address, domain_id, display_name, password_hash, smtp_auth, shared,
 			 save_sent, copy_sent_as, copy_sent_on_behalf, sent_retention, quota_bytes, networks,
 			 limit_concurrent, limit_messages_per_minute, limit_recipients_per_message, limit_recipients_per_day,
 			 created_at, updated_at)
 			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 			m.Address, domainID, m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
-			m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes, storedNetworks(m.Networks),
+			m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes, networks,
 			m.Limits.Concurrent, m.Limits.MessagesPerMinute, m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay,
-			nanos(m.CreatedAt), nanos(m.UpdatedAt)).Scan(&m.ID)
-		switch {
-		case isUnique(err):
-			return store.ErrConflict
-		case isForeignKey(err):
-			return fmt.Errorf("domain %q: %w", m.Domain, store.ErrNotFound)
-		case err != nil:
+			Nanos(m.CreatedAt), Nanos(m.UpdatedAt)).Scan(&m.ID)
+		if err := db.mapInsert(err, fmt.Sprintf("domain %q", m.Domain)); err != nil {
 			return err
 		}
-		return bumpDirectoryVersion(ctx, tx)
+		return db.bumpDirectoryVersion(ctx, tx)
 	})
 	if err != nil {
 		return store.Mailbox{}, fmt.Errorf("create mailbox %q: %w", m.Address, err)
@@ -227,25 +228,20 @@ func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) (store.Mailbox
 // (all but ID, Address, Domain, CreatedAt and UpdatedAt) and sets its
 // UpdatedAt to the current time; store.ErrNotFound if absent.
 func (db *DB) UpdateMailbox(ctx context.Context, m store.Mailbox) error {
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx,
-			`UPDATE mailboxes SET display_name = $1, password_hash = $2, smtp_auth = $3, shared = $4,
-			 save_sent = $5, copy_sent_as = $6, copy_sent_on_behalf = $7, sent_retention = $8, quota_bytes = $9,
-			 networks = $10, limit_concurrent = $11, limit_messages_per_minute = $12,
-			 limit_recipients_per_message = $13, limit_recipients_per_day = $14, updated_at = $15
-			 WHERE address = $16`,
-			m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
-			m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes,
-			storedNetworks(m.Networks), m.Limits.Concurrent, m.Limits.MessagesPerMinute,
-			m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay, nanos(db.now()), m.Address)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(tag); err != nil {
-			return err
-		}
-		return bumpDirectoryVersion(ctx, tx)
-	})
+	networks, err := db.d.Networks(m.Networks)
+	if err != nil {
+		return fmt.Errorf("update mailbox %q: %w", m.Address, err)
+	}
+	err = db.changeDirectory(ctx,
+		`UPDATE mailboxes SET display_name = $1, password_hash = $2, smtp_auth = $3, shared = $4,
+		 save_sent = $5, copy_sent_as = $6, copy_sent_on_behalf = $7, sent_retention = $8, quota_bytes = $9,
+		 networks = $10, limit_concurrent = $11, limit_messages_per_minute = $12,
+		 limit_recipients_per_message = $13, limit_recipients_per_day = $14, updated_at = $15
+		 WHERE address = $16`,
+		m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
+		m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes,
+		networks, m.Limits.Concurrent, m.Limits.MessagesPerMinute,
+		m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay, Nanos(db.Stamp()), m.Address)
 	if err != nil {
 		return fmt.Errorf("update mailbox %q: %w", m.Address, err)
 	}
@@ -258,22 +254,22 @@ func (db *DB) UpdateMailbox(ctx context.Context, m store.Mailbox) error {
 // of them does not inherit a grant. store.ErrNotFound if absent. Messages
 // it submitted and their queue rows stay: they are still to be delivered.
 func (db *DB) DeleteMailbox(ctx context.Context, address string) error {
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM grants WHERE on_addr IN (
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE on_addr IN (
 			SELECT a.address FROM aliases a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.address = $1)`, address); err != nil {
 			return fmt.Errorf("remove grants on its aliases: %w", err)
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM mailboxes WHERE address = $1`, address)
+		res, err := tx.ExecContext(ctx, `DELETE FROM mailboxes WHERE address = $1`, address)
 		if err != nil {
 			return err
 		}
-		if err := oneRow(tag); err != nil {
+		if err := oneRow(res); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM grants WHERE on_addr = $1`, address); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE on_addr = $1`, address); err != nil {
 			return fmt.Errorf("remove grants on it: %w", err)
 		}
-		return bumpDirectoryVersion(ctx, tx)
+		return db.bumpDirectoryVersion(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("delete mailbox %q: %w", address, err)
@@ -289,27 +285,26 @@ const selectMailbox = `SELECT m.id, m.address, d.name, m.display_name, m.passwor
 	FROM mailboxes m JOIN domains d ON d.id = m.domain_id`
 
 // scanMailbox reads one row of selectMailbox.
-func scanMailbox(row pgx.Row) (store.Mailbox, error) {
+func (db *DB) scanMailbox(row interface{ Scan(...any) error }) (store.Mailbox, error) {
 	var m store.Mailbox
 	var retention, created, updated int64
 	err := row.Scan(&m.ID, &m.Address, &m.Domain, &m.DisplayName, &m.PasswordHash,
 		&m.SMTPAuth, &m.Shared, &m.SaveSent, &m.CopySentAs, &m.CopySentOnBehalf, &retention,
-		&m.QuotaBytes, &m.Networks, &m.Limits.Concurrent, &m.Limits.MessagesPerMinute,
+		&m.QuotaBytes, db.d.ScanNetworks(&m.Networks), &m.Limits.Concurrent, &m.Limits.MessagesPerMinute,
 		&m.Limits.RecipientsPerMessage, &m.Limits.RecipientsPerDay, &created, &updated)
 	if err != nil {
 		return store.Mailbox{}, err
 	}
-	m.Networks = normalNetworks(m.Networks)
 	m.SentRetention = time.Duration(retention)
-	m.CreatedAt = fromNanos(created)
-	m.UpdatedAt = fromNanos(updated)
+	m.CreatedAt = FromNanos(created)
+	m.UpdatedAt = FromNanos(updated)
 	return m, nil
 }
 
 // Mailbox returns one mailbox by its exact (normalized) address;
 // store.ErrNotFound if absent.
 func (db *DB) Mailbox(ctx context.Context, address string) (store.Mailbox, error) {
-	m, err := scanMailbox(db.pool.QueryRow(ctx, selectMailbox+` WHERE m.address = $1`, address))
+	m, err := db.scanMailbox(db.sql.QueryRowContext(ctx, selectMailbox+` WHERE m.address = $1`, address))
 	if noRows(err) {
 		err = store.ErrNotFound
 	}
@@ -326,11 +321,8 @@ func (db *DB) Mailboxes(ctx context.Context, domain string) ([]store.Mailbox, er
 	if domain != "" {
 		q, args = selectMailbox+` WHERE d.name = $1 ORDER BY m.address`, []any{domain}
 	}
-	rows, err := db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list mailboxes of %q: %w", domain, err)
-	}
-	ms, err := collect(rows, func(row pgx.CollectableRow) (store.Mailbox, error) { return scanMailbox(row) })
+	scan := func(r *sql.Rows) (store.Mailbox, error) { return db.scanMailbox(r) }
+	ms, err := QueryAll(ctx, db.sql, scan, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list mailboxes of %q: %w", domain, err)
 	}

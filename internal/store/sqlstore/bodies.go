@@ -1,24 +1,28 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"mailroom/internal/store"
 )
 
+// InsertBody is the statement that stores part $2 of body $1.
+const InsertBody = `INSERT INTO bodies (key, part, data, stored_at) VALUES ($1, $2, $3, $4)`
+
 // PutBody stores the body named key, read from r in parts of
 // store.BodyPartSize, in one transaction; store.ErrConflict if key exists.
+// r is read inside the write transaction, so it should be local (a file
+// or memory), not a network peer.
 func (db *DB) PutBody(ctx context.Context, key string, r io.Reader) error {
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		at := nanos(db.now())
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		at := Nanos(db.Stamp())
 		return store.SplitBody(r, func(part int, data []byte) error {
-			_, err := tx.Exec(ctx, insertBodySQL, key, part, data, at)
-			if isUnique(err) {
+			_, err := tx.ExecContext(ctx, InsertBody, key, part, data, at)
+			if db.d.IsUnique(err) {
 				return store.ErrConflict
 			}
 			if err != nil {
@@ -37,7 +41,7 @@ func (db *DB) PutBody(ctx context.Context, key string, r io.Reader) error {
 // there is no such part.
 func (db *DB) BodyPart(ctx context.Context, key string, n int) ([]byte, error) {
 	var data []byte
-	err := db.pool.QueryRow(ctx, `SELECT data FROM bodies WHERE key = $1 AND part = $2`, key, n).Scan(&data)
+	err := db.sql.QueryRowContext(ctx, `SELECT data FROM bodies WHERE key = $1 AND part = $2`, key, n).Scan(&data)
 	if noRows(err) {
 		err = store.ErrNotFound
 	}
@@ -50,12 +54,27 @@ func (db *DB) BodyPart(ctx context.Context, key string, n int) ([]byte, error) {
 	return data, nil
 }
 
-// DeleteBodies removes every part of the bodies named keys.
+// DeleteBodies removes every part of the bodies named keys, in one
+// transaction.
 func (db *DB) DeleteBodies(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := db.pool.Exec(ctx, `DELETE FROM bodies WHERE key = ANY($1)`, keys); err != nil {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for len(keys) > 0 {
+			n := min(len(keys), maxUnreferenced)
+			args := make([]any, n)
+			for i, k := range keys[:n] {
+				args[i] = k
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE key IN (`+In(1, n)+`)`, args...); err != nil {
+				return err
+			}
+			keys = keys[n:]
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("delete bodies: %w", err)
 	}
 	return nil
@@ -64,23 +83,19 @@ func (db *DB) DeleteBodies(ctx context.Context, keys []string) error {
 // BodyKeys calls fn with every body whose key sorts at or after from, in
 // key order. The keys are read first and fn runs after, so fn may write.
 func (db *DB) BodyKeys(ctx context.Context, from string, fn func(key string, stored time.Time) error) error {
-	rows, err := db.pool.Query(ctx, `SELECT key, stored_at FROM bodies WHERE part = 0 AND key >= $1 ORDER BY key`, from)
-	if err != nil {
-		return fmt.Errorf("list bodies: %w", err)
-	}
 	type entry struct {
 		key string
 		at  int64
 	}
-	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (entry, error) {
+	es, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (entry, error) {
 		var e entry
 		return e, r.Scan(&e.key, &e.at)
-	})
+	}, `SELECT key, stored_at FROM bodies WHERE part = 0 AND key >= $1 ORDER BY key`, from)
 	if err != nil {
 		return fmt.Errorf("list bodies: %w", err)
 	}
 	for _, e := range es {
-		if err := fn(e.key, fromNanos(e.at)); err != nil {
+		if err := fn(e.key, FromNanos(e.at)); err != nil {
 			return err
 		}
 	}
@@ -90,10 +105,9 @@ func (db *DB) BodyKeys(ctx context.Context, from string, fn func(key string, sto
 // DeleteOrphanBodies removes the bodies stored before cutoff that no
 // message names.
 func (db *DB) DeleteOrphanBodies(ctx context.Context, cutoff time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM bodies b WHERE b.stored_at < $1
-		AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob = b.key OR m.delivery_blob = b.key)`, bound(cutoff))
+	n, err := db.exec(ctx, db.d.DeleteOrphanBodies, Bound(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("delete orphan bodies: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }

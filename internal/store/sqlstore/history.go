@@ -1,8 +1,8 @@
-// Package migration owns the reading of a store's versioned schema
-// migrations: SQL files named NNNN_what.sql, embedded by each store
-// implementation and applied by it in version order. Applying them is the
-// store's business (each database locks differently).
-package migration
+package sqlstore
+
+// A store's schema history is a list of versioned migrations: SQL files
+// named NNNN_what.sql, the shared ones here and a driver's own, applied in
+// version order (migrate.go).
 
 import (
 	"fmt"
@@ -20,10 +20,29 @@ type Migration struct {
 	SQL     string
 }
 
-// Load reads migrations/*.sql from fsys in version order. Versions must be
+// merge returns the migrations of every set in one version order: a
+// store's history is the shared migrations and its dialect's own, and a
+// version names one migration across them all.
+func merge(sets ...[]Migration) ([]Migration, error) {
+	var ms []Migration
+	seen := map[int64]string{}
+	for _, set := range sets {
+		for _, m := range set {
+			if other, dup := seen[m.Version]; dup {
+				return nil, fmt.Errorf("migration %s: version %d already used by %s", m.Name, m.Version, other)
+			}
+			seen[m.Version] = m.Name
+			ms = append(ms, m)
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	return ms, nil
+}
+
+// load reads migrations/*.sql from fsys in version order. Versions must be
 // positive and unique; gaps are allowed (a store may skip a version
 // another store needs).
-func Load(fsys fs.FS) ([]Migration, error) {
+func load(fsys fs.FS) ([]Migration, error) {
 	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return nil, err

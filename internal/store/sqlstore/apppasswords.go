@@ -1,11 +1,10 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"mailroom/internal/store"
 )
@@ -15,32 +14,30 @@ import (
 // LastUsedFrom are stored as given. store.ErrNotFound if the mailbox does
 // not exist; store.ErrConflict if it has an app password labelled p.Label.
 func (db *DB) AddAppPassword(ctx context.Context, p store.AppPassword) (store.AppPassword, error) {
-	p.Networks = normalNetworks(p.Networks)
-	p.CreatedAt = db.now()
-	var lastUsed *int64
-	if !p.LastUsedAt.IsZero() {
-		p.LastUsedAt = fromNanos(nanos(p.LastUsedAt))
-		n := nanos(p.LastUsedAt)
-		lastUsed = &n
+	networks, err := db.d.Networks(p.Networks)
+	if err != nil {
+		return store.AppPassword{}, fmt.Errorf("add app password %q of %q: %w", p.Label, p.Mailbox, err)
 	}
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	p.Networks = normalNetworks(p.Networks)
+	p.CreatedAt = db.Stamp()
+	var lastUsed sql.NullInt64
+	if !p.LastUsedAt.IsZero() {
+		p.LastUsedAt = FromNanos(Nanos(p.LastUsedAt))
+		lastUsed = sql.NullInt64{Int64: Nanos(p.LastUsedAt), Valid: true}
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		owner, err := mailboxID(ctx, tx, p.Mailbox)
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx,
+		err = tx.QueryRowContext(ctx,
 			`INSERT INTO app_passwords (mailbox_id, label, password_hash, networks, created_at, last_used_at, last_used_from)
 			 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			owner, p.Label, p.PasswordHash, storedNetworks(p.Networks), nanos(p.CreatedAt), lastUsed, p.LastUsedFrom).Scan(&p.ID)
-		switch {
-		case isUnique(err):
-			return store.ErrConflict
-		case isForeignKey(err):
-			return fmt.Errorf("mailbox %q: %w", p.Mailbox, store.ErrNotFound)
-		case err != nil:
+			owner, p.Label, p.PasswordHash, networks, Nanos(p.CreatedAt), lastUsed, p.LastUsedFrom).Scan(&p.ID)
+		if err := db.mapInsert(err, fmt.Sprintf("mailbox %q", p.Mailbox)); err != nil {
 			return err
 		}
-		return bumpDirectoryVersion(ctx, tx)
+		return db.bumpDirectoryVersion(ctx, tx)
 	})
 	if err != nil {
 		return store.AppPassword{}, fmt.Errorf("add app password %q of %q: %w", p.Label, p.Mailbox, err)
@@ -51,19 +48,10 @@ func (db *DB) AddAppPassword(ctx context.Context, p store.AppPassword) (store.Ap
 // RevokeAppPassword deletes the app password labelled label of the mailbox
 // with address mailbox; store.ErrNotFound if absent.
 func (db *DB) RevokeAppPassword(ctx context.Context, mailbox, label string) error {
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx,
-			`DELETE FROM app_passwords
-			 WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $1) AND label = $2`,
-			mailbox, label)
-		if err != nil {
-			return err
-		}
-		if err := oneRow(tag); err != nil {
-			return err
-		}
-		return bumpDirectoryVersion(ctx, tx)
-	})
+	err := db.changeDirectory(ctx,
+		`DELETE FROM app_passwords
+		 WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $1) AND label = $2`,
+		mailbox, label)
 	if err != nil {
 		return fmt.Errorf("revoke app password %q of %q: %w", label, mailbox, err)
 	}
@@ -81,23 +69,18 @@ func (db *DB) AppPasswords(ctx context.Context, mailbox string) ([]store.AppPass
 	if mailbox != "" {
 		q, args = cols+` WHERE m.address = $1 ORDER BY p.label`, []any{mailbox}
 	}
-	rows, err := db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list app passwords of %q: %w", mailbox, err)
-	}
-	ps, err := collect(rows, func(row pgx.CollectableRow) (store.AppPassword, error) {
+	ps, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (store.AppPassword, error) {
 		var p store.AppPassword
 		var created int64
-		var lastUsed *int64
-		err := row.Scan(&p.ID, &p.Mailbox, &p.Label, &p.PasswordHash, &p.Networks, &created,
+		var lastUsed sql.NullInt64
+		err := r.Scan(&p.ID, &p.Mailbox, &p.Label, &p.PasswordHash, db.d.ScanNetworks(&p.Networks), &created,
 			&lastUsed, &p.LastUsedFrom)
-		p.Networks = normalNetworks(p.Networks)
-		p.CreatedAt = fromNanos(created)
-		if lastUsed != nil {
-			p.LastUsedAt = fromNanos(*lastUsed)
+		p.CreatedAt = FromNanos(created)
+		if lastUsed.Valid {
+			p.LastUsedAt = FromNanos(lastUsed.Int64)
 		}
 		return p, err
-	})
+	}, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list app passwords of %q: %w", mailbox, err)
 	}
@@ -109,14 +92,10 @@ func (db *DB) AppPasswords(ctx context.Context, mailbox string) ([]store.AppPass
 // not move. A zero at is the current time. store.ErrNotFound if absent.
 func (db *DB) TouchAppPassword(ctx context.Context, id int64, at time.Time, from string) error {
 	if at.IsZero() {
-		at = db.now()
+		at = db.Stamp()
 	}
-	tag, err := db.pool.Exec(ctx,
-		`UPDATE app_passwords SET last_used_at = $1, last_used_from = $2 WHERE id = $3`,
-		nanos(at), from, id)
-	if err == nil {
-		err = oneRow(tag)
-	}
+	err := db.execOne(ctx, `UPDATE app_passwords SET last_used_at = $1, last_used_from = $2 WHERE id = $3`,
+		Nanos(at), from, id)
 	if err != nil {
 		return fmt.Errorf("record use of app password %d: %w", id, err)
 	}

@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"mailroom/internal/store"
+)
+
+// InsertTrace is the statement that appends one trace event, with the
+// arguments TraceArgs returns. PostgreSQL appends RETURNING id; SQLite
+// reads the id as the last insert id.
+const InsertTrace = `INSERT INTO trace_events
+	(at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// TraceArgs returns the arguments of InsertTrace for e, first setting a
+// zero e.At to the current time.
+func (db *DB) TraceArgs(e *store.TraceEvent) []any {
+	if e.At.IsZero() {
+		e.At = db.Stamp()
+	}
+	return []any{Nanos(e.At), e.Session, e.QueueID, e.Kind, e.Status, e.Command, e.Remote, e.TLS, e.Mailbox, e.Sender,
+		joinRecipients(e.Recipients), e.MessageID, e.Size, e.Reason, e.Code, e.Enhanced, e.Text, e.Detail}
+}
+
+// joinRecipients stores recipients as ",a,b," so one matches as ",a,".
+func joinRecipients(rs []string) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	return "," + strings.Join(rs, ",") + ","
+}
+
+func splitRecipients(s string) []string {
+	s = strings.Trim(s, ",")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// SearchTrace returns the events f selects.
+func (db *DB) SearchTrace(ctx context.Context, f store.TraceFilter) ([]store.TraceEvent, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a any) {
+		args = append(args, a)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Sender != "" {
+		add("sender = $%d", f.Sender)
+	}
+	if f.Recipient != "" {
+		// recipients holds ",a,b,": it holds ",r," exactly when r is one.
+		// REPLACE compares bytes in both databases (LIKE ignores ASCII case
+		// in SQLite and not in PostgreSQL).
+		add("REPLACE(recipients, $%d, '') <> recipients", ","+f.Recipient+",")
+	}
+	if f.MessageID != "" {
+		add("message_id = $%d", f.MessageID)
+	}
+	if f.QueueID != "" {
+		add("queue_id = $%d", f.QueueID)
+	}
+	if f.Mailbox != "" {
+		add("mailbox = $%d", f.Mailbox)
+	}
+	if f.Status != "" {
+		add("status = $%d", f.Status)
+	}
+	if !f.Since.IsZero() {
+		add("at >= $%d", Bound(f.Since))
+	}
+	if len(f.Sessions) > 0 || len(f.QueueIDs) > 0 {
+		var or []string
+		for _, c := range []struct {
+			col  string
+			vals []string
+		}{{"session", f.Sessions}, {"queue_id", f.QueueIDs}} {
+			if vals := c.vals; len(vals) > 0 {
+				or = append(or, c.col+" IN ("+In(len(args)+1, len(vals))+")")
+				for _, v := range vals {
+					args = append(args, v)
+				}
+			}
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+	}
+	q := `SELECT id, at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail
+		FROM trace_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT $%d", len(args))
+	} else {
+		q += " ORDER BY at, id"
+	}
+	out, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (store.TraceEvent, error) {
+		var e store.TraceEvent
+		var at int64
+		var rcpts string
+		err := r.Scan(&e.ID, &at, &e.Session, &e.QueueID, &e.Kind, &e.Status, &e.Command, &e.Remote, &e.TLS, &e.Mailbox,
+			&e.Sender, &rcpts, &e.MessageID, &e.Size, &e.Reason, &e.Code, &e.Enhanced, &e.Text, &e.Detail)
+		e.At = FromNanos(at)
+		e.Recipients = splitRecipients(rcpts)
+		return e, err
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search trace: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteTraceBefore deletes events older than cutoff.
+func (db *DB) DeleteTraceBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	n, err := db.exec(ctx, `DELETE FROM trace_events WHERE at < $1`, Bound(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("delete trace before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	return int(n), nil
+}
