@@ -31,7 +31,6 @@ import (
 	"mailroom/internal/limits"
 	"mailroom/internal/message"
 	"mailroom/internal/oauth"
-	"mailroom/internal/policy"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
 )
@@ -81,10 +80,6 @@ type Options struct {
 	// app-only client of an issuer may act as (nil: none).
 	OAuth        *oauth.Verifier
 	OAuthClients func(issuer, clientID string) []string
-	// Connectors returns the connectors now in force (nil: none): the
-	// devices that may submit without AUTH, and where TLS 1.0/1.1 is
-	// allowed.
-	Connectors func() []policy.Connector
 }
 
 // Limiter takes a mailbox's concurrency slot and message-rate reservation

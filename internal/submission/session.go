@@ -36,7 +36,7 @@ type Session struct {
 	tls  bool
 	helo string // the EHLO argument of this session, validated
 
-	mailbox string // canonical address after a successful AUTH
+	mailbox string // canonical address after a successful AUTH, or of the connector that admitted the client (connector.go)
 	// acted is set by AUTH and MAIL: a session that ends without either
 	// is traced as such (traceNoCommand).
 	acted bool
@@ -73,6 +73,9 @@ func (s *Session) mail(from string, opts *smtp.MailOptions) error {
 		// of the grace period. Busy clients go too, not only idle ones.
 		s.tc.closeAfterWrite.Store(true)
 		return replyShuttingDown()
+	}
+	if s.mailbox == "" {
+		s.admitConnector()
 	}
 	if s.mailbox == "" {
 		return replyAuthRequired()

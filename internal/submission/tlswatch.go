@@ -176,12 +176,13 @@ func (b *Backend) configForClient(base *tls.Config, h *tls.ClientHelloInfo) *tls
 	return cfg
 }
 
-// connectors are the connectors of the directory now.
+// connectors are the directory's connectors now: the devices that may
+// submit without AUTH, and where TLS 1.0/1.1 is allowed.
 func (b *Backend) connectors() []policy.Connector {
-	if b.o.Connectors == nil {
+	if b.o.Directory == nil {
 		return nil
 	}
-	return b.o.Connectors()
+	return b.o.Directory.Snapshot().Connectors()
 }
 
 // legacyCipherSuites are the TLS 1.0–1.2 cipher suites a legacy-TLS

@@ -3,7 +3,9 @@ package testkit
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"net"
 	"net/http"
 	"strconv"
@@ -97,4 +99,11 @@ func (s *Server) Metric(series string) float64 {
 		}
 	}
 	return 0
+}
+
+// Fingerprint is the SHA-256 fingerprint (hex) of a certificate's leaf,
+// as connectors pin client certificates.
+func Fingerprint(c tls.Certificate) string {
+	sum := sha256.Sum256(c.Certificate[0])
+	return hex.EncodeToString(sum[:])
 }
