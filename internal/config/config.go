@@ -105,6 +105,13 @@ type Submission struct {
 	// ListenTLS is the implicit-TLS submission address; "" turns it off.
 	// Default ":465".
 	ListenTLS string `toml:"listen_tls"`
+	// ListenRelay is a port-25 style address for devices that connect to
+	// port 25 ("" turns it off, e.g. ":25"): STARTTLS offered, not
+	// required; a client sends without AUTH only as a connector's mailbox
+	// (mailroom connector add), anyone else must log in (AUTH under TLS) or
+	// gets 530 5.7.57: it is never an open relay. PROXY headers are taken
+	// from submission.proxy_from as on the other listeners. Default "".
+	ListenRelay string `toml:"listen_relay"`
 	// MaxMessageBytes caps a message's size; larger ones get 552 5.3.4.
 	// Default 36700160 (35 MiB, as Exchange Online).
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
@@ -245,6 +252,12 @@ type Limits struct {
 	// MessagesPerMinute caps accepted messages per mailbox in any sliding
 	// minute; past it MAIL gets 450 4.7.0 with the time to retry. Default 30.
 	MessagesPerMinute int `toml:"messages_per_minute"`
+	// ConcurrencyWait is how long MAIL waits for a free slot of the
+	// mailbox (Concurrent) before it answers 432 4.3.2; for clients that
+	// fail at the first 432 instead of retrying (nodemailer's pool, msmtp).
+	// At most 4m, under the 5 minutes a client waits for the reply to MAIL
+	// (RFC 5321 §4.5.3.2.2). Default "0s": answer at once, as Exchange.
+	ConcurrencyWait Duration `toml:"concurrency_wait"`
 	// RecipientsPerMessage caps RCPT TO per message; extra ones get
 	// 452 4.5.3. Default 500.
 	RecipientsPerMessage int `toml:"recipients_per_message"`
@@ -363,6 +376,10 @@ func Load(path string) (Config, error) {
 	return c, c.Validate()
 }
 
+// MaxConcurrencyWait bounds limits.concurrency_wait: under the 5 minutes
+// a client waits for the reply to MAIL (RFC 5321 §4.5.3.2.2).
+const MaxConcurrencyWait = 4 * time.Minute
+
 // FieldError names the key whose value is invalid.
 type FieldError struct {
 	Key    string
@@ -383,7 +400,8 @@ func (c *Config) Validate() error {
 		return err
 	}
 	for key, addr := range map[string]string{
-		"submission.listen": c.Submission.Listen, "submission.listen_tls": c.Submission.ListenTLS, "http.listen": c.HTTP.Listen,
+		"submission.listen": c.Submission.Listen, "submission.listen_tls": c.Submission.ListenTLS, "submission.listen_relay": c.Submission.ListenRelay,
+		"http.listen": c.HTTP.Listen,
 	} {
 		if addr == "" && key != "submission.listen" {
 			continue
@@ -429,6 +447,9 @@ func (c *Config) Validate() error {
 		if v <= 0 {
 			return &FieldError{key, v, "must be positive"}
 		}
+	}
+	if w := c.Limits.ConcurrencyWait.Std(); w < 0 || w > MaxConcurrencyWait {
+		return &FieldError{"limits.concurrency_wait", w, "want 0s (answer 432 4.3.2 at once) up to 4m"}
 	}
 	if c.Limits.DailyRecipientsExceeded != "defer" && c.Limits.DailyRecipientsExceeded != "reject" {
 		return &FieldError{"limits.daily_recipients_exceeded", c.Limits.DailyRecipientsExceeded, "want defer (452 4.5.3, retry later) or reject (554 5.2.0)"}

@@ -78,6 +78,7 @@ type Daemon struct {
 const (
 	ListenSubmission = "submission"
 	ListenTLS        = "submission_tls"
+	ListenRelay      = "submission_relay"
 	ListenHTTP       = "http"
 )
 
@@ -187,17 +188,28 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes, MaxHeaderBytes: cfg.Submission.MaxHeaderBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
-		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
+		Limits: limiter, ConcurrencyWait: lc.ConcurrencyWait.Std(), Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
 		HashWait: cfg.Submission.HashWait.Std(),
 		Conns:    &limits.Connections{PerAddress: cfg.Submission.MaxConnectionsPerAddress, PerMinute: cfg.Submission.ConnectionRatePerAddress},
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
+	// Per client: legacy TLS for a connector's network, client
+	// certificates for connectors, and a trace of failed handshakes.
+	tlsConfig = d.be.TLSConfig(tlsConfig)
 	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
 		return nil, err
 	}
 	if cfg.Submission.ListenTLS != "" {
 		if err := d.listenSMTP(ListenTLS, cfg.Submission.ListenTLS, tlsConfig, tlsConfig, o.PortFallback); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Submission.ListenRelay != "" {
+		// Port 25 for devices: the same sessions as on 587 (STARTTLS
+		// offered, AUTH under TLS, connectors without it), so a device
+		// that only knows port 25 needs no other setting.
+		if err := d.listenSMTP(ListenRelay, cfg.Submission.ListenRelay, nil, tlsConfig, o.PortFallback); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +229,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		}()
 	}
 	log.Info("mailroom started", "hostname", cfg.Hostname, "data_dir", dataDir,
-		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "http", d.Addr(ListenHTTP))
+		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "submission_relay", d.Addr(ListenRelay), "http", d.Addr(ListenHTTP))
 	return d, nil
 }
 
@@ -292,7 +304,7 @@ func (d *Daemon) DirectoryVersion() int64 { return d.dir.Snapshot().Version }
 func (d *Daemon) PasswordHashes() int64 { return d.dir.Hashes() }
 
 // Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
-// ListenHTTP), or nil when it is off.
+// ListenRelay, ListenHTTP), or nil when it is off.
 func (d *Daemon) Addr(name string) net.Addr { return d.addrs[name] }
 
 // Shutdown stops accepting connections, lets transactions in flight finish

@@ -31,6 +31,8 @@ type Snapshot struct {
 	grants    map[string][]policy.Grant // grantee mailbox → grants it holds
 	apps      map[string][]*store.AppPassword
 	nets      map[string][]netip.Prefix // "@domain" or mailbox address → parsed networks
+	// connectors are the devices that may submit without AUTH, by name.
+	connectors []policy.Connector
 	// claimed are mailbox and alias addresses holding plusSep (see
 	// policy.Sender.Claimed); postmaster maps a served domain to the
 	// mailbox that receives its postmaster@ (see Resolve).
@@ -61,7 +63,7 @@ func (s *Snapshot) Mailbox(addr string) (*store.Mailbox, bool) {
 
 // Directory serves snapshots and keeps them current.
 type Directory struct {
-	st       store.Directory
+	st       Store
 	log      *slog.Logger
 	snap     atomic.Pointer[Snapshot]
 	interval time.Duration
@@ -111,7 +113,7 @@ type Options struct {
 var ErrBusy = errors.New("too many password checks in progress")
 
 // New loads the first snapshot.
-func New(ctx context.Context, st store.Directory, o Options) (*Directory, error) {
+func New(ctx context.Context, st Store, o Options) (*Directory, error) {
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
 	}
@@ -170,6 +172,10 @@ func (d *Directory) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload directory: %w", err)
 	}
+	cons, err := d.st.Connectors(ctx)
+	if err != nil {
+		return fmt.Errorf("reload directory: %w", err)
+	}
 	s := &Snapshot{
 		Version: v, plusSep: d.plusSep,
 		domains:   make(map[string]*store.Domain, len(doms)),
@@ -200,6 +206,7 @@ func (d *Directory) Reload(ctx context.Context) error {
 	for _, g := range grs {
 		s.grants[g.Grantee] = append(s.grants[g.Grantee], policy.Grant{Kind: g.Kind, On: g.On})
 	}
+	s.connectors = d.connectors(cons)
 	d.indexAddresses(s, d.snap.Load())
 	d.snap.Store(s)
 	return nil

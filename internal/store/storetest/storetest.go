@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alias", aliasTests},
 		{"Grant", grantTests},
 		{"AppPassword", appPasswordTests},
+		{"Connector", connectorTests},
 		{"DirectoryVersion", versionTests},
 		{"Accept", acceptTests},
 		{"Body", bodyTests},
