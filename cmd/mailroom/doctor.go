@@ -13,8 +13,8 @@ import (
 
 const doctorUsage = `mailroom doctor DOMAIN [--config FILE]`
 
-// runDoctor prints the domain's MX, SPF, DKIM and DMARC verdicts and fails
-// (exit 1) when one needs an administrator.
+// runDoctor prints the domain's MX, SPF, DKIM and DMARC verdicts and the
+// served certificate's, and fails (exit 1) when one needs an administrator.
 func runDoctor(ctx context.Context, args []string, s ioSet) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	cfgPath := configFlag(fs)
@@ -34,7 +34,7 @@ func runDoctor(ctx context.Context, args []string, s ioSet) error {
 		return err
 	}
 	return withAdmin(ctx, *cfgPath, func(a *admin.Service) error {
-		checks, err := a.Doctor(ctx, r, pos[0], cfg.Hostname)
+		checks, err := a.Doctor(ctx, r, pos[0], admin.DoctorOptionsOf(cfg))
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func runDoctor(ctx context.Context, args []string, s ioSet) error {
 			}
 		}
 		if problems > 0 {
-			return fmt.Errorf("doctor: %d %s to fix in the DNS of %s", problems, plural(problems, "record", "records"), pos[0])
+			return fmt.Errorf("doctor: %d %s to fix for %s", problems, plural(problems, "problem", "problems"), pos[0])
 		}
 		return nil
 	})

@@ -40,6 +40,7 @@ Usage:
   mailroom grant send-as|send-on-behalf|list|revoke ...
   mailroom app-password add|list|revoke ...
   mailroom oauth-client add|list|remove ...
+  mailroom connector add|list|set|remove ...   devices that send without AUTH, by network or certificate
   mailroom queue list|retry|drop ...
   mailroom trace [--sender A] [--recipient A] [--message-id ID] [--status S] [--since DUR]
   mailroom admin token add|list|revoke ...
@@ -85,6 +86,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAppPassword(ctx, args[1:], io)
 	case "oauth-client":
 		return runOAuthClient(ctx, args[1:], io)
+	case "connector":
+		return runConnector(ctx, args[1:], io)
 	case "queue":
 		return runQueue(ctx, args[1:], io)
 	case "trace":

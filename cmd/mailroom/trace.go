@@ -11,7 +11,7 @@ import (
 )
 
 const traceUsage = `mailroom trace [--config FILE] [--sender ADDRESS] [--recipient ADDRESS]
-                [--message-id ID] [--queue-id ID] [--status accepted|refused|deferred|delivered|failed]
+                [--message-id ID] [--queue-id ID] [--status accepted|refused|deferred|delivered|failed|tls_failed|no_command]
                 [--since DURATION] [--limit N]`
 
 func runTrace(ctx context.Context, args []string, s ioSet) error {
@@ -22,7 +22,7 @@ func runTrace(ctx context.Context, args []string, s ioSet) error {
 	fs.StringVar(&q.Recipient, "recipient", "", "an envelope recipient")
 	fs.StringVar(&q.MessageID, "message-id", "", "the Message-ID header")
 	fs.StringVar(&q.QueueID, "queue-id", "", "the queue id of the 250 reply")
-	fs.StringVar(&q.Status, "status", "", "accepted, refused, deferred, delivered or failed")
+	fs.StringVar(&q.Status, "status", "", "accepted, refused, deferred, delivered, failed, tls_failed (a TLS handshake that did not complete) or no_command (a session that ended after EHLO)")
 	fs.DurationVar(&q.Since, "since", 24*time.Hour, "only what happened in this last period (0: all)")
 	fs.IntVar(&q.Limit, "limit", 20, "at most this many submission attempts")
 	pos, err := parse(fs, args)

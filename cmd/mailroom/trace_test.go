@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,10 +41,25 @@ func TestCLI_Trace(t *testing.T) {
 	c.MustCmd("RCPT TO:<carol@example.test>", 250, "")
 	c.Expect(c.SendData("From: app@example.test\nMessage-ID: <cli-1@example.test>\nSubject: hi\n\nhello\n"), 250, "2.0.0")
 	c.Close()
-	s.Daemon.FlushTrace()
+	old := testkit.DialFrom(t, s.Addr("submission"), "127.0.0.51")
+	old.MustCmd("EHLO printer.example.test", 250, "")
+	if err := old.TryStartTLS(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}); err == nil {
+		t.Fatal("TLS 1.0 accepted")
+	}
+	s.WaitTraceEvent("tls", "127.0.0.51")
 	cfg := serverConfig(t, s)
 
-	out := run(t, "", "trace", "--config", cfg, "--status", "refused")
+	out := run(t, "", "trace", "--config", cfg, "--status", "tls_failed")
+	for _, want := range []string{"[tls_failed]", "tls      status=tls_failed remote=127.0.0.51:", "reason=tls_version", "client offered TLS 1.0;", "--networks 127.0.0.51/32 --legacy-tls"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace --status tls_failed: no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "boss@example.test") {
+		t.Errorf("trace --status tls_failed lists other sessions:\n%s", out)
+	}
+
+	out = run(t, "", "trace", "--config", cfg, "--status", "refused")
 	for _, want := range []string{"== session ", "refused", "cmd=MAIL", "from=boss@example.test", "reason=send_as_denied", "reply: 550 5.7.60 SendAsDenied:", "auth     cmd=AUTH mailbox=app@example.test"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("trace --status refused: no %q in:\n%s", want, out)

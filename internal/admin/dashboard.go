@@ -3,9 +3,11 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"mailroom/internal/limits"
@@ -25,7 +27,26 @@ type Dashboard struct {
 	// NearLimits are the mailboxes using 80 % or more of a rate or daily
 	// limit, or with every concurrency slot taken.
 	NearLimits []NearLimit
+	// Failed counts the recipients whose delivery failed (a DSN went to
+	// the sender); Failures are the most recent of them, newest first.
+	Failed   int
+	Failures []Failure
 }
+
+// Failure is one recipient whose delivery failed for good.
+type Failure struct {
+	At        time.Time
+	QueueID   string
+	Sender    string // "" for a notice
+	Recipient string
+	// Reply is the last reply, "550 5.1.1 ...", as the remote host (or
+	// mailroom) gave it.
+	Reply  string
+	Remote string
+}
+
+// dashboardFailures bounds the failures a dashboard lists.
+const dashboardFailures = 20
 
 // HourCount is one hour of the dashboard's chart.
 type HourCount struct {
@@ -97,11 +118,42 @@ func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, erro
 	if len(d.TopReasons) > 8 {
 		d.TopReasons = d.TopReasons[:8]
 	}
+	if d.Failed, d.Failures, err = s.failures(ctx, start); err != nil {
+		return d, err
+	}
 	if d.NearLimits, err = s.nearLimits(ctx, now); err != nil {
 		return d, err
 	}
 	sort.Slice(d.NearLimits, func(i, j int) bool { return d.NearLimits[i].Percent > d.NearLimits[j].Percent })
 	return d, nil
+}
+
+// failures counts the failed deliveries since start and returns the
+// newest dashboardFailures of them.
+func (s *Service) failures(ctx context.Context, start time.Time) (int, []Failure, error) {
+	evs, err := s.st.SearchTrace(ctx, store.TraceFilter{Status: trace.StatusFailed, Since: start, Limit: dashboardEvents})
+	if err != nil {
+		return 0, nil, err
+	}
+	n := 0
+	var out []Failure
+	for _, e := range evs {
+		if e.Kind != trace.KindDelivery || e.At.Before(start) {
+			continue
+		}
+		n++
+		f := Failure{At: e.At, QueueID: e.QueueID, Sender: e.Sender, Remote: e.Remote,
+			Reply: strings.TrimSpace(fmt.Sprintf("%d %s %s", e.Code, e.Enhanced, e.Text))}
+		if len(e.Recipients) > 0 {
+			f.Recipient = e.Recipients[0]
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	if len(out) > dashboardFailures {
+		out = out[:dashboardFailures]
+	}
+	return n, out, nil
 }
 
 // nearLimits finds the mailboxes at 80 % or more of a limit. It reads the

@@ -2,16 +2,64 @@ package admin
 
 import (
 	"context"
-
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
+	"time"
+
 	"mailroom/internal/address"
+	"mailroom/internal/config"
 	"mailroom/internal/dnscheck"
+	"mailroom/internal/store"
 )
 
+// DoctorOptions is what the doctor needs of the configuration.
+type DoctorOptions struct {
+	// Hostname is this server's name (hostname).
+	Hostname string
+	// Upstream is the host that carries every remote recipient (a "*"
+	// route, else the smarthost), "" when mailroom delivers by MX.
+	Upstream string
+	// Postmaster is delivery.postmaster: where DMARC reports are proposed
+	// to go.
+	Postmaster string
+	// TLSListen is submission.listen_tls, where the served certificate is
+	// fetched (an empty or unspecified host is this machine); "" skips
+	// the certificate check.
+	TLSListen string
+	// CertNames are the names besides Hostname the certificate must cover
+	// (tls.acme_names).
+	CertNames []string
+	// Roots the certificate should chain to; nil is the system's roots.
+	Roots *x509.CertPool
+}
+
+// DoctorOptionsOf reads DoctorOptions from a configuration.
+func DoctorOptionsOf(c config.Config) DoctorOptions {
+	o := DoctorOptions{Hostname: c.Hostname, Postmaster: c.Delivery.Postmaster, TLSListen: c.Submission.ListenTLS}
+	if c.TLS.ACME {
+		o.CertNames = c.ACMEDomains()[1:]
+	}
+	up := c.Delivery.Smarthost
+	for _, r := range c.Delivery.Routes {
+		if len(r.Domains) > 0 && r.Domains[0] == "*" {
+			up = r.Host
+		}
+	}
+	if h, _, err := net.SplitHostPort(up); err == nil {
+		o.Upstream = h
+	}
+	return o
+}
+
 // Doctor checks a domain's DNS records against what this server needs:
-// its MX, SPF naming hostname, a record for each DKIM key in the store,
-// and DMARC. The domain need not be served here (then there are no keys).
-func (s *Service) Doctor(ctx context.Context, r dnscheck.Resolver, domain, hostname string) ([]dnscheck.Check, error) {
+// its MX, SPF naming the host mail leaves from, a record for each DKIM
+// key in the store, and DMARC with reports to an address that receives
+// mail; then the certificate the server presents on its implicit-TLS port:
+// its names and expiry. The domain need not be served here (then there are
+// no keys).
+func (s *Service) Doctor(ctx context.Context, r dnscheck.Resolver, domain string, o DoctorOptions) ([]dnscheck.Check, error) {
 	d, err := address.Domain(domain)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -20,9 +68,39 @@ func (s *Service) Doctor(ctx context.Context, r dnscheck.Resolver, domain, hostn
 	if err != nil {
 		return nil, err
 	}
-	e := dnscheck.Expect{Domain: d, Hostname: hostname}
+	e := dnscheck.Expect{Domain: d, Hostname: o.Hostname, Upstream: o.Upstream, Reports: o.Postmaster}
 	for _, rec := range recs {
 		e.DKIM = append(e.DKIM, dnscheck.DKIMKey{Selector: rec.Selector, Record: rec.Value})
 	}
-	return dnscheck.Run(ctx, r, e), nil
+	if e.Reports == "" {
+		// postmaster@ of a domain served here reaches its oldest mailbox;
+		// one with no mailbox (or not served) receives nothing here.
+		mbs, err := s.st.Mailboxes(ctx, d)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if len(mbs) > 0 {
+			e.Reports = "postmaster@" + d
+		}
+	}
+	checks := dnscheck.Run(ctx, r, e)
+	if o.TLSListen != "" {
+		names := append([]string{o.Hostname}, o.CertNames...)
+		checks = append(checks, dnscheck.ServedCertificate(ctx, localAddr(o.TLSListen), names, o.Roots, time.Now()))
+	}
+	return checks, nil
+}
+
+func localAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	switch ip := net.ParseIP(host); {
+	case host == "" || ip != nil && ip.Equal(net.IPv4zero):
+		host = "127.0.0.1"
+	case ip != nil && ip.Equal(net.IPv6unspecified):
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -18,7 +18,7 @@ type TraceQuery struct {
 	Recipient string // an envelope recipient
 	MessageID string // the Message-ID header, with or without <>
 	QueueID   string
-	Status    string // trace.StatusAccepted, StatusRefused, StatusDeferred, StatusDelivered, StatusFailed
+	Status    string // one of trace.Statuses
 	Since     time.Duration
 	Limit     int // timelines; default 50
 }
@@ -176,7 +176,7 @@ func FormatEvent(e store.TraceEvent) string {
 	add("cmd", e.Command)
 	// The connection's and the mailbox's details are shown where they
 	// change; every event carries them for searching.
-	if e.Kind == trace.KindSession || e.Kind == trace.KindDelivery {
+	if e.Kind == trace.KindSession || e.Kind == trace.KindDelivery || e.Kind == trace.KindTLS {
 		add("remote", e.Remote)
 	}
 	if e.Kind == trace.KindSession {

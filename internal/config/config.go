@@ -105,6 +105,13 @@ type Submission struct {
 	// ListenTLS is the implicit-TLS submission address; "" turns it off.
 	// Default ":465".
 	ListenTLS string `toml:"listen_tls"`
+	// ListenRelay is a port-25 style address for devices that connect to
+	// port 25 ("" turns it off, e.g. ":25"): STARTTLS offered, not
+	// required; a client sends without AUTH only as a connector's mailbox
+	// (mailroom connector add), anyone else must log in (AUTH under TLS) or
+	// gets 530 5.7.57: it is never an open relay. PROXY headers are taken
+	// from submission.proxy_from as on the other listeners. Default "".
+	ListenRelay string `toml:"listen_relay"`
 	// MaxMessageBytes caps a message's size; larger ones get 552 5.3.4.
 	// Default 36700160 (35 MiB, as Exchange Online).
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
@@ -177,6 +184,35 @@ type TLS struct {
 	// self-signed certificate is made in data_dir on first start.
 	CertFile string `toml:"cert_file"`
 	KeyFile  string `toml:"key_file"`
+	// ACME obtains the certificate for hostname and acme_names from an
+	// ACME CA (RFC 8555; Let's Encrypt by default) and renews it in the
+	// background when a third of its lifetime is left, without dropping
+	// a connection. Off by default; not with cert_file. README "Automatic
+	// certificates (ACME)".
+	ACME bool `toml:"acme"`
+	// ACMEDirectory is the CA's directory URL. Default Let's Encrypt
+	// production, "https://acme-v02.api.letsencrypt.org/directory"; its
+	// staging directory is "https://acme-staging-v02.api.letsencrypt.org/directory".
+	ACMEDirectory string `toml:"acme_directory"`
+	// ACMEEmail is the account's contact address, where the CA sends
+	// expiry warnings. Default "" (no contact).
+	ACMEEmail string `toml:"acme_email"`
+	// ACMEChallenge is how the CA checks this server holds the names:
+	// "tls-alpn-01" (default; the CA connects to port 443 of each name)
+	// or "http-01" (port 80).
+	ACMEChallenge string `toml:"acme_challenge"`
+	// ACMEChallengeListen is where the challenge is answered, when a port
+	// forward sends the CA's port 443 (or 80) elsewhere. Default "": ":443"
+	// for tls-alpn-01, ":80" for http-01. Bound only while a challenge is
+	// open.
+	ACMEChallengeListen string `toml:"acme_challenge_listen"`
+	// ACMECAFile is a PEM file of roots to trust for the CA's own HTTPS
+	// (a private CA, a test server). Default "": the system roots.
+	ACMECAFile string `toml:"acme_ca_file"`
+	// ACMENames are names the certificate covers besides hostname, e.g.
+	// ["smtp.example.com"]. At most 99 (Let's Encrypt's limit is 100
+	// names a certificate). Default [].
+	ACMENames []string `toml:"acme_names"`
 }
 
 // HTTP configures the admin console and API listener.
@@ -189,7 +225,7 @@ type HTTP struct {
 	Pprof bool `toml:"pprof"`
 }
 
-// Addresses configures how addresses compare and where postmaster@ goes.
+// Addresses configures how addresses compare.
 type Addresses struct {
 	// PlusSeparator makes local+tag@domain an address of local@domain, for
 	// receiving, and lets the owner of local@domain send as it. "+" or ""
@@ -197,13 +233,6 @@ type Addresses struct {
 	// Other characters are refused: "-" would take every hyphenated name
 	// (mary-jane@) for a tagged form of another (mary@). Default "+".
 	PlusSeparator string `toml:"plus_separator"`
-	// Postmaster is the mailbox (or alias) that receives mail for
-	// postmaster@ of every served domain that has no mailbox or alias of
-	// that name, as RFC 5321 §4.5.1 requires every domain to accept it.
-	// "" (or an address the directory does not hold, which the server
-	// logs): each domain's postmaster@ goes to its oldest mailbox, the
-	// first one created; a domain with no mailbox refuses it. Default "".
-	Postmaster string `toml:"postmaster"`
 }
 
 // Retention configures the sweeper that enforces Sent Items retention and
@@ -223,6 +252,12 @@ type Limits struct {
 	// MessagesPerMinute caps accepted messages per mailbox in any sliding
 	// minute; past it MAIL gets 450 4.7.0 with the time to retry. Default 30.
 	MessagesPerMinute int `toml:"messages_per_minute"`
+	// ConcurrencyWait is how long MAIL waits for a free slot of the
+	// mailbox (Concurrent) before it answers 432 4.3.2; for clients that
+	// fail at the first 432 instead of retrying (nodemailer's pool, msmtp).
+	// At most 4m, under the 5 minutes a client waits for the reply to MAIL
+	// (RFC 5321 §4.5.3.2.2). Default "0s": answer at once, as Exchange.
+	ConcurrencyWait Duration `toml:"concurrency_wait"`
 	// RecipientsPerMessage caps RCPT TO per message; extra ones get
 	// 452 4.5.3. Default 500.
 	RecipientsPerMessage int `toml:"recipients_per_message"`
@@ -281,6 +316,7 @@ func Default() Config {
 		},
 		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 256 << 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
+		TLS:       TLS{ACMEDirectory: LetsEncrypt, ACMEChallenge: ChallengeTLSALPN},
 		Log:       Log{Level: "info", Format: "text"},
 		Addresses: Addresses{PlusSeparator: "+"},
 		Retention: Retention{SweepInterval: Duration(time.Hour)},
@@ -340,6 +376,10 @@ func Load(path string) (Config, error) {
 	return c, c.Validate()
 }
 
+// MaxConcurrencyWait bounds limits.concurrency_wait: under the 5 minutes
+// a client waits for the reply to MAIL (RFC 5321 §4.5.3.2.2).
+const MaxConcurrencyWait = 4 * time.Minute
+
 // FieldError names the key whose value is invalid.
 type FieldError struct {
 	Key    string
@@ -360,7 +400,8 @@ func (c *Config) Validate() error {
 		return err
 	}
 	for key, addr := range map[string]string{
-		"submission.listen": c.Submission.Listen, "submission.listen_tls": c.Submission.ListenTLS, "http.listen": c.HTTP.Listen,
+		"submission.listen": c.Submission.Listen, "submission.listen_tls": c.Submission.ListenTLS, "submission.listen_relay": c.Submission.ListenRelay,
+		"http.listen": c.HTTP.Listen,
 	} {
 		if addr == "" && key != "submission.listen" {
 			continue
@@ -389,8 +430,8 @@ func (c *Config) Validate() error {
 	if err := c.Submission.validateLogins(); err != nil {
 		return err
 	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		return &FieldError{"tls.cert_file", c.TLS.CertFile, "set both tls.cert_file and tls.key_file, or neither for a self-signed certificate"}
+	if err := c.TLS.validate(c.Hostname); err != nil {
+		return err
 	}
 	if err := c.Addresses.validate(); err != nil {
 		return err
@@ -406,6 +447,9 @@ func (c *Config) Validate() error {
 		if v <= 0 {
 			return &FieldError{key, v, "must be positive"}
 		}
+	}
+	if w := c.Limits.ConcurrencyWait.Std(); w < 0 || w > MaxConcurrencyWait {
+		return &FieldError{"limits.concurrency_wait", w, "want 0s (answer 432 4.3.2 at once) up to 4m"}
 	}
 	if c.Limits.DailyRecipientsExceeded != "defer" && c.Limits.DailyRecipientsExceeded != "reject" {
 		return &FieldError{"limits.daily_recipients_exceeded", c.Limits.DailyRecipientsExceeded, "want defer (452 4.5.3, retry later) or reject (554 5.2.0)"}
@@ -454,25 +498,17 @@ func validHostname(h string) error {
 	return nil
 }
 
-// validate checks the plus separator and the postmaster address.
+// validate checks the plus separator.
 func (a Addresses) validate() error {
 	switch a.PlusSeparator {
 	case "+", "":
 	default:
 		return &FieldError{"addresses.plus_separator", fmt.Sprintf("%q", a.PlusSeparator), `want "+" or "" (off): another separator such as "-" would make hyphenated names (mary-jane@) tagged forms of other addresses (mary@)`}
 	}
-	// The directory normalizes it and logs when it names nothing; here
-	// only its shape is checked, as config imports no mailroom package.
-	if pm := a.Postmaster; pm != "" {
-		at := strings.LastIndexByte(pm, '@')
-		if at <= 0 || at == len(pm)-1 || len(pm) > maxAddress || strings.ContainsFunc(pm, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			return &FieldError{"addresses.postmaster", fmt.Sprintf("%q", pm), "want a mailbox or alias address such as \"admin@example.com\", or \"\" for each domain's oldest mailbox"}
-		}
-	}
 	return nil
 }
 
-// maxAddress bounds addresses.postmaster: a path is at most 256 octets
+// maxAddress bounds delivery.postmaster: a path is at most 256 octets
 // with its angle brackets (RFC 5321 §4.5.3.1.3).
 const maxAddress = 254
 

@@ -44,6 +44,7 @@ shutdown_grace = "3s"
 listen = ""
 [addresses]
 plus_separator = ""
+[delivery]
 postmaster = "Ops@Example.com"
 `)
 	c, err := Load(p)
@@ -54,7 +55,7 @@ postmaster = "Ops@Example.com"
 		t.Errorf("data_dir not relative to the config file: %s", c.DataPath())
 	}
 	if c.Hostname != "mx.example.com" || c.Submission.ListenTLS != "" || c.Submission.MaxMessageBytes != 1000 ||
-		c.Submission.ShutdownGrace.Std() != 3*time.Second || c.HTTP.Listen != "" || c.Addresses.PlusSeparator != "" || c.Addresses.Postmaster != "Ops@Example.com" {
+		c.Submission.ShutdownGrace.Std() != 3*time.Second || c.HTTP.Listen != "" || c.Addresses.PlusSeparator != "" || c.Delivery.Postmaster != "Ops@Example.com" {
 		t.Fatalf("loaded: %+v", c)
 	}
 }
@@ -93,9 +94,10 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad level", "[log]\nlevel = \"loud\"\n", "log.level"},
 		{"bad separator", "[addresses]\nplus_separator = \"@\"\n", "plus_separator"},
 		{"dash separator", "[addresses]\nplus_separator = \"-\"\n", "addresses.plus_separator"},
-		{"postmaster without a domain", "[addresses]\npostmaster = \"postmaster\"\n", "addresses.postmaster"},
-		{"postmaster with a space", "[addresses]\npostmaster = \"ad min@example.com\"\n", "addresses.postmaster"},
-		{"postmaster over 254 octets", "[addresses]\npostmaster = \"" + strings.Repeat("a", 243) + "@example.com\"\n", "addresses.postmaster"},
+		{"postmaster without a domain", "[delivery]\npostmaster = \"postmaster\"\n", "delivery.postmaster"},
+		{"postmaster with a space", "[delivery]\npostmaster = \"ad min@example.com\"\n", "delivery.postmaster"},
+		{"postmaster over 254 octets", "[delivery]\npostmaster = \"" + strings.Repeat("a", 243) + "@example.com\"\n", "delivery.postmaster"},
+		{"postmaster in [addresses]", "[addresses]\npostmaster = \"it@example.com\"\n", "postmaster"},
 		{"hostname with a newline", "hostname = \"mx.example.com\\r\\n250 fake\"\n", "hostname"},
 		{"hostname with a space", "hostname = \"mx example.com\"\n", "hostname"},
 		{"hostname with DEL", "hostname = \"mx\\u007f.example.com\"\n", "hostname"},

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,20 @@ type Delivery struct {
 	// "implicit" (TLS from the first byte, as on port 465, verified) or
 	// "none" (plain text; not allowed with a username). Default "starttls".
 	SmarthostTLS string `toml:"smarthost_tls"`
+	// Routes are the ordered [[delivery.routes]]: each carries some
+	// recipient domains (a relay domain's, or any remote ones) to one
+	// upstream; the smarthost (or MX) carries what no route names. At
+	// most 100. Default none.
+	Routes []Route `toml:"routes"`
+
+	// Postmaster, an address such as "it@example.com", receives a copy of
+	// every DSN that reports a failed recipient, and the mail to
+	// postmaster@ of every served domain that has no mailbox or alias of
+	// that name (RFC 5321 §4.5.1 requires every domain to accept it; it
+	// must then be a mailbox or alias of a hosted domain). "" sends no
+	// copies, and each domain's postmaster@ goes to its oldest mailbox
+	// (a domain with none refuses it). Default "".
+	Postmaster string `toml:"postmaster"`
 
 	// Resolver, "host:port", sends DNS queries (MX, A/AAAA, TXT) to that
 	// server. Default "": the servers of /etc/resolv.conf.
@@ -98,6 +113,12 @@ func (d *Delivery) validate() error {
 			return &FieldError{key, fmt.Sprintf("%q", addr), "want host:port, e.g. \"relay.example.com:587\""}
 		}
 	}
+	if err := d.validateRoutes(); err != nil {
+		return err
+	}
+	if err := validPostmaster(d.Postmaster); err != nil {
+		return err
+	}
 	switch d.SmarthostTLS {
 	case TLSStartTLS, TLSImplicit:
 	case TLSNone:
@@ -131,6 +152,45 @@ func (d *Delivery) validate() error {
 	}
 	if d.DestinationConnections < 1 {
 		return &FieldError{"delivery.destination_connections", d.DestinationConnections, "must be at least 1"}
+	}
+	return nil
+}
+
+// validateRoutes checks every route and that each can carry something: a
+// domain named by an earlier route, or any route after a "*" one, would
+// never be used.
+func (d *Delivery) validateRoutes() error {
+	if len(d.Routes) > maxRoutes {
+		return &FieldError{"delivery.routes", len(d.Routes), fmt.Sprintf("at most %d routes", maxRoutes)}
+	}
+	seen := map[string]int{}
+	for i := range d.Routes {
+		if err := d.Routes[i].validate(i); err != nil {
+			return err
+		}
+		if j, ok := seen["*"]; ok {
+			return &FieldError{fmt.Sprintf("delivery.routes[%d]", i), d.Routes[i].Host, fmt.Sprintf("never used: delivery.routes[%d] carries every remote domain (\"*\"); move it last", j)}
+		}
+		for _, dom := range d.Routes[i].Domains {
+			if j, ok := seen[dom]; ok {
+				return &FieldError{fmt.Sprintf("delivery.routes[%d].domains", i), fmt.Sprintf("%q", dom), fmt.Sprintf("already carried by delivery.routes[%d]; name each domain once", j)}
+			}
+			seen[dom] = i
+		}
+	}
+	return nil
+}
+
+// validPostmaster checks the shape of delivery.postmaster; the directory
+// normalizes it and logs when it names no local mailbox (config imports
+// no mailroom package).
+func validPostmaster(pm string) error {
+	if pm == "" {
+		return nil
+	}
+	at := strings.LastIndexByte(pm, '@')
+	if at <= 0 || at == len(pm)-1 || len(pm) > maxAddress || strings.ContainsFunc(pm, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return &FieldError{"delivery.postmaster", fmt.Sprintf("%q", pm), `want an address such as "it@example.com", or "" for no DSN copies (postmaster@ then goes to each domain's oldest mailbox)`}
 	}
 	return nil
 }

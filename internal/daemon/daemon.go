@@ -46,6 +46,9 @@ type Options struct {
 	// inject storage failures (a full disk, a failing commit); production
 	// leaves it nil.
 	WrapStore func(store.Store) store.Store
+	// ACMECheckInterval is how often ACME certificates are checked for
+	// renewal; 0 is ten minutes. Tests shorten it to see a renewal.
+	ACMECheckInterval time.Duration
 }
 
 // Daemon is a running server.
@@ -59,6 +62,7 @@ type Daemon struct {
 	files   *blob.FS // the body files, when bodies are not all in the database
 	dlv     *delivery.Deliverer
 	trace   *trace.Writer
+	certs   *certificates
 	smtp    []*smtp.Server
 	ls      []net.Listener
 	http    *http.Server
@@ -74,6 +78,7 @@ type Daemon struct {
 const (
 	ListenSubmission = "submission"
 	ListenTLS        = "submission_tls"
+	ListenRelay      = "submission_relay"
 	ListenHTTP       = "http"
 )
 
@@ -111,15 +116,13 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.blobs, d.files = blobs, files
-	cert, err := loadOrMakeCert(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile), dataDir, cfg.Hostname)
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Addresses.Postmaster,
+	if d.certs, err = startCertificates(wctx, Options{Config: cfg, Log: log, ACMECheckInterval: o.ACMECheckInterval}); err != nil {
+		return nil, err
+	}
+	tlsConfig := &tls.Config{GetCertificate: d.certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Delivery.Postmaster,
 		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes})
 	if err != nil {
 		return nil, err
@@ -185,17 +188,28 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.Submission.MaxMessageBytes, MaxHeaderBytes: cfg.Submission.MaxHeaderBytes,
 		CommandTimeout: cfg.Submission.CommandTimeout.Std(), DataTimeout: cfg.Submission.DataTimeout.Std(),
 		Directory: dir, Store: subStore, Blobs: blobs, Log: log,
-		Limits: limiter, Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
+		Limits: limiter, ConcurrencyWait: lc.ConcurrencyWait.Std(), Logins: guard, DailyReject: lc.DailyRecipientsExceeded == "reject", Trace: d.trace,
 		HashWait: cfg.Submission.HashWait.Std(),
 		Conns:    &limits.Connections{PerAddress: cfg.Submission.MaxConnectionsPerAddress, PerMinute: cfg.Submission.ConnectionRatePerAddress},
 		ServerLimits: store.Limits{Concurrent: lc.Concurrent, MessagesPerMinute: lc.MessagesPerMinute,
 			RecipientsPerMessage: lc.RecipientsPerMessage, RecipientsPerDay: lc.RecipientsPerDay},
 	})
+	// Per client: legacy TLS for a connector's network, client
+	// certificates for connectors, and a trace of failed handshakes.
+	tlsConfig = d.be.TLSConfig(tlsConfig)
 	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
 		return nil, err
 	}
 	if cfg.Submission.ListenTLS != "" {
 		if err := d.listenSMTP(ListenTLS, cfg.Submission.ListenTLS, tlsConfig, tlsConfig, o.PortFallback); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Submission.ListenRelay != "" {
+		// Port 25 for devices: the same sessions as on 587 (STARTTLS
+		// offered, AUTH under TLS, connectors without it), so a device
+		// that only knows port 25 needs no other setting.
+		if err := d.listenSMTP(ListenRelay, cfg.Submission.ListenRelay, nil, tlsConfig, o.PortFallback); err != nil {
 			return nil, err
 		}
 	}
@@ -215,7 +229,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		}()
 	}
 	log.Info("mailroom started", "hostname", cfg.Hostname, "data_dir", dataDir,
-		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "http", d.Addr(ListenHTTP))
+		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "submission_relay", d.Addr(ListenRelay), "http", d.Addr(ListenHTTP))
 	return d, nil
 }
 
@@ -290,7 +304,7 @@ func (d *Daemon) DirectoryVersion() int64 { return d.dir.Snapshot().Version }
 func (d *Daemon) PasswordHashes() int64 { return d.dir.Hashes() }
 
 // Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
-// ListenHTTP), or nil when it is off.
+// ListenRelay, ListenHTTP), or nil when it is off.
 func (d *Daemon) Addr(name string) net.Addr { return d.addrs[name] }
 
 // Shutdown stops accepting connections, lets transactions in flight finish
@@ -356,6 +370,9 @@ func (d *Daemon) closeAll() error {
 		d.cancel()
 	}
 	d.workers.Wait()
+	if d.certs != nil {
+		d.certs.stop()
+	}
 	if d.dlv != nil {
 		d.dlv.Close()
 	}

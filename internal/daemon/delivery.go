@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"mailroom/internal/address"
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/delivery"
@@ -40,10 +41,19 @@ func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, bl
 	smarthostTLS := map[string]string{
 		config.TLSStartTLS: delivery.TLSRequired, config.TLSImplicit: delivery.TLSImplicit, config.TLSNone: delivery.TLSNone,
 	}[c.SmarthostTLS]
+	postmaster := c.Postmaster
+	if pm, err := address.Normalize(postmaster); err == nil { // config checked its shape
+		postmaster = pm
+	}
+	routes, err := deliveryRoutes(&d.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: %w", err)
+	}
 	d.dlv = delivery.New(delivery.Options{
 		Hostname: d.cfg.Hostname, Directory: dir, Blobs: blobs, Keys: d.st, Resolver: res, Log: d.log,
 		Smarthost: c.Smarthost, SmarthostTLS: smarthostTLS,
 		SmarthostUsername: c.SmarthostUsername, SmarthostPassword: c.SmarthostPassword,
+		Routes: routes, Postmaster: postmaster,
 		MXPort: c.MXPort, RequireTLS: c.RequireTLS, RootCAs: roots,
 		DestinationConnections: c.DestinationConnections, MaxHeaderBytes: int(d.cfg.Submission.MaxHeaderBytes),
 	})
@@ -55,7 +65,7 @@ func (d *Daemon) startDelivery(ctx context.Context, dir *directory.Directory, bl
 		Store: d.st, Blobs: blobs, Deliverer: d.dlv, Log: d.log, Hostname: d.cfg.Hostname,
 		Schedule: sched, MaxAge: c.MaxAge.Std(), DelayNotice: c.DelayNotice.Std(),
 		Workers: c.Workers, AttemptTimeout: c.AttemptTimeout.Std(), Poll: c.QueuePoll.Std(), Trace: d.trace,
-		MaxHeaderBytes: int(d.cfg.Submission.MaxHeaderBytes),
+		MaxHeaderBytes: int(d.cfg.Submission.MaxHeaderBytes), Postmaster: postmaster,
 	})
 	d.workers.Add(1)
 	go func() { defer d.workers.Done(); q.Run(ctx) }()

@@ -18,5 +18,29 @@ func (d *Daemon) metrics() *prometheus.Registry {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(submission.Collectors()...)
 	reg.MustRegister(queue.Collectors(d.st)...)
+	reg.MustRegister(newCertExpiry(d.certs))
 	return reg
+}
+
+// certExpiry is the /metrics gauge of each certificate name's expiry,
+// read at scrape time, so it follows every renewal.
+type certExpiry struct {
+	certs *certificates
+	desc  *prometheus.Desc
+}
+
+func newCertExpiry(c *certificates) *certExpiry {
+	return &certExpiry{certs: c, desc: prometheus.NewDesc("mailroom_tls_certificate_expiry_timestamp_seconds",
+		"When the certificate served for a name expires (Unix time). Labels: name, hostname and each tls.acme_names entry; absent while ACME has not obtained it.",
+		[]string{"name"}, nil)}
+}
+
+func (e *certExpiry) Describe(ch chan<- *prometheus.Desc) { ch <- e.desc }
+
+func (e *certExpiry) Collect(ch chan<- prometheus.Metric) {
+	for _, n := range e.certs.names {
+		if l := e.certs.Leaf(n); l != nil {
+			ch <- prometheus.MustNewConstMetric(e.desc, prometheus.GaugeValue, float64(l.NotAfter.Unix()), n)
+		}
+	}
 }

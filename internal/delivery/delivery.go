@@ -20,8 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"time"
 
 	"mailroom/internal/blob"
@@ -57,6 +55,13 @@ type Options struct {
 	SmarthostTLS      string
 	SmarthostUsername string
 	SmarthostPassword string
+	// Routes carry the recipients of the domains they name to their
+	// upstream ([[delivery.routes]]), in order; the smarthost is a last
+	// route for every domain, and MX serves what none carries.
+	Routes []Route
+	// Postmaster is delivery.postmaster: the user= of an XOAUTH2 login
+	// for a notice (which has no sender) on a route without a username.
+	Postmaster string
 
 	// MXPort is the port of MX hosts. Default 25.
 	MXPort int
@@ -92,9 +97,10 @@ type Options struct {
 
 // Deliverer implements queue.Deliverer.
 type Deliverer struct {
-	o     Options
-	log   *slog.Logger
-	dests *destinations
+	o      Options
+	log    *slog.Logger
+	dests  *destinations
+	routes []Route // Options.Routes, then the smarthost
 }
 
 var _ queue.Deliverer = (*Deliverer)(nil)
@@ -131,7 +137,14 @@ func New(o Options) *Deliverer {
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
-	d := &Deliverer{o: o, log: o.Log}
+	d := &Deliverer{o: o, log: o.Log, routes: o.Routes}
+	if o.Smarthost != "" {
+		sh := Route{Domains: []string{"*"}, Host: o.Smarthost, TLS: o.SmarthostTLS, Auth: AuthNone}
+		if o.SmarthostUsername != "" {
+			sh.Auth, sh.Username, sh.Password = AuthPlain, o.SmarthostUsername, o.SmarthostPassword
+		}
+		d.routes = append(d.routes, sh)
+	}
 	d.dests = newDestinations(o.DestinationConnections, o.IdleTimeout, o.Log)
 	return d
 }
@@ -154,7 +167,10 @@ func (d *Deliverer) local(rcpts []string) []queue.Result {
 	snap := d.o.Directory.Snapshot()
 	out := make([]queue.Result, len(rcpts))
 	for i, r := range rcpts {
-		if mb, ok := snap.Mailbox(r); ok {
+		// Resolve, as the RCPT check does: an alias, a plus-address or
+		// postmaster@ (a DSN's copy to delivery.postmaster) reaches its
+		// mailbox.
+		if mb, ok := snap.Resolve(r); ok {
 			out[i] = queue.Result{Status: queue.Delivered, Code: 250, Enhanced: "2.0.0", Text: "delivered to the Inbox of " + r, Inbox: mb.ID}
 		} else {
 			out[i] = queue.Result{Status: queue.Permanent, Code: 550, Enhanced: "5.1.1", Text: "no mailbox " + r + " here"}
@@ -168,16 +184,19 @@ type hop struct {
 	host string // name for TLS verification and logs
 	port int
 	tls  string
-	auth bool // log in with the smarthost credentials
+	// route is the route the hop belongs to (nil for an MX host); user is
+	// the user= of its XOAUTH2 login.
+	route *Route
+	user  string
 }
 
-// route returns the destination key and the hops for domain, or results
-// that settle every recipient at once (NXDOMAIN, null MX, DNS failure).
-func (d *Deliverer) route(ctx context.Context, domain string) (string, []hop, *queue.Result) {
-	if d.o.Smarthost != "" {
-		host, p, _ := net.SplitHostPort(d.o.Smarthost)
-		port, _ := strconv.Atoi(p)
-		return "smarthost " + d.o.Smarthost, []hop{{host: host, port: port, tls: d.o.SmarthostTLS, auth: d.o.SmarthostUsername != ""}}, nil
+// route returns the destination key and the hops for domain: the first
+// route that carries it, else its MX hosts; or results that settle every
+// recipient at once (NXDOMAIN, null MX, DNS failure).
+func (d *Deliverer) route(ctx context.Context, env queue.Envelope, domain string, rcpts []string) (string, []hop, *queue.Result) {
+	if i := SelectRoute(d.routes, domain); i >= 0 {
+		key, h := d.routeHop(i, env, rcpts)
+		return key, []hop{h}, nil
 	}
 	mode := TLSOpportunistic
 	if d.o.RequireTLS {
@@ -235,6 +254,10 @@ func settle(out []queue.Result, done []bool, r queue.Result) {
 // connError words a failure to reach or talk to a host as a transient
 // result.
 func connError(h hop, err error) queue.Result {
+	var ae *authError
+	if errors.As(err, &ae) {
+		return authResult(h, err)
+	}
 	return queue.Result{Status: queue.Transient, Code: 451, Enhanced: "4.4.1", Text: fmt.Sprintf("%s:%d: %v", h.host, h.port, err), Remote: h.host}
 }
 
@@ -243,7 +266,7 @@ func connError(h hop, err error) queue.Result {
 func (d *Deliverer) remote(ctx context.Context, env queue.Envelope, domain string, rcpts []string) []queue.Result {
 	out := make([]queue.Result, len(rcpts))
 	done := make([]bool, len(rcpts))
-	key, hops, settled := d.route(ctx, domain)
+	key, hops, settled := d.route(ctx, env, domain, rcpts)
 	if settled != nil {
 		settle(out, done, *settled)
 		return out

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"mailroom/internal/queue"
@@ -153,12 +152,9 @@ func (d *Deliverer) handshake(ctx context.Context, raw net.Conn, h hop, mode str
 		}
 	}
 	out.c = c
-	if h.auth {
-		if !out.tls {
-			return nil, errors.New("refusing to send the smarthost password without TLS")
-		}
-		if err := c.Auth(sasl.NewPlainClient("", d.o.SmarthostUsername, d.o.SmarthostPassword)); err != nil {
-			return nil, fmt.Errorf("smarthost AUTH: %w", err)
+	if h.route != nil && h.route.Auth != AuthNone {
+		if err := d.login(ctx, c, h, out.tls); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -69,7 +69,7 @@ func (d *Directory) indexAddresses(s *Snapshot, prev *Snapshot) {
 			configured = s.aliases[d.postmaster]
 		}
 		if configured == nil && (prev == nil || prev.postmasterFound) {
-			d.log.Warn("addresses.postmaster names no mailbox or alias; postmaster@ of each served domain goes to its oldest mailbox",
+			d.log.Warn("delivery.postmaster names no mailbox or alias here; postmaster@ of each served domain goes to its oldest mailbox",
 				"postmaster", d.postmaster)
 		}
 	}

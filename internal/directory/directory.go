@@ -32,6 +32,8 @@ type Snapshot struct {
 	apps      map[string][]*store.AppPassword
 	nets      map[string][]netip.Prefix // "@domain" or mailbox address → parsed networks
 	oauth     map[oauthClient][]string  // app-only OAuth client → mailboxes it may act as
+	// connectors are the devices that may submit without AUTH, by name.
+	connectors []policy.Connector
 	// claimed are mailbox and alias addresses holding plusSep (see
 	// policy.Sender.Claimed); postmaster maps a served domain to the
 	// mailbox that receives its postmaster@ (see Resolve).
@@ -62,7 +64,7 @@ func (s *Snapshot) Mailbox(addr string) (*store.Mailbox, bool) {
 
 // Directory serves snapshots and keeps them current.
 type Directory struct {
-	st       store.Directory
+	st       Store
 	log      *slog.Logger
 	snap     atomic.Pointer[Snapshot]
 	interval time.Duration
@@ -89,10 +91,10 @@ type Options struct {
 	Poll time.Duration
 	// PlusSeparator is addresses.plus_separator ("" turns it off).
 	PlusSeparator string
-	// Postmaster is addresses.postmaster: the mailbox or alias that
+	// Postmaster is delivery.postmaster: the mailbox or alias that
 	// receives postmaster@ of every served domain with no such address;
-	// "" (or an address that names nothing) gives each domain's oldest
-	// mailbox.
+	// "" (or an address that names no mailbox or alias here, e.g. one
+	// that lives upstream) gives each domain's oldest mailbox.
 	Postmaster string
 	// AuthCacheTTL is how long a verified login is remembered (0 turns the
 	// cache off). Any directory change forgets every entry at once.
@@ -112,7 +114,7 @@ type Options struct {
 var ErrBusy = errors.New("too many password checks in progress")
 
 // New loads the first snapshot.
-func New(ctx context.Context, st store.Directory, o Options) (*Directory, error) {
+func New(ctx context.Context, st Store, o Options) (*Directory, error) {
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
 	}
@@ -175,6 +177,10 @@ func (d *Directory) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload directory: %w", err)
 	}
+	cons, err := d.st.Connectors(ctx)
+	if err != nil {
+		return fmt.Errorf("reload directory: %w", err)
+	}
 	s := &Snapshot{
 		Version: v, plusSep: d.plusSep,
 		domains:   make(map[string]*store.Domain, len(doms)),
@@ -206,6 +212,7 @@ func (d *Directory) Reload(ctx context.Context) error {
 	for _, g := range grs {
 		s.grants[g.Grantee] = append(s.grants[g.Grantee], policy.Grant{Kind: g.Kind, On: g.On})
 	}
+	s.connectors = d.connectors(cons)
 	d.indexAddresses(s, d.snap.Load())
 	d.snap.Store(s)
 	return nil

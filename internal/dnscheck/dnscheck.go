@@ -49,6 +49,17 @@ type Expect struct {
 	Domain   string
 	Hostname string // this server: the SPF suggestion names it
 	DKIM     []DKIMKey
+	// Relay is a domain whose mail lives upstream (role relay): its MX
+	// names the upstream, never mailroom.
+	Relay bool
+	// Upstream is the host every remote recipient leaves through (a "*"
+	// route, or the smarthost), "" when mailroom delivers by MX itself:
+	// then SPF must authorise the upstream, not this server.
+	Upstream string
+	// Reports is the address a proposed DMARC record sends aggregate
+	// reports to (rua); "" proposes none: a rua at an address that
+	// receives no mail loses every report.
+	Reports string
 }
 
 // Resolver is the DNS access the checks need.
@@ -59,7 +70,11 @@ type Resolver interface {
 
 // Run checks e.Domain's records.
 func Run(ctx context.Context, r Resolver, e Expect) []Check {
-	out := []Check{checkMX(ctx, r, e), checkSPF(ctx, r, e)}
+	var out []Check
+	if c, ok := checkHostname(e); !ok {
+		out = append(out, c)
+	}
+	out = append(out, checkMX(ctx, r, e), checkSPF(ctx, r, e))
 	out = append(out, checkDKIM(ctx, r, e)...)
 	return append(out, checkDMARC(ctx, r, e))
 }
@@ -68,7 +83,21 @@ func dnsFailed(name string, err error) Check {
 	return Check{Name: name, Status: Failed, Note: "DNS lookup failed: " + err.Error()}
 }
 
+// checkHostname warns when hostname is not a fully qualified name:
+// receivers check the EHLO name and SPF's a: needs a name in DNS.
+func checkHostname(e Expect) (Check, bool) {
+	h := strings.ToLower(strings.TrimSuffix(e.Hostname, "."))
+	if strings.Contains(h, ".") && !strings.HasSuffix(h, ".local") && !strings.HasSuffix(h, ".localdomain") && !strings.HasSuffix(h, ".lan") {
+		return Check{}, true
+	}
+	return Check{Name: "hostname", Status: Warn, Found: []string{e.Hostname},
+		Note: "hostname " + e.Hostname + " is not a fully qualified name in DNS: receivers (and upstreams) refuse or score down an EHLO they cannot resolve; set hostname = \"mail." + e.Domain + "\" (or another name with an A record) in mailroom.toml."}, false
+}
+
 func checkMX(ctx context.Context, r Resolver, e Expect) Check {
+	if e.Relay {
+		return checkRelayMX(ctx, r, e)
+	}
 	c := Check{Name: "MX"}
 	mxs, err := r.MX(ctx, e.Domain)
 	if err != nil && !errors.Is(err, resolver.ErrNXDomain) {
@@ -92,9 +121,60 @@ func checkMX(ctx context.Context, r Resolver, e Expect) Check {
 	return c
 }
 
+// checkRelayMX checks the MX of a relay domain: it must exist (the
+// domain's mail lives upstream) and must not name this server.
+func checkRelayMX(ctx context.Context, r Resolver, e Expect) Check {
+	c := Check{Name: "MX"}
+	mxs, err := r.MX(ctx, e.Domain)
+	if err != nil && !errors.Is(err, resolver.ErrNXDomain) {
+		return dnsFailed(c.Name, err)
+	}
+	self := false
+	for _, m := range mxs {
+		host := strings.TrimSuffix(m.Host, ".")
+		c.Found = append(c.Found, fmt.Sprintf("%s. MX %d %s.", e.Domain, m.Pref, host))
+		self = self || strings.EqualFold(host, strings.TrimSuffix(e.Hostname, "."))
+	}
+	switch {
+	case len(mxs) == 0 || len(mxs) == 1 && mxs[0].Host == ".":
+		c.Status, c.Note = Missing, e.Domain+" is a relay domain: its mail lives upstream, so its MX must name the upstream's inbound host (Microsoft 365: TENANT.mail.protection.outlook.com; Google: smtp.google.com), as the upstream's admin center shows; never mailroom."
+	case self:
+		c.Status, c.Note = Wrong, e.Domain+" is a relay domain: mailroom keeps no Inbox for it, so its MX must name the upstream's inbound host, not "+e.Hostname+"."
+	default:
+		c.Status = OK
+	}
+	return c
+}
+
+// spfInclude is the SPF include of a well-known upstream host, "" when
+// unknown.
+func spfInclude(upstream string) string {
+	h := strings.ToLower(upstream)
+	switch {
+	case strings.HasSuffix(h, ".office365.com") || strings.HasSuffix(h, ".outlook.com"):
+		return "include:spf.protection.outlook.com"
+	case strings.HasSuffix(h, ".gmail.com") || strings.HasSuffix(h, ".google.com"):
+		return "include:_spf.google.com"
+	}
+	return ""
+}
+
 func checkSPF(ctx context.Context, r Resolver, e Expect) Check {
 	c := Check{Name: "SPF"}
-	want := fmt.Sprintf("%s. TXT %s", e.Domain, quote("v=spf1 a:"+e.Hostname+" mx ~all"))
+	// The hosts mail from the domain leaves through: this server, or the
+	// upstream that carries every remote recipient.
+	mech, sender := "a:"+e.Hostname, e.Hostname
+	if e.Upstream != "" {
+		sender = e.Upstream
+		if mech = spfInclude(e.Upstream); mech == "" {
+			mech = "include:SPF-OF-" + e.Upstream
+		}
+	}
+	mx := " mx"
+	if e.Relay {
+		mx = "" // the upstream's inbound hosts send nothing for mailroom
+	}
+	want := fmt.Sprintf("%s. TXT %s", e.Domain, quote("v=spf1 "+mech+mx+" ~all"))
 	txts, err := r.TXT(ctx, e.Domain)
 	if err != nil && !errors.Is(err, resolver.ErrNXDomain) {
 		return dnsFailed(c.Name, err)
@@ -107,7 +187,7 @@ func checkSPF(ctx context.Context, r Resolver, e Expect) Check {
 	switch {
 	case len(c.Found) == 0:
 		c.Status, c.Publish = Missing, want
-		c.Note = "receivers cannot tell which hosts may send for " + e.Domain + " (if mail leaves through a smarthost, include the smarthost's SPF instead of a:" + e.Hostname + ")."
+		c.Note = "receivers cannot tell which hosts may send for " + e.Domain + "; mail from it leaves through " + sender + "."
 	case len(c.Found) > 1:
 		c.Status, c.Publish = Wrong, want
 		c.Note = "more than one SPF record is an error for every receiver (RFC 7208 §4.5); merge them into one."
@@ -115,8 +195,13 @@ func checkSPF(ctx context.Context, r Resolver, e Expect) Check {
 		c.Status, c.Note = Warn, "\"+all\" lets any host send as "+e.Domain+"; end with ~all or -all."
 	default:
 		c.Status = OK
-		if !strings.Contains(strings.ToLower(c.Found[0]), strings.ToLower(e.Hostname)) {
-			c.Note = "check that it covers this server (" + e.Hostname + ") or its smarthost."
+		if got := strings.ToLower(c.Found[0]); e.Upstream == "" && !strings.Contains(got, strings.ToLower(e.Hostname)) {
+			c.Note = "check that it covers this server (" + e.Hostname + "): mail from " + e.Domain + " leaves from it."
+		} else if inc := spfInclude(e.Upstream); e.Upstream != "" && (inc == "" || !strings.Contains(got, inc)) {
+			c.Note = "check that it covers " + e.Upstream + ": every remote recipient leaves through it."
+			if inc != "" {
+				c.Status, c.Publish, c.Note = Wrong, want, "mail from "+e.Domain+" leaves through "+e.Upstream+", which this record does not authorise ("+inc+")."
+			}
 		}
 	}
 	return c
@@ -157,7 +242,11 @@ func checkDKIM(ctx context.Context, r Resolver, e Expect) []Check {
 func checkDMARC(ctx context.Context, r Resolver, e Expect) Check {
 	name := "_dmarc." + e.Domain
 	c := Check{Name: "DMARC"}
-	want := fmt.Sprintf("%s. TXT %s", name, quote("v=DMARC1; p=none; rua=mailto:postmaster@"+e.Domain))
+	rec := "v=DMARC1; p=none"
+	if e.Reports != "" {
+		rec += "; rua=mailto:" + e.Reports
+	}
+	want := fmt.Sprintf("%s. TXT %s", name, quote(rec))
 	txts, err := r.TXT(ctx, name)
 	if err != nil && !errors.Is(err, resolver.ErrNXDomain) {
 		return dnsFailed(c.Name, err)
@@ -171,6 +260,9 @@ func checkDMARC(ctx context.Context, r Resolver, e Expect) Check {
 	case len(c.Found) == 0:
 		c.Status, c.Publish = Missing, want
 		c.Note = "without DMARC, large receivers (Gmail, Outlook) file or refuse bulk mail; start with p=none and read the reports."
+		if e.Reports == "" {
+			c.Note += " No rua is proposed: no address here receives mail for " + e.Domain + "; add rua=mailto: an address that does (or set [delivery] postmaster)."
+		}
 	case len(c.Found) > 1:
 		c.Status, c.Publish, c.Note = Wrong, want, "more than one DMARC record: receivers ignore them all (RFC 7489 §6.6.3)."
 	default:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-message/textproto"
@@ -16,7 +17,8 @@ import (
 // notice builds the DSN about notes (recipients of message e) and makes it
 // durable as a blob; the returned Acceptance is written by Record together
 // with the outcomes it reports. A local sender gets it in the Inbox; a
-// remote one through the queue, with a null envelope sender.
+// remote one through the queue, with a null envelope sender. A copy of a
+// DSN that reports a failure goes to the postmaster, by the same rules.
 func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, now time.Time) (*store.Acceptance, error) {
 	// The original header identifies the message to the sender; without
 	// it (an unreadable blob, a header over MaxHeaderBytes) the DSN still
@@ -59,19 +61,50 @@ func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, no
 	}
 	a := &store.Acceptance{
 		Message:    store.Message{ID: id, MessageID: msgID, EnvelopeFrom: "", Size: size, Blob: key, DeliveryBlob: key, CreatedAt: now},
-		Recipients: []string{e.EnvelopeFrom},
+		Recipients: noticeRecipients(e.EnvelopeFrom, q.o.Postmaster, notes),
 		Delivered:  map[string]bool{},
 	}
-	mb, err := q.o.Store.Mailbox(ctx, e.EnvelopeFrom)
-	switch {
-	case err == nil:
-		a.Delivered[e.EnvelopeFrom] = true
-		a.Entries = []store.FolderEntry{{MailboxID: mb.ID, Folder: store.FolderInbox, MessageID: id, Blob: key, Size: size, CreatedAt: now}}
-	case errors.Is(err, store.ErrNotFound):
-		// A remote sender: the DSN is queued like any message.
-	default:
-		_ = q.o.Blobs.Remove(key)
-		return nil, fmt.Errorf("look up dsn recipient %s: %w", e.EnvelopeFrom, err)
+	for _, rcpt := range a.Recipients {
+		local, mb, err := q.local(ctx, rcpt)
+		if err != nil {
+			_ = q.o.Blobs.Remove(key)
+			return nil, fmt.Errorf("look up dsn recipient %s: %w", rcpt, err)
+		}
+		if local {
+			a.Delivered[rcpt] = true
+			a.Entries = append(a.Entries, store.FolderEntry{MailboxID: mb.ID, Folder: store.FolderInbox, MessageID: id, Blob: key, Size: size, CreatedAt: now})
+		}
+		// Else a remote sender (or postmaster): the DSN is queued like
+		// any message.
 	}
 	return a, nil
+}
+
+// noticeRecipients are the envelope recipients of a DSN about notes of a
+// message from sender: the sender, and the postmaster (delivery.postmaster,
+// "" for none) when a recipient failed; a delay notice concerns only the
+// sender.
+func noticeRecipients(sender, postmaster string, notes []note) []string {
+	out := []string{sender}
+	if postmaster == "" || strings.EqualFold(postmaster, sender) {
+		return out
+	}
+	for _, n := range notes {
+		if n.action == message.ActionFailed {
+			return append(out, postmaster)
+		}
+	}
+	return out
+}
+
+// local reports whether a DSN to rcpt goes into a local Inbox, and whose.
+func (q *Queue) local(ctx context.Context, rcpt string) (bool, store.Mailbox, error) {
+	mb, err := q.o.Store.Mailbox(ctx, rcpt)
+	switch {
+	case err == nil:
+		return true, mb, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, store.Mailbox{}, nil
+	}
+	return false, store.Mailbox{}, err
 }

@@ -86,6 +86,9 @@ type Options struct {
 	// Poll is how often the store is asked for due rows when nothing
 	// else wakes the queue. Default 1s.
 	Poll time.Duration
+	// Postmaster (delivery.postmaster) gets a copy of every DSN that
+	// reports a failed recipient; "" sends none.
+	Postmaster string
 	// Trace records every attempt's result; nil records none.
 	Trace *trace.Writer
 }

@@ -382,6 +382,7 @@ type Bodies interface {
 // concurrent use and tolerate other processes using the same database.
 type Store interface {
 	Directory
+	Connectors
 	Messages
 	Bodies
 	Queue

@@ -33,6 +33,7 @@ func (s *Session) AuthMechanisms() []string {
 // 538 5.7.11 (RFC 4954 §4), which go-smtp writes verbatim; a mechanism we
 // do not offer gets 504 5.5.4.
 func (s *Session) Auth(mech string) (sasl.Server, error) {
+	s.acted = true
 	if !s.tls {
 		return nil, s.answer("AUTH", "", nil, replyEncryptionRequired())
 	}

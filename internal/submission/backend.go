@@ -51,6 +51,9 @@ type Options struct {
 	// domains and mailboxes override.
 	Limits       Limiter
 	ServerLimits store.Limits
+	// ConcurrencyWait is how long MAIL waits for a free concurrency slot
+	// of the mailbox before 432 4.3.2 (limits.Waiting); 0 answers at once.
+	ConcurrencyWait time.Duration
 	// DailyReject answers a spent daily recipient budget with Exchange's
 	// permanent 554 5.2.0 instead of the transient 452 4.5.3.
 	DailyReject bool
@@ -116,6 +119,9 @@ func NewBackend(o Options) *Backend {
 	if o.Limits == nil {
 		o.Limits = limits.New()
 	}
+	if o.ConcurrencyWait > 0 {
+		o.Limits = limits.NewWaiting(o.Limits, o.ConcurrencyWait, o.Log)
+	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = message.DefaultMaxHeaderBytes
 	}
@@ -169,7 +175,7 @@ func (b *Backend) Listen(l net.Listener) net.Listener { return &trackedListener{
 // A refused connection is closed without a reply: a plaintext 421 would
 // reach a client waiting for a TLS handshake as garbage.
 func (b *Backend) ListenTLS(l net.Listener, cfg *tls.Config) net.Listener {
-	return tls.NewListener(&trackedListener{Listener: l, b: b, implicitTLS: true}, cfg)
+	return &tlsListener{Listener: &trackedListener{Listener: l, b: b, implicitTLS: true}, cfg: cfg}
 }
 
 // Drain closes every connection that is not inside a mail transaction, now
@@ -237,6 +243,9 @@ func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		attrs = append(attrs, "tls", tls.VersionName(state.Version))
 	}
 	s.log.Info("session start", attrs...)
+	if isTLS {
+		tc.tlsw.phase.Store(hsDone)
+	}
 	tc.session.Store(s)
 	s.traceSession()
 	return s, nil
@@ -276,6 +285,9 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 			continue
 		}
 		tc := &trackedConn{Conn: c, id: newID(), b: l.b, release: release}
+		if l.implicitTLS {
+			tc.tlsw.await()
+		}
 		metricSessions.Inc()
 		metricSessionsActive.Inc()
 		l.b.mu.Lock()
@@ -328,6 +340,8 @@ type trackedConn struct {
 	// reply that says it is closing (421) goes out first.
 	closeAfterWrite atomic.Bool
 	release         func() // gives the connection back to the per-address caps; nil when untracked
+	tlsw            tlsWatch
+	tlsConn         atomic.Pointer[tls.Conn] // implicit TLS: the connection above this one
 }
 
 // Read passes through. A read that times out (command_timeout, or
@@ -337,6 +351,9 @@ type trackedConn struct {
 // client that trickles bytes would never be cut off.
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if c.tlsw.pending() {
+		c.tlsw.read(p[:n], err)
+	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		c.closeAfterWrite.Store(true)
 	}
@@ -344,8 +361,15 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 }
 
 // Write passes through, and closes the connection after a reply that
-// announced the close.
+// announced the close. A plaintext write while a TLS handshake is under
+// way is go-smtp's reply to a failed STARTTLS: every write of crypto/tls
+// starts with a record's content type, no SMTP reply does.
 func (c *trackedConn) Write(p []byte) (int, error) {
+	if len(p) > 0 && (p[0] < recordChangeCipherSpec || p[0] > recordHeartbeat) {
+		if ph := c.tlsw.phase.Load(); ph == hsHello || ph == hsVerified {
+			c.tlsFailed()
+		}
+	}
 	n, err := c.Conn.Write(p)
 	if c.closeAfterWrite.Load() {
 		_ = c.Conn.Close()
@@ -353,9 +377,14 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close unregisters the connection.
+// Close closes and unregisters the connection, and traces a TLS handshake
+// it cut short.
 func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
 	c.once.Do(func() {
+		if c.closedDuringHandshake() {
+			c.tlsFailed()
+		}
 		if c.release != nil {
 			c.release()
 		}
@@ -366,7 +395,7 @@ func (c *trackedConn) Close() error {
 			c.b.mu.Unlock()
 		}
 	})
-	return c.Conn.Close()
+	return err
 }
 
 // shutdown tells an idle client the service is going away and closes the

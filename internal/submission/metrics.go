@@ -25,6 +25,12 @@ var (
 		Name: "mailroom_submission_connections_refused_total",
 		Help: "Connections refused at connect by reason: connection_limit (submission.max_connections_per_address), connection_rate (submission.connection_rate_per_address).",
 	}, []string{"reason"})
+	metricTLSFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mailroom_submission_tls_failures_total",
+		Help: "TLS handshakes (implicit TLS, or after STARTTLS) that did not complete, by reason: tls_version (only versions below the minimum offered), " +
+			"tls_cipher (no cipher suite for the certificate), tls_certificate (the client refused the certificate), tls_timeout, not_tls (plain text on the implicit-TLS port), " +
+			"tls_handshake (any other). The trace records each as a tls_failed event with what the client offered.",
+	}, []string{"reason"})
 	metricAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "mailroom_submission_accepted_total",
 		Help: "Messages accepted (250 after DATA).",
@@ -45,5 +51,5 @@ var (
 
 // Collectors returns the package's metrics for the daemon to register.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{metricSessionsActive, metricSessions, metricConnRefused, metricAuth, metricAccepted, metricRefused, metricAcceptSeconds}
+	return []prometheus.Collector{metricSessionsActive, metricSessions, metricConnRefused, metricAuth, metricTLSFailures, metricAccepted, metricRefused, metricAcceptSeconds}
 }

@@ -29,9 +29,9 @@ func postmasterFixture(t *testing.T) func(a *admin.Service) {
 
 // TestPostmaster_Accepted: RCPT TO:<postmaster@served-domain> is accepted
 // in any case (RFC 5321 §4.5.1) and the message lands in the Inbox of
-// addresses.postmaster, for every served domain.
+// delivery.postmaster, for every served domain.
 func TestPostmaster_Accepted(t *testing.T) {
-	s := testkit.Start(t, postmasterFixture(t), func(c *config.Config) { c.Addresses.Postmaster = "admin@example.test" })
+	s := testkit.Start(t, postmasterFixture(t), func(c *config.Config) { c.Delivery.Postmaster = "admin@example.test" })
 	c := testkit.Ready(t, s, "app@example.test", pw)
 	defer c.Close()
 	c.MustCmd("MAIL FROM:<app@example.test>", 250, "2.0.0")
@@ -51,7 +51,7 @@ func TestPostmaster_Accepted(t *testing.T) {
 	}
 }
 
-// TestPostmaster_Default: with addresses.postmaster unset, postmaster@ of
+// TestPostmaster_Default: with delivery.postmaster unset, postmaster@ of
 // a domain goes to that domain's oldest mailbox.
 func TestPostmaster_Default(t *testing.T) {
 	s := testkit.Start(t, postmasterFixture(t))

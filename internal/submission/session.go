@@ -36,7 +36,10 @@ type Session struct {
 	tls  bool
 	helo string // the EHLO argument of this session, validated
 
-	mailbox string // canonical address after a successful AUTH
+	mailbox string // canonical address after a successful AUTH, or of the connector that admitted the client (connector.go)
+	// acted is set by AUTH and MAIL: a session that ends without either
+	// is traced as such (traceNoCommand).
+	acted bool
 
 	mu sync.Mutex
 	tx *txn // the open transaction, between MAIL and DATA; nil outside one
@@ -61,6 +64,7 @@ func (s *Session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *Session) mail(from string, opts *smtp.MailOptions) error {
+	s.acted = true
 	// Reset before deciding (RFC 5321 §4.1.1.2): a MAIL ends any open
 	// transaction, so a refused one never leaves the old envelope usable.
 	s.Reset()
@@ -69,6 +73,9 @@ func (s *Session) mail(from string, opts *smtp.MailOptions) error {
 		// of the grace period. Busy clients go too, not only idle ones.
 		s.tc.closeAfterWrite.Store(true)
 		return replyShuttingDown()
+	}
+	if s.mailbox == "" {
+		s.admitConnector()
 	}
 	if s.mailbox == "" {
 		return replyAuthRequired()
@@ -97,7 +104,7 @@ func (s *Session) mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	now := s.b.o.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout+s.b.o.ConcurrencyWait)
 	defer cancel()
 	hold, err := s.b.o.Limits.Acquire(ctx, mb.ID, s.effectiveLimits(snap, mb), now)
 	if err != nil {
@@ -252,6 +259,7 @@ func (s *Session) Reset() {
 func (s *Session) Logout() error {
 	s.Reset()
 	s.tc.session.CompareAndSwap(s, nil)
+	s.traceNoCommand()
 	s.log.Info("session end")
 	return nil
 }

@@ -58,20 +58,7 @@ func StartHAProxy(tb testing.TB, backends ...string) string {
 		tb.Fatal(err)
 	}
 	log := &syncBuffer{}
-	cmd := exec.Command(bin, "-db", "-f", cfg) // -db: foreground, no daemon
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start haproxy: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if tb.Failed() {
-			tb.Logf("haproxy log:\n%s", log.String())
-		}
-	})
+	exited := runForTest(tb, "haproxy", exec.Command(bin, "-db", "-f", cfg), log) // -db: foreground, no daemon
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(30 * time.Second)
 	for {

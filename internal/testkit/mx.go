@@ -27,6 +27,9 @@ type MXOptions struct {
 	// Users, when set, are the AUTH PLAIN credentials it accepts (and
 	// it then refuses MAIL before AUTH).
 	Users map[string]string
+	// XOAUTH2, when set, makes it offer only SASL XOAUTH2, checked by
+	// this func (nil accepts), and refuse MAIL before AUTH (StartUpstream).
+	XOAUTH2 func(user, token string) *smtp.SMTPError
 	// Hold, when not nil, makes the final dot wait until it is closed:
 	// a delivery caught in the middle of an attempt.
 	Hold chan struct{}
@@ -142,6 +145,9 @@ type mxSession struct {
 }
 
 func (s *mxSession) AuthMechanisms() []string {
+	if s.mx.o.XOAUTH2 != nil {
+		return []string{"XOAUTH2"}
+	}
 	if s.mx.o.Users == nil {
 		return nil
 	}
@@ -149,6 +155,9 @@ func (s *mxSession) AuthMechanisms() []string {
 }
 
 func (s *mxSession) Auth(mech string) (sasl.Server, error) {
+	if s.mx.o.XOAUTH2 != nil {
+		return &xoauth2Server{check: s.mx.o.XOAUTH2, login: func(u string) { s.user = u }}, nil
+	}
 	return sasl.NewPlainServer(func(identity, user, pass string) error {
 		if p, ok := s.mx.o.Users[user]; ok && p == pass {
 			s.user = user
@@ -159,7 +168,7 @@ func (s *mxSession) Auth(mech string) (sasl.Server, error) {
 }
 
 func (s *mxSession) Mail(from string, _ *smtp.MailOptions) error {
-	if s.mx.o.Users != nil && s.user == "" {
+	if (s.mx.o.Users != nil || s.mx.o.XOAUTH2 != nil) && s.user == "" {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
 	}
 	_, tlsOn := s.c.TLSConnectionState()

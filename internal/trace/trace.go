@@ -31,6 +31,8 @@ const (
 	KindCopy     = "copy"     // a Sent Items copy saved for a mailbox
 	KindDelivery = "delivery" // one delivery attempt for one recipient, with the reply
 	KindDropped  = "dropped"  // recipients dropped by an administrator
+	KindTLS      = "tls"      // a failed TLS handshake: what the client offered, why it failed, the fix
+	KindEnded    = "ended"    // a session that ended after EHLO with no AUTH or MAIL: what the client was offered
 )
 
 // Statuses, what searches filter on.
@@ -40,10 +42,16 @@ const (
 	StatusDeferred  = "deferred"
 	StatusDelivered = "delivered"
 	StatusFailed    = "failed"
+	// StatusTLSFailed marks a TLS handshake (implicit, or after STARTTLS)
+	// that did not complete.
+	StatusTLSFailed = "tls_failed"
+	// StatusNoCommand marks a session that ended after EHLO without AUTH
+	// or MAIL: a client that gave up on what EHLO offered it.
+	StatusNoCommand = "no_command"
 )
 
 // Statuses lists the statuses a search may filter on.
-var Statuses = []string{StatusAccepted, StatusRefused, StatusDeferred, StatusDelivered, StatusFailed}
+var Statuses = []string{StatusAccepted, StatusRefused, StatusDeferred, StatusDelivered, StatusFailed, StatusTLSFailed, StatusNoCommand}
 
 // Defaults of a Writer.
 const (

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Grant", grantTests},
 		{"AppPassword", appPasswordTests},
 		{"OAuthClient", oauthClientTests},
+		{"Connector", connectorTests},
 		{"DirectoryVersion", versionTests},
 		{"Accept", acceptTests},
 		{"Body", bodyTests},
