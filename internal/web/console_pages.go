@@ -235,7 +235,7 @@ func mailboxChange(r *http.Request) (admin.MailboxChange, error) {
 	}
 	q := int64(quota)
 	c.QuotaBytes = &q
-	nets := strings.FieldsFunc(f("networks"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' })
+	nets := formList(f("networks"))
 	c.Networks = &nets
 	for _, l := range []struct {
 		name string
