@@ -75,7 +75,7 @@ func reply(reason string, code int, enh smtp.EnhancedCode, format string, args .
 
 // replyAuthRequired: MAIL before AUTH (DESIGN: 530 5.7.57).
 func replyAuthRequired() *Reply {
-	return reply(reasonNotAuthenticated, 530, smtp.EnhancedCode{5, 7, 57}, "Client not authenticated to send mail. Log in with AUTH PLAIN or LOGIN (after STARTTLS on this port) before MAIL FROM")
+	return reply(reasonNotAuthenticated, 530, smtp.EnhancedCode{5, 7, 57}, "Client not authenticated to send mail. Log in with AUTH (after STARTTLS on this port) before MAIL FROM; a device that cannot log in needs a connector for its address or certificate (mailroom connector add)")
 }
 
 // replyEncryptionRequired: AUTH before TLS (DESIGN: 538 5.7.11, not go-smtp's 523 5.7.10).
