@@ -49,6 +49,10 @@ type Options struct {
 	// ACMECheckInterval is how often ACME certificates are checked for
 	// renewal; 0 is ten minutes. Tests shorten it to see a renewal.
 	ACMECheckInterval time.Duration
+	// HashParams are the argon2id parameters of the passwords this
+	// daemon's store holds (tests hash cheaply); the directory's dummy
+	// hash for unknown users matches them. Default directory.DefaultParams.
+	HashParams directory.Params
 }
 
 // Daemon is a running server.
@@ -123,7 +127,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	}
 	tlsConfig := &tls.Config{GetCertificate: d.certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	dir, err := directory.New(ctx, st, directory.Options{Log: log, PlusSeparator: cfg.Addresses.PlusSeparator, Postmaster: cfg.Delivery.Postmaster,
-		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes})
+		AuthCacheTTL: cfg.Submission.AuthCacheTTL.Std(), MaxHashes: cfg.Submission.MaxConcurrentHashes, HashParams: o.HashParams})
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,10 @@ type Options struct {
 	// hashes at every core starve the sessions of logged-in clients
 	// (BENCHMARKS.md, "Logins under attack").
 	MaxHashes int
+	// HashParams are the argon2id parameters passwords are hashed with
+	// (admin.Service.Params); the dummy hash an unknown user is checked
+	// against uses them too, so both cost the same. Default DefaultParams.
+	HashParams Params
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -121,7 +125,10 @@ func New(ctx context.Context, st Store, o Options) (*Directory, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	dummy, err := HashPassword("mailroom-timing-equalizer", DefaultParams)
+	if o.HashParams == (Params{}) {
+		o.HashParams = DefaultParams
+	}
+	dummy, err := HashPassword("mailroom-timing-equalizer", o.HashParams)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +349,7 @@ func (d *Directory) Hashes() int64 { return d.hashes.Load() }
 // verify checks the password against the stored hash: one argon2id,
 // whether or not the user exists. An unknown user, or a mailbox without a
 // password (a shared one), is checked against a dummy hash of
-// DefaultParams, the parameters every password is hashed with, so the
+// Options.HashParams, the parameters every password is hashed with, so the
 // work, the memory and the time are the same.
 func (d *Directory) verify(ctx context.Context, snap *Snapshot, user, password string) (Credential, bool, error) {
 	m, ok := snap.Mailbox(user)

@@ -112,7 +112,7 @@ func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daem
 func (s *Server) start() {
 	s.TB.Helper()
 	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	o := daemon.Options{Config: s.Config, Log: logger}
+	o := daemon.Options{Config: s.Config, Log: logger, HashParams: s.Admin.Params}
 	if s.daemonOpt != nil {
 		s.daemonOpt(&o)
 	}
