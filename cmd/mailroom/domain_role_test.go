@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"mailroom/internal/testkit"
 )
 
 // TestCLI_DomainRole: domain add --role, domain set --role and domain list
@@ -29,5 +31,17 @@ func TestCLI_DomainRole(t *testing.T) {
 	}
 	if _, err := tryRun("", "domain", "set", "hosted.test", "--role", "upstream", "--config", cfg); err == nil {
 		t.Fatal("domain set --role upstream was accepted")
+	}
+}
+
+// TestCLI_DoctorRelayDomain: doctor checks a relay domain's MX as the
+// upstream's, not this server's.
+func TestCLI_DoctorRelayDomain(t *testing.T) {
+	dns := testkit.StartDNS(t)
+	cfg := configWithResolver(t, dns.Addr)
+	run(t, "", "domain", "add", "relay.test", "--role", "relay", "--config", cfg)
+	out, err := tryRun("", "doctor", "relay.test", "--config", cfg)
+	if err == nil || !strings.Contains(out, "relay.test is a relay domain: its mail lives upstream") {
+		t.Fatalf("doctor relay.test: %v\n%s", err, out)
 	}
 }

@@ -280,7 +280,7 @@ type Directory interface {
 	// its aliases; ErrNotFound if absent.
 	DeleteMailbox(ctx context.Context, address string) error
 
-	// UpdateDomain writes DisplayName, Networks and Limits of the domain
+	// UpdateDomain writes DisplayName, Role, Networks and Limits of the domain
 	// named d.Name; ErrNotFound if absent.
 	UpdateDomain(ctx context.Context, d Domain) error
 
