@@ -63,6 +63,12 @@ func TestQuickstart_RelayFor(t *testing.T) {
 		slices.Sort(got)
 		return slices.Equal(got, []string{"colleague@relay.test", "demo@relay.test"})
 	})
+	stopQuickstart(t, cancel, done)
+}
+
+// stopQuickstart ends quickstart's context and waits for it to return.
+func stopQuickstart(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	cancel()
 	select {
 	case err := <-done:
