@@ -35,9 +35,9 @@ func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error
 }
 
 const domainUsage = `mailroom domain COMMAND [--config FILE]
-  add DOMAIN
+  add DOMAIN [--role hosted|relay]
   list
-  set DOMAIN [--display-name client|directory] [--networks CIDR,...]
+  set DOMAIN [--role hosted|relay] [--display-name client|directory] [--networks CIDR,...]
              [--concurrent N] [--messages-per-minute N]
              [--recipients-per-message N] [--recipients-per-day N]
   remove DOMAIN
@@ -49,8 +49,11 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 	}
 	fs := flag.NewFlagSet("domain "+args[0], flag.ContinueOnError)
 	cfg := configFlag(fs)
-	var display, networks string
+	var display, networks, role string
 	var lim limitFlags
+	if args[0] == "add" || args[0] == "set" {
+		fs.StringVar(&role, "role", "", "hosted: mail to local Inboxes (add's default); relay: mailroom holds the sending identities, every recipient goes by the domain's route")
+	}
 	if args[0] == "set" {
 		fs.StringVar(&display, "display-name", "", "client: keep the display name the client wrote; directory: use the mailbox's display name")
 		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
@@ -67,12 +70,12 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 	switch args[0] {
 	case "add":
 		if len(pos) != 1 {
-			return usagef("usage: mailroom domain add DOMAIN")
+			return usagef("usage: mailroom domain add DOMAIN [--role hosted|relay]")
 		}
 		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
-			d, err := a.AddDomain(ctx, pos[0])
+			d, err := a.AddDomainWithRole(ctx, pos[0], role)
 			if err == nil {
-				fmt.Fprintf(s.out, "domain %s added\n", d.Name)
+				fmt.Fprintf(s.out, "domain %s added (%s)\n", d.Name, d.Role)
 			}
 			return err
 		})
@@ -86,9 +89,9 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 				return err
 			}
 			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DOMAIN\tDISPLAY NAMES\tCREATED")
+			fmt.Fprintln(tw, "DOMAIN\tROLE\tDISPLAY NAMES\tCREATED")
 			for _, d := range ds {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, d.DisplayName, d.CreatedAt.Format("2006-01-02 15:04"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Role, d.DisplayName, d.CreatedAt.Format("2006-01-02 15:04"))
 			}
 			return tw.Flush()
 		})
@@ -97,11 +100,14 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		if display != "" {
 			c.DisplayName = &display
 		}
+		if role != "" {
+			c.Role = &role
+		}
 		if networks != "\x00" {
 			n := splitList(networks)
 			c.Networks = &n
 		}
-		if len(pos) != 1 || (c.DisplayName == nil && c.Networks == nil && c.Limits == (admin.LimitChange{})) {
+		if len(pos) != 1 || (c.DisplayName == nil && c.Role == nil && c.Networks == nil && c.Limits == (admin.LimitChange{})) {
 			return usagef("usage: %s", domainUsage)
 		}
 		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
@@ -109,7 +115,7 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "domain %s\n  display names: %s\n  networks: %s\n  limits: %s\n", d.Name, d.DisplayName, orAny(d.Networks), formatLimits(d.Limits, "inherit"))
+			fmt.Fprintf(s.out, "domain %s\n  role: %s\n  display names: %s\n  networks: %s\n  limits: %s\n", d.Name, d.Role, d.DisplayName, orAny(d.Networks), formatLimits(d.Limits, "inherit"))
 			return nil
 		})
 	case "remove":

@@ -160,15 +160,7 @@ func TestQuickstart(t *testing.T) {
 	c2.MustCmd("MAIL FROM:<"+settings["MAIL_FROM_ADDRESS"]+">", 250, "")
 	c2.MustCmd("RCPT TO:<"+settings["MAIL_FROM_ADDRESS"]+">", 250, "")
 	c2.Expect(c2.SendData("Subject: quickstart\n\nit works\n"), 250, "2.0.0")
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("quickstart: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("quickstart did not stop after its context ended")
-	}
+	stopQuickstart(t, cancel, done)
 }
 
 func TestCLI_GrantsAliasesAndSettings(t *testing.T) {

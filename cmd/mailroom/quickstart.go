@@ -10,9 +10,11 @@ import (
 	"mailroom/internal/admin"
 	"mailroom/internal/config"
 	"mailroom/internal/daemon"
+	"mailroom/internal/store"
 )
 
-const quickstartUsage = `mailroom quickstart [--config FILE] [--data-dir DIR] [--domain DOMAIN] [--mailbox ADDRESS]`
+const quickstartUsage = `mailroom quickstart [--config FILE] [--data-dir DIR] [--domain DOMAIN] [--mailbox ADDRESS]
+                    [--relay-for DOMAIN [--upstream HOST:PORT]]`
 
 // runQuickstart makes a data dir with a demo domain and mailbox (a new
 // password each run), starts serving, and prints the client settings.
@@ -22,12 +24,18 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	dataDir := fs.String("data-dir", "", "data directory (default: data_dir of the configuration, \"data\")")
 	domain := fs.String("domain", "example.test", "demo domain to create")
 	mailbox := fs.String("mailbox", "", "demo mailbox to create (default: demo@DOMAIN)")
+	relayFor := fs.String("relay-for", "", "gateway mode: DOMAIN becomes a relay domain (replaces --domain) whose mail lives upstream")
+	upstream := fs.String("upstream", "", "with --relay-for: HOST:PORT the domain's mail goes to (default: the domain's MX hosts)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return showHelp(err, s.out, quickstartUsage)
 	}
-	if len(pos) != 0 {
+	if len(pos) != 0 || (*upstream != "" && *relayFor == "") {
 		return usagef("usage: %s", quickstartUsage)
+	}
+	role := store.DomainHosted
+	if *relayFor != "" {
+		*domain, role = *relayFor, store.DomainRelay
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -39,12 +47,20 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	if *mailbox == "" {
 		*mailbox = "demo@" + *domain
 	}
+	route, err := relayRoute(&cfg, *domain, *upstream)
+	if err != nil {
+		return err
+	}
 	st, err := admin.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	a := admin.New(st)
-	if _, err := a.AddDomain(ctx, *domain); err != nil && !errors.Is(err, admin.ErrExists) {
+	_, err = a.AddDomainWithRole(ctx, *domain, role)
+	if errors.Is(err, admin.ErrExists) && role == store.DomainRelay {
+		_, err = a.SetDomain(ctx, *domain, admin.DomainChange{Role: &role})
+	}
+	if err != nil && !errors.Is(err, admin.ErrExists) {
 		st.Close()
 		return err
 	}
@@ -69,6 +85,9 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 		return err
 	}
 	printSettings(s, d, m.Address, password, cfg.Hostname, cfg.DataPath())
+	if role == store.DomainRelay {
+		printGateway(s, *domain, route)
+	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Submission.ShutdownGrace.Std())
 	defer cancel()
@@ -104,4 +123,39 @@ func printSettings(s ioSet, d *daemon.Daemon, user, password, hostname, dataDir 
 		fmt.Fprintf(w, "Health check: http://%s/healthz\n", a)
 	}
 	fmt.Fprintf(w, "Try it: swaks --server localhost:%s --tls --auth-user %s --auth-password '%s' --from %s --to %s\n\n", sub, user, password, user, user)
+}
+
+// relayRoute adds to cfg, for this run, a route carrying domain to
+// upstream (none when upstream is ""; then the domain's MX hosts, the
+// upstream's inbound servers, take its mail). A loopback upstream (a local
+// test sink) is spoken to in plain text, any other with verified STARTTLS.
+func relayRoute(cfg *config.Config, domain, upstream string) (*config.Route, error) {
+	if upstream == "" {
+		return nil, nil
+	}
+	r := config.Route{Domains: []string{domain}, Host: upstream, TLS: config.TLSStartTLS, Auth: config.AuthNone}
+	if host, _, err := net.SplitHostPort(upstream); err == nil {
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			r.TLS = config.TLSNone
+		}
+	}
+	cfg.Delivery.Routes = append([]config.Route{r}, cfg.Delivery.Routes...)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("--upstream: %w", err)
+	}
+	return &cfg.Delivery.Routes[0], nil
+}
+
+// printGateway says what the relay domain is and how to keep its route.
+func printGateway(s ioSet, domain string, r *config.Route) {
+	w := s.out
+	fmt.Fprintf(w, "Gateway: %s is a relay domain. Its mailboxes send through mailroom; mail to any %s\n", domain, domain)
+	fmt.Fprintf(w, "address (a mailbox here or not) goes upstream, never to a local Inbox.\n")
+	if r == nil {
+		fmt.Fprintf(w, "No --upstream: it goes to %s's MX hosts. To name the upstream, add to mailroom.toml:\n\n", domain)
+		fmt.Fprintf(w, "[[delivery.routes]]\ndomains = [%q]\nhost = \"smtp.office365.com:587\"\n\n", domain)
+		return
+	}
+	fmt.Fprintf(w, "This run routes it to %s. To keep that, add to mailroom.toml:\n\n", r.Host)
+	fmt.Fprintf(w, "[[delivery.routes]]\ndomains = [%q]\nhost = %q\ntls = %q\n\n", domain, r.Host, r.TLS)
 }

@@ -132,17 +132,42 @@ func New(st store.Store) *Service {
 	return &Service{st: st, Params: directory.DefaultParams, PlusSeparator: config.Default().Addresses.PlusSeparator}
 }
 
-// AddDomain adds a domain, given in any case or as a U-label.
+// AddDomain adds a hosted domain, given in any case or as a U-label.
 func (s *Service) AddDomain(ctx context.Context, name string) (store.Domain, error) {
+	return s.AddDomainWithRole(ctx, name, store.DomainHosted)
+}
+
+// AddDomainWithRole adds a domain with role ("" is store.DomainHosted; a
+// relay domain is created hosted and then made relay, before any mailbox
+// can be in it).
+func (s *Service) AddDomainWithRole(ctx context.Context, name, role string) (store.Domain, error) {
 	d, err := address.Domain(name)
 	if err != nil {
 		return store.Domain{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if role, err = ParseRole(role); err != nil {
+		return store.Domain{}, err
 	}
 	dom, err := s.st.CreateDomain(ctx, d)
 	if errors.Is(err, store.ErrConflict) {
 		return dom, fmt.Errorf("domain %s: %w", d, ErrExists)
 	}
-	return dom, err
+	if err != nil || role == dom.Role {
+		return dom, err
+	}
+	dom.Role = role
+	return dom, s.st.UpdateDomain(ctx, dom)
+}
+
+// ParseRole validates a domain role: hosted (also "") or relay.
+func ParseRole(role string) (string, error) {
+	switch role {
+	case "", store.DomainHosted:
+		return store.DomainHosted, nil
+	case store.DomainRelay:
+		return role, nil
+	}
+	return "", fmt.Errorf("%w: domain role %q: want hosted (mail to local Inboxes) or relay (every recipient goes by the domain's route)", ErrInvalid, role)
 }
 
 // Domains lists the domains.
@@ -151,6 +176,7 @@ func (s *Service) Domains(ctx context.Context) ([]store.Domain, error) { return 
 // DomainChange lists the domain settings to change; nil fields stay.
 type DomainChange struct {
 	DisplayName *string   // store.DisplayNameClient or store.DisplayNameDirectory
+	Role        *string   // store.DomainHosted or store.DomainRelay
 	Networks    *[]string // CIDR prefixes; empty: no restriction
 	Limits      LimitChange
 }
@@ -167,6 +193,11 @@ func (s *Service) SetDomain(ctx context.Context, name string, c DomainChange) (s
 			d.DisplayName = *c.DisplayName
 		default:
 			return d, fmt.Errorf("%w: display-name policy %q: want client (keep what the client wrote) or directory (use the mailbox's display name)", ErrInvalid, *c.DisplayName)
+		}
+	}
+	if c.Role != nil {
+		if d.Role, err = ParseRole(*c.Role); err != nil {
+			return d, err
 		}
 	}
 	if c.Networks != nil {

@@ -69,6 +69,9 @@ func (s *Service) Doctor(ctx context.Context, r dnscheck.Resolver, domain string
 		return nil, err
 	}
 	e := dnscheck.Expect{Domain: d, Hostname: o.Hostname, Upstream: o.Upstream, Reports: o.Postmaster}
+	if e.Relay, err = s.relayDomain(ctx, d); err != nil {
+		return nil, err
+	}
 	for _, rec := range recs {
 		e.DKIM = append(e.DKIM, dnscheck.DKIMKey{Selector: rec.Selector, Record: rec.Value})
 	}
@@ -89,6 +92,21 @@ func (s *Service) Doctor(ctx context.Context, r dnscheck.Resolver, domain string
 		checks = append(checks, dnscheck.ServedCertificate(ctx, localAddr(o.TLSListen), names, o.Roots, time.Now()))
 	}
 	return checks, nil
+}
+
+// relayDomain reports whether d is served here as a relay domain (its MX
+// names the upstream, not this server).
+func (s *Service) relayDomain(ctx context.Context, d string) (bool, error) {
+	ds, err := s.st.Domains(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, dom := range ds {
+		if dom.Name == d {
+			return dom.Role == store.DomainRelay, nil
+		}
+	}
+	return false, nil
 }
 
 func localAddr(listen string) string {

@@ -155,7 +155,8 @@ func (d *Deliverer) Close() { d.dests.closeIdle() }
 
 // Deliver makes one attempt for rcpts of domain.
 func (d *Deliverer) Deliver(ctx context.Context, env queue.Envelope, domain string, rcpts []string) []queue.Result {
-	if d.o.Directory != nil && d.o.Directory.Snapshot().ServesDomain(domain) {
+	// A relay domain's mail lives upstream: remote, by its route.
+	if d.o.Directory != nil && d.o.Directory.Snapshot().Hosts(domain) {
 		return d.local(rcpts)
 	}
 	return d.remote(ctx, env, domain, rcpts)

@@ -97,14 +97,30 @@ func noticeRecipients(sender, postmaster string, notes []note) []string {
 	return out
 }
 
-// local reports whether a DSN to rcpt goes into a local Inbox, and whose.
+// local reports whether a DSN to rcpt goes into a local Inbox, and whose:
+// a mailbox's, unless its domain is a relay domain (the sender's real
+// mailbox is upstream; the DSN is queued for the domain's route).
 func (q *Queue) local(ctx context.Context, rcpt string) (bool, store.Mailbox, error) {
 	mb, err := q.o.Store.Mailbox(ctx, rcpt)
 	switch {
-	case err == nil:
-		return true, mb, nil
 	case errors.Is(err, store.ErrNotFound):
 		return false, store.Mailbox{}, nil
+	case err != nil:
+		return false, store.Mailbox{}, err
 	}
-	return false, store.Mailbox{}, err
+	ds, err := q.o.Store.Domains(ctx)
+	if err != nil {
+		return false, store.Mailbox{}, err
+	}
+	return !relayed(ds, mb.Domain), mb, nil
+}
+
+// relayed reports whether domain is a relay domain among ds.
+func relayed(ds []store.Domain, domain string) bool {
+	for _, d := range ds {
+		if d.Name == domain {
+			return d.Role == store.DomainRelay
+		}
+	}
+	return false
 }

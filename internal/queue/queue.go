@@ -47,10 +47,11 @@ import (
 )
 
 // Store is what the queue needs of the store: its rows, and the mailboxes
-// to tell whether a DSN's recipient is local.
+// and domains to tell whether a DSN's recipient is local.
 type Store interface {
 	store.Queue
 	Mailbox(ctx context.Context, address string) (store.Mailbox, error)
+	Domains(ctx context.Context) ([]store.Domain, error)
 }
 
 // Options are the dependencies and settings of a Queue.

@@ -61,11 +61,18 @@ const (
 	DisplayNameDirectory = "directory" // replace it with the directory's display name
 )
 
+// Domain roles: what mailroom does with mail to a domain's addresses.
+const (
+	DomainHosted = "hosted" // mailboxes receive their mail in local Inboxes
+	DomainRelay  = "relay"  // the mail lives upstream: every recipient goes by the domain's route
+)
+
 // Domain is a mail domain mailroom serves.
 type Domain struct {
 	ID          int64
 	Name        string // lower case, ASCII (A-labels)
 	DisplayName string // DisplayNameClient (default) or DisplayNameDirectory
+	Role        string // DomainHosted (default) or DomainRelay
 	// Networks, when not empty, are the CIDR prefixes SMTP submission of
 	// the domain's mailboxes may come from.
 	Networks  []string
@@ -274,7 +281,7 @@ type Directory interface {
 	// ErrNotFound if absent.
 	DeleteMailbox(ctx context.Context, address string) error
 
-	// UpdateDomain writes DisplayName, Networks and Limits of the domain
+	// UpdateDomain writes DisplayName, Role, Networks and Limits of the domain
 	// named d.Name; ErrNotFound if absent.
 	UpdateDomain(ctx context.Context, d Domain) error
 

@@ -145,7 +145,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	}
 	inboxes := make(map[int64]bool)
 	for _, rcpt := range t.rcpts {
-		local, ok := snap.Resolve(rcpt)
+		local, ok := snap.Inbox(rcpt) // none in a relay domain: queued for its route
 		if !ok {
 			continue
 		}

@@ -154,7 +154,7 @@ func (s *Session) rcpt(to string) error {
 		return replyBadRecipientSyntax(err)
 	}
 	snap := s.b.o.Directory.Snapshot()
-	if snap.ServesDomain(address.DomainOf(norm)) {
+	if snap.Hosts(address.DomainOf(norm)) { // a relay domain's addresses live upstream
 		if _, ok := snap.Resolve(norm); !ok {
 			return replyNoSuchMailbox(norm)
 		}

@@ -18,11 +18,12 @@ func addDomain(a *admin.Service) handler {
 	return func(r *http.Request) (int, any, error) {
 		var req struct {
 			Name string `json:"name"`
+			Role string `json:"role"` // hosted (default) or relay
 		}
 		if err := decode(r, &req); err != nil {
 			return 0, nil, err
 		}
-		d, err := a.AddDomain(r.Context(), req.Name)
+		d, err := a.AddDomainWithRole(r.Context(), req.Name, req.Role)
 		return http.StatusCreated, domainView(d), err
 	}
 }
@@ -46,13 +47,14 @@ func patchDomain(a *admin.Service) handler {
 	return func(r *http.Request) (int, any, error) {
 		var p struct {
 			DisplayName *string      `json:"display_name"` // client or directory
+			Role        *string      `json:"role"`         // hosted or relay
 			Networks    *[]string    `json:"networks"`
 			Limits      *limitsPatch `json:"limits"`
 		}
 		if err := decode(r, &p); err != nil {
 			return 0, nil, err
 		}
-		d, err := a.SetDomain(r.Context(), r.PathValue("name"), admin.DomainChange{DisplayName: p.DisplayName, Networks: p.Networks, Limits: p.Limits.change()})
+		d, err := a.SetDomain(r.Context(), r.PathValue("name"), admin.DomainChange{DisplayName: p.DisplayName, Role: p.Role, Networks: p.Networks, Limits: p.Limits.change()})
 		return http.StatusOK, domainView(d), err
 	}
 }

@@ -107,8 +107,19 @@ func TestAPI_RevokedToken(t *testing.T) {
 func TestAPI_DomainMailboxGrantCRUD(t *testing.T) {
 	srv, tok := apiServer(t)
 	var d domainJSON
-	if got := call(t, srv, tok, "POST", "/api/v1/domains", `{"name":"Example.COM"}`, &d); got != http.StatusCreated || d.Name != "example.com" {
+	if got := call(t, srv, tok, "POST", "/api/v1/domains", `{"name":"Example.COM"}`, &d); got != http.StatusCreated || d.Name != "example.com" || d.Role != "hosted" {
 		t.Fatalf("add domain: %d %+v", got, d)
+	}
+	if got := call(t, srv, tok, "POST", "/api/v1/domains", `{"name":"relay.example","role":"relay"}`, &d); got != http.StatusCreated || d.Role != "relay" {
+		t.Fatalf("add relay domain: %d %+v", got, d)
+	}
+	wantError(t, srv, tok, "POST", "/api/v1/domains", `{"name":"mx.example","role":"mx"}`, http.StatusBadRequest, "invalid")
+	if got := call(t, srv, tok, "PATCH", "/api/v1/domains/relay.example", `{"role":"hosted"}`, &d); got != http.StatusOK || d.Role != "hosted" {
+		t.Fatalf("patch domain role: %d %+v", got, d)
+	}
+	wantError(t, srv, tok, "PATCH", "/api/v1/domains/relay.example", `{"role":"upstream"}`, http.StatusBadRequest, "invalid")
+	if got := call(t, srv, tok, "DELETE", "/api/v1/domains/relay.example", "", nil); got != http.StatusNoContent {
+		t.Fatalf("remove relay.example: %d", got)
 	}
 	wantError(t, srv, tok, "POST", "/api/v1/domains", `{"name":"example.com"}`, http.StatusConflict, "exists")
 	wantError(t, srv, tok, "POST", "/api/v1/domains", `{"name":"bad domain"}`, http.StatusBadRequest, "invalid")

@@ -25,13 +25,14 @@ func limitsView(l store.Limits) limitsJSON {
 type domainJSON struct {
 	Name        string     `json:"name"`
 	DisplayName string     `json:"display_name"`
+	Role        string     `json:"role"`
 	Networks    []string   `json:"networks"`
 	Limits      limitsJSON `json:"limits"`
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
 func domainView(d store.Domain) domainJSON {
-	return domainJSON{d.Name, d.DisplayName, nonNil(d.Networks), limitsView(d.Limits), d.CreatedAt}
+	return domainJSON{d.Name, d.DisplayName, d.Role, nonNil(d.Networks), limitsView(d.Limits), d.CreatedAt}
 }
 
 type mailboxJSON struct {

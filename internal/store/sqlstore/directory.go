@@ -61,7 +61,7 @@ func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 // CreateDomain adds a domain with store.DisplayNameClient, no network
 // restriction and inherited limits; store.ErrConflict if it exists.
 func (db *DB) CreateDomain(ctx context.Context, name string) (store.Domain, error) {
-	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, CreatedAt: db.Stamp()}
+	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, Role: store.DomainHosted, CreatedAt: db.Stamp()}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		none, err := db.d.Networks(nil)
 		if err != nil {
@@ -86,11 +86,11 @@ func (db *DB) Domains(ctx context.Context) ([]store.Domain, error) {
 	ds, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (store.Domain, error) {
 		var d store.Domain
 		var created int64
-		err := r.Scan(&d.ID, &d.Name, &d.DisplayName, db.d.ScanNetworks(&d.Networks), &d.Limits.Concurrent,
+		err := r.Scan(&d.ID, &d.Name, &d.DisplayName, &d.Role, db.d.ScanNetworks(&d.Networks), &d.Limits.Concurrent,
 			&d.Limits.MessagesPerMinute, &d.Limits.RecipientsPerMessage, &d.Limits.RecipientsPerDay, &created)
 		d.CreatedAt = FromNanos(created)
 		return d, err
-	}, `SELECT id, name, display_name, networks, limit_concurrent, limit_messages_per_minute,
+	}, `SELECT id, name, display_name, role, networks, limit_concurrent, limit_messages_per_minute,
 		 limit_recipients_per_message, limit_recipients_per_day, created_at
 		 FROM domains ORDER BY name`)
 	if err != nil {
@@ -133,10 +133,15 @@ func (db *DB) DeleteDomain(ctx context.Context, name string) error {
 }
 
 // UpdateDomain writes DisplayName (an empty one is
-// store.DisplayNameClient), Networks and Limits of the domain named d.Name;
-// store.ErrNotFound if absent.
+// store.DisplayNameClient), Role (an empty one is store.DomainHosted),
+// Networks and Limits of the domain named d.Name; store.ErrNotFound if
+// absent.
 func (db *DB) UpdateDomain(ctx context.Context, d store.Domain) error {
 	policy, err := displayNamePolicy(d.DisplayName)
+	if err != nil {
+		return fmt.Errorf("update domain %q: %w", d.Name, err)
+	}
+	role, err := domainRole(d.Role)
 	if err != nil {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
@@ -145,15 +150,27 @@ func (db *DB) UpdateDomain(ctx context.Context, d store.Domain) error {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
 	err = db.changeDirectory(ctx,
-		`UPDATE domains SET display_name = $1, networks = $2, limit_concurrent = $3, limit_messages_per_minute = $4,
-		 limit_recipients_per_message = $5, limit_recipients_per_day = $6
-		 WHERE name = $7`,
-		policy, networks, d.Limits.Concurrent, d.Limits.MessagesPerMinute,
+		`UPDATE domains SET display_name = $1, role = $2, networks = $3, limit_concurrent = $4,
+		 limit_messages_per_minute = $5, limit_recipients_per_message = $6, limit_recipients_per_day = $7
+		 WHERE name = $8`,
+		policy, role, networks, d.Limits.Concurrent, d.Limits.MessagesPerMinute,
 		d.Limits.RecipientsPerMessage, d.Limits.RecipientsPerDay, d.Name)
 	if err != nil {
 		return fmt.Errorf("update domain %q: %w", d.Name, err)
 	}
 	return nil
+}
+
+// domainRole validates a domain's role; "" is the default,
+// store.DomainHosted.
+func domainRole(r string) (string, error) {
+	switch r {
+	case "":
+		return store.DomainHosted, nil
+	case store.DomainHosted, store.DomainRelay:
+		return r, nil
+	}
+	return "", fmt.Errorf("domain role %q: want %q or %q", r, store.DomainHosted, store.DomainRelay)
 }
 
 // displayNamePolicy validates a domain's display-name policy; "" is the

@@ -43,14 +43,14 @@ var versionTests = []test{
 
 // testVersionInvalidSettings: settings out of range are refused (with an
 // error other than conflict or not found) and do not move the version;
-// an empty display-name policy is the default.
+// an empty display-name policy and an empty role are the defaults.
 func testVersionInvalidSettings(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustCreateDomain(t, s, "example.org")
 	m := mustCreateMailbox(t, s, "alice@example.org", "example.org")
 	v0 := mustVersion(t, s)
 	noErr(t, s.UpdateDomain(ctx, store.Domain{Name: "example.org"}), "update domain with empty policy")
-	if ds, err := s.Domains(ctx); err != nil || ds[0].DisplayName != store.DisplayNameClient {
+	if ds, err := s.Domains(ctx); err != nil || ds[0].DisplayName != store.DisplayNameClient || ds[0].Role != store.DomainHosted {
 		t.Fatalf("domain after empty policy: %+v, %v", ds, err)
 	}
 	v1 := mustVersion(t, s)
@@ -58,6 +58,7 @@ func testVersionInvalidSettings(t *testing.T, s store.Store) {
 	_, createErr := s.CreateMailbox(ctx, store.Mailbox{Address: "bob@example.org", Limits: store.Limits{Concurrent: -2}})
 	for what, err := range map[string]error{
 		"unknown policy":   s.UpdateDomain(ctx, store.Domain{Name: "example.org", DisplayName: "server"}),
+		"unknown role":     s.UpdateDomain(ctx, store.Domain{Name: "example.org", Role: "mx"}),
 		"negative limit":   s.UpdateDomain(ctx, store.Domain{Name: "example.org", Limits: store.Limits{RecipientsPerDay: -1}}),
 		"negative quota":   s.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, QuotaBytes: -1}),
 		"negative keep":    s.UpdateMailbox(ctx, store.Mailbox{Address: m.Address, SentRetention: -time.Hour}),

@@ -35,7 +35,7 @@ var appPasswordTests = []test{
 
 func testDomainCreateDefaults(t *testing.T, s store.Store) {
 	d := mustCreateDomain(t, s, "example.org")
-	want := store.Domain{ID: d.ID, Name: "example.org", DisplayName: store.DisplayNameClient, CreatedAt: d.CreatedAt}
+	want := store.Domain{ID: d.ID, Name: "example.org", DisplayName: store.DisplayNameClient, Role: store.DomainHosted, CreatedAt: d.CreatedAt}
 	equalDomain(t, d, want)
 	ds, err := s.Domains(t.Context())
 	noErr(t, err, "list domains")
@@ -50,6 +50,7 @@ func testDomainUpdate(t *testing.T, s store.Store) {
 	b := mustCreateDomain(t, s, "b.example")
 	upd := a
 	upd.DisplayName = store.DisplayNameDirectory
+	upd.Role = store.DomainRelay
 	upd.Networks = []string{"192.0.2.0/24", "2001:db8::/32"}
 	upd.Limits = store.Limits{Concurrent: 3, MessagesPerMinute: 60, RecipientsPerMessage: 100, RecipientsPerDay: 2000}
 	noErr(t, s.UpdateDomain(t.Context(), upd), "update domain")
@@ -62,7 +63,7 @@ func testDomainUpdate(t *testing.T, s store.Store) {
 	equalDomain(t, ds[1], b)
 
 	// Back to the defaults.
-	upd.DisplayName, upd.Networks, upd.Limits = store.DisplayNameClient, nil, store.Limits{}
+	upd.DisplayName, upd.Role, upd.Networks, upd.Limits = store.DisplayNameClient, store.DomainHosted, nil, store.Limits{}
 	noErr(t, s.UpdateDomain(t.Context(), upd), "reset domain")
 	ds, err = s.Domains(t.Context())
 	noErr(t, err, "list domains")
@@ -591,7 +592,7 @@ func appPasswordStrings(ps []store.AppPassword) []string {
 func equalDomain(tb testing.TB, got, want store.Domain) {
 	tb.Helper()
 	same := got.ID == want.ID && got.Name == want.Name && got.DisplayName == want.DisplayName &&
-		slices.Equal(got.Networks, want.Networks) && got.Limits == want.Limits &&
+		got.Role == want.Role && slices.Equal(got.Networks, want.Networks) && got.Limits == want.Limits &&
 		got.CreatedAt.Equal(want.CreatedAt)
 	if !same {
 		tb.Fatalf("domain\n got %+v\nwant %+v", got, want)

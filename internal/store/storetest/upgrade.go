@@ -45,6 +45,9 @@ var MainFixture = []Statement{
 func CheckMainFixture(t *testing.T, s store.Store) {
 	t.Helper()
 	ctx := t.Context()
+	if ds, err := s.Domains(ctx); err != nil || len(ds) != 1 || ds[0].Role != store.DomainHosted {
+		t.Errorf("domains = %+v, %v; want example.org hosted", ds, err)
+	}
 	mb, err := s.Mailbox(ctx, "alice@example.org")
 	noErr(t, err, "read mailbox")
 	if mb.DisplayName != "Alice" || !mb.SMTPAuth || !mb.SaveSent || mb.Networks != nil || mb.Domain != "example.org" {
