@@ -21,6 +21,10 @@ type DNS struct {
 	rcodes map[string]int      // forced response codes by lower-case FQDN
 	// unknown answers names without records; NXDOMAIN unless SetUnknown.
 	unknown int
+	// zones maps zones accepting UPDATE to their TSIG key name ("" for
+	// unsigned), keys key names to secrets; applied counts UPDATEs.
+	zones, keys map[string]string
+	applied     int
 }
 
 // StartDNS starts a DNS server that stops when the test ends.
@@ -46,8 +50,8 @@ func StartDNS(tb testing.TB) *DNS {
 		tb.Fatalf("dns: listen tcp: %v", err)
 	}
 	d.Addr = pc.LocalAddr().String()
-	udp := &dns.Server{PacketConn: pc, Handler: d}
-	tcp := &dns.Server{Listener: l, Handler: d}
+	udp := &dns.Server{PacketConn: pc, Handler: d, TsigProvider: dnsKeys{d}, MsgAcceptFunc: acceptUpdate}
+	tcp := &dns.Server{Listener: l, Handler: d, TsigProvider: dnsKeys{d}, MsgAcceptFunc: acceptUpdate}
 	go udp.ActivateAndServe()
 	go tcp.ActivateAndServe()
 	tb.Cleanup(func() {
@@ -104,6 +108,10 @@ func (d *DNS) SetUnknown(rcode int) {
 
 // ServeDNS answers one query.
 func (d *DNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	if req.Opcode == dns.OpcodeUpdate {
+		d.serveUpdate(w, req)
+		return
+	}
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.Authoritative = true
