@@ -198,9 +198,27 @@ type TLS struct {
 	// expiry warnings. Default "" (no contact).
 	ACMEEmail string `toml:"acme_email"`
 	// ACMEChallenge is how the CA checks this server holds the names:
-	// "tls-alpn-01" (default; the CA connects to port 443 of each name)
-	// or "http-01" (port 80).
+	// "tls-alpn-01" (default; the CA connects to port 443 of each name),
+	// "http-01" (port 80) or "dns-01" (a TXT record the server adds to
+	// the zone by DNS dynamic UPDATE, RFC 2136; needs acme_dns_server).
 	ACMEChallenge string `toml:"acme_challenge"`
+	// ACMEDNSServer is the primary DNS server accepting dynamic UPDATEs
+	// for dns-01, host:port, e.g. "ns1.example.com:53". Only with
+	// acme_challenge = "dns-01", where it is required.
+	ACMEDNSServer string `toml:"acme_dns_server"`
+	// ACMEDNSZone is the zone updated, e.g. "example.com". Default "":
+	// the zone the names' SOA lookup finds.
+	ACMEDNSZone string `toml:"acme_dns_zone"`
+	// ACMEDNSTSIGName is the TSIG key (hmac-sha256) that signs the
+	// updates, as the DNS server names it; "" (default) sends them
+	// unsigned. With it, acme_dns_tsig_secret or acme_dns_tsig_secret_file.
+	ACMEDNSTSIGName string `toml:"acme_dns_tsig_name"`
+	// ACMEDNSTSIGSecret is the key's secret, base64 as in BIND's and
+	// knot's key files.
+	ACMEDNSTSIGSecret string `toml:"acme_dns_tsig_secret"`
+	// ACMEDNSTSIGSecretFile is a file holding the secret instead
+	// (relative to the config file), so the config needs no secret.
+	ACMEDNSTSIGSecretFile string `toml:"acme_dns_tsig_secret_file"`
 	// ACMEChallengeListen is where the challenge is answered, when a port
 	// forward sends the CA's port 443 (or 80) elsewhere. Default "": ":443"
 	// for tls-alpn-01, ":80" for http-01. Bound only while a challenge is

@@ -14,6 +14,7 @@ const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
 const (
 	ChallengeTLSALPN = "tls-alpn-01" // RFC 8737: the CA connects to port 443
 	ChallengeHTTP    = "http-01"     // RFC 8555 §8.3: the CA connects to port 80
+	ChallengeDNS     = "dns-01"      // RFC 8555 §8.4: a TXT record, added by RFC 2136 UPDATE
 )
 
 // maxACMENames bounds tls.acme_names: with hostname, Let's Encrypt's 100
@@ -40,10 +41,12 @@ func (t TLS) validate(hostname string) error {
 	}
 	switch t.ACMEChallenge {
 	case ChallengeTLSALPN, ChallengeHTTP:
-	case "dns-01":
-		return &FieldError{"tls.acme_challenge", `"dns-01"`, `not available yet: use "tls-alpn-01" (port 443) or "http-01" (port 80)`}
+	case ChallengeDNS:
 	default:
-		return &FieldError{"tls.acme_challenge", fmt.Sprintf("%q", t.ACMEChallenge), `want "tls-alpn-01" (default; the CA connects to port 443) or "http-01" (port 80)`}
+		return &FieldError{"tls.acme_challenge", fmt.Sprintf("%q", t.ACMEChallenge), `want "tls-alpn-01" (default; the CA connects to port 443), "http-01" (port 80) or "dns-01" (a TXT record by DNS UPDATE)`}
+	}
+	if err := t.validateDNS(); err != nil {
+		return err
 	}
 	if t.ACMEChallengeListen != "" {
 		if _, port, err := net.SplitHostPort(t.ACMEChallengeListen); err != nil || port == "" {

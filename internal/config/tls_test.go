@@ -29,7 +29,7 @@ func TestTLS_ACME(t *testing.T) {
 		{"http directory", `acme_directory = "http://ca.example/dir"`, "tls.acme_directory", "https://"},
 		{"no directory", `acme_directory = ""`, "tls.acme_directory", "https://"},
 		{"bad email", `acme_email = "admin"`, "tls.acme_email", "want an address"},
-		{"dns-01", `acme_challenge = "dns-01"`, "tls.acme_challenge", "not available yet"},
+		{"dns-01 without server", `acme_challenge = "dns-01"`, "tls.acme_dns_server", "host:port"},
 		{"unknown challenge", `acme_challenge = "tls-sni-01"`, "tls.acme_challenge", "tls-alpn-01"},
 		{"challenge listen", `acme_challenge_listen = "8443"`, "tls.acme_challenge_listen", "host:port"},
 		{"address name", `acme_names = ["192.0.2.1"]`, "tls.acme_names", "DNS names"},
