@@ -28,6 +28,7 @@ import (
 const (
 	TLSALPN01 = "tls-alpn-01" // RFC 8737: the CA connects to port 443 of each name
 	HTTP01    = "http-01"     // RFC 8555 §8.3: the CA connects to port 80
+	DNS01     = "dns-01"      // RFC 8555 §8.4: a TXT record, added by Options.DNS
 )
 
 // Options configure Start.
@@ -40,8 +41,14 @@ type Options struct {
 	Directory string
 	// Email is the account's contact, "" for none.
 	Email string
-	// Challenge is TLSALPN01 or HTTP01.
+	// Challenge is TLSALPN01, HTTP01 or DNS01.
 	Challenge string
+	// DNS adds and removes the dns-01 TXT records; DNS01 only.
+	DNS *RFC2136
+	// DNSResolvers are the resolvers (host:port) that find the zone and
+	// check the record is visible; nil asks the system's resolvers
+	// for the zone and its authoritative servers for the record.
+	DNSResolvers []string
 	// ChallengeListen is host:port where the challenge is answered while
 	// it is open; "" is the challenge's own port (443 or 80).
 	ChallengeListen string
@@ -107,9 +114,17 @@ func Start(ctx context.Context, o Options) (*Manager, error) {
 		iss.DisableHTTPChallenge, iss.AltTLSALPNPort = true, port
 	case HTTP01:
 		iss.DisableTLSALPNChallenge, iss.AltHTTPPort = true, port
+	case DNS01:
+		if o.DNS == nil {
+			m.cache.Stop()
+			return nil, errors.New("acme: dns-01 without a DNS server to update")
+		}
+		iss.DNS01Solver = &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
+			DNSProvider: o.DNS, Resolvers: o.DNSResolvers, Logger: newZap(log),
+		}}
 	default:
 		m.cache.Stop()
-		return nil, fmt.Errorf("acme: challenge %q: want %s or %s", o.Challenge, TLSALPN01, HTTP01)
+		return nil, fmt.Errorf("acme: challenge %q: want %s, %s or %s", o.Challenge, TLSALPN01, HTTP01, DNS01)
 	}
 	cfg.Issuers = []certmagic.Issuer{certmagic.NewACMEIssuer(cfg, iss)}
 	m.cfg = cfg

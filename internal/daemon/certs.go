@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/caddyserver/certmagic"
 
 	"mailroom/internal/acme"
+	"mailroom/internal/config"
 )
 
 // certificates is where every TLS listener's certificate comes from
@@ -53,8 +55,13 @@ func startCertificates(ctx context.Context, o Options) (*certificates, error) {
 			return nil, fmt.Errorf("tls.acme_ca_file %s: no PEM certificate in it", f)
 		}
 	}
+	dns, err := acmeDNS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	names := cfg.ACMEDomains()
 	m, err := acme.Start(ctx, acme.Options{
+		DNS:   dns,
 		Names: names, Directory: cfg.TLS.ACMEDirectory, Email: cfg.TLS.ACMEEmail,
 		Challenge: cfg.TLS.ACMEChallenge, ChallengeListen: cfg.TLS.ACMEChallengeListen, Roots: roots,
 		Storage:       &certmagic.FileStorage{Path: filepath.Join(cfg.DataPath(), "acme")},
@@ -64,6 +71,24 @@ func startCertificates(ctx context.Context, o Options) (*certificates, error) {
 		return nil, err
 	}
 	return &certificates{acme: m, names: names}, nil
+}
+
+// acmeDNS is the dns-01 provider [tls] configures, nil with the other
+// challenges; the TSIG secret may come from a file.
+func acmeDNS(cfg config.Config) (*acme.RFC2136, error) {
+	t := cfg.TLS
+	if t.ACMEChallenge != config.ChallengeDNS {
+		return nil, nil
+	}
+	secret := t.ACMEDNSTSIGSecret
+	if f := t.ACMEDNSTSIGSecretFile; f != "" {
+		b, err := os.ReadFile(cfg.Path(f))
+		if err != nil {
+			return nil, fmt.Errorf("tls.acme_dns_tsig_secret_file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	return &acme.RFC2136{Server: t.ACMEDNSServer, Zone: t.ACMEDNSZone, TSIGName: t.ACMEDNSTSIGName, TSIGSecret: secret}, nil
 }
 
 // GetCertificate is tls.Config.GetCertificate for every listener.
