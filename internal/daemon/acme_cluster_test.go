@@ -2,11 +2,9 @@ package daemon_test
 
 import (
 	"crypto/tls"
-	"fmt"
 	"testing"
 	"time"
 
-	"mailroom/internal/config"
 	"mailroom/internal/testkit"
 )
 
@@ -18,13 +16,7 @@ func TestACME_ClusterSharesCertificate(t *testing.T) {
 	dns := testkit.StartDNS(t)
 	dns.Add(t, "mail.example.test. A 127.0.0.1")
 	peb := testkit.StartPebble(t, testkit.PebbleOptions{DNS: dns.Addr, Validity: time.Hour})
-	withACME := func(c *config.Config) {
-		c.TLS.ACME = true
-		c.TLS.ACMEDirectory = peb.Directory
-		c.TLS.ACMECAFile = peb.CAFile
-		c.TLS.ACMEChallengeListen = fmt.Sprintf("127.0.0.1:%d", peb.TLSPort)
-	}
-	c := startCluster(t, fixture, withACME)
+	c := startCluster(t, fixture, withPebble(peb))
 	client := &tls.Config{RootCAs: peb.Roots(t), ServerName: "mail.example.test"}
 	a := awaitServed(t, c.a, client, nil)
 	b := awaitServed(t, c.b, client, nil)
