@@ -30,12 +30,7 @@ func TestACME_IssuesAndRenews(t *testing.T) {
 	dns := testkit.StartDNS(t)
 	dns.Add(t, "mail.example.test. A 127.0.0.1")
 	peb := testkit.StartPebble(t, testkit.PebbleOptions{DNS: dns.Addr, Validity: 30 * time.Second})
-	s := testkit.StartWith(t, fixture, func(o *daemon.Options) { o.ACMECheckInterval = time.Second }, func(c *config.Config) {
-		c.TLS.ACME = true
-		c.TLS.ACMEDirectory = peb.Directory
-		c.TLS.ACMECAFile = peb.CAFile
-		c.TLS.ACMEChallengeListen = fmt.Sprintf("127.0.0.1:%d", peb.TLSPort)
-	})
+	s := testkit.StartWith(t, fixture, func(o *daemon.Options) { o.ACMECheckInterval = time.Second }, withPebble(peb))
 	client := &tls.Config{RootCAs: peb.Roots(t), ServerName: "mail.example.test"}
 
 	first := awaitServed(t, s, client, nil)
@@ -75,6 +70,17 @@ func TestACME_IssuesAndRenews(t *testing.T) {
 	}
 	if got := expiryMetric(t, s); got != second.NotAfter.Unix() {
 		t.Fatalf("expiry metric after renewal %d, want %d", got, second.NotAfter.Unix())
+	}
+}
+
+// withPebble turns tls.acme on with Pebble as the CA, answering its
+// tls-alpn-01 challenge on the port Pebble connects to.
+func withPebble(peb *testkit.Pebble) testkit.Option {
+	return func(c *config.Config) {
+		c.TLS.ACME = true
+		c.TLS.ACMEDirectory = peb.Directory
+		c.TLS.ACMECAFile = peb.CAFile
+		c.TLS.ACMEChallengeListen = fmt.Sprintf("127.0.0.1:%d", peb.TLSPort)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"mailroom/internal/acme"
 	"mailroom/internal/config"
+	"mailroom/internal/store"
 )
 
 // certificates is where every TLS listener's certificate comes from
@@ -28,9 +29,10 @@ type certificates struct {
 }
 
 // startCertificates builds the certificate source from [tls]. ACME runs
-// until stop; it keeps its account, certificates and locks in
-// data_dir/acme.
-func startCertificates(ctx context.Context, o Options) (*certificates, error) {
+// until stop; it keeps its account, certificates and locks in st when
+// st is PostgreSQL (every node of a cluster serves the same certificate
+// and one renews it), else in data_dir/acme.
+func startCertificates(ctx context.Context, o Options, st store.Store) (*certificates, error) {
 	cfg := o.Config
 	if !cfg.TLS.ACME {
 		cert, err := loadOrMakeCert(cfg.Path(cfg.TLS.CertFile), cfg.Path(cfg.TLS.KeyFile), cfg.DataPath(), cfg.Hostname)
@@ -59,12 +61,16 @@ func startCertificates(ctx context.Context, o Options) (*certificates, error) {
 	if err != nil {
 		return nil, err
 	}
+	storage, err := acmeStorage(&cfg, st)
+	if err != nil {
+		return nil, err
+	}
 	names := cfg.ACMEDomains()
 	m, err := acme.Start(ctx, acme.Options{
 		DNS:   dns,
 		Names: names, Directory: cfg.TLS.ACMEDirectory, Email: cfg.TLS.ACMEEmail,
 		Challenge: cfg.TLS.ACMEChallenge, ChallengeListen: cfg.TLS.ACMEChallengeListen, Roots: roots,
-		Storage:       &certmagic.FileStorage{Path: filepath.Join(cfg.DataPath(), "acme")},
+		Storage:       storage,
 		CheckInterval: o.ACMECheckInterval, Log: o.Log,
 	})
 	if err != nil {
@@ -89,6 +95,20 @@ func acmeDNS(cfg config.Config) (*acme.RFC2136, error) {
 		secret = strings.TrimSpace(string(b))
 	}
 	return &acme.RFC2136{Server: t.ACMEDNSServer, Zone: t.ACMEDNSZone, TSIGName: t.ACMEDNSTSIGName, TSIGSecret: secret}, nil
+}
+
+// acmeStorage is where ACME keeps its account, certificates and locks:
+// the PostgreSQL database the nodes of a cluster share, or data_dir/acme
+// of the one SQLite node.
+func acmeStorage(cfg *config.Config, st store.Store) (certmagic.Storage, error) {
+	if cfg.Store.Driver != config.DriverPostgres {
+		return &certmagic.FileStorage{Path: filepath.Join(cfg.DataPath(), "acme")}, nil
+	}
+	db, ok := st.(acme.DB)
+	if !ok {
+		return nil, fmt.Errorf("tls.acme: store %T keeps no ACME storage", st)
+	}
+	return acme.NewDBStorage(db), nil
 }
 
 // GetCertificate is tls.Config.GetCertificate for every listener.

@@ -122,7 +122,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	d.blobs, d.files = blobs, files
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	if d.certs, err = startCertificates(wctx, Options{Config: cfg, Log: log, ACMECheckInterval: o.ACMECheckInterval}); err != nil {
+	if d.certs, err = startCertificates(wctx, Options{Config: cfg, Log: log, ACMECheckInterval: o.ACMECheckInterval}, st); err != nil {
 		return nil, err
 	}
 	tlsConfig := &tls.Config{GetCertificate: d.certs.GetCertificate, MinVersion: tls.VersionTLS12}

@@ -6,8 +6,9 @@
 // what only PostgreSQL does, natively on pgx: acceptances and trace
 // appends sent as one batch, queue claims with FOR UPDATE SKIP LOCKED, the
 // concurrency leases of a cluster (PL/pgSQL functions, migrations 0005
-// and 0008, committed without waiting for the WAL flush) and LISTEN/NOTIFY
-// of directory changes.
+// and 0008, committed without waiting for the WAL flush), LISTEN/NOTIFY
+// of directory changes, and the ACME account, certificates and expiring
+// locks a cluster shares (acme.go, migration 0012).
 //
 // Several processes (nodes of a cluster, the CLI) may use one database at
 // once: migrations are serialized with an advisory lock, directory writes
