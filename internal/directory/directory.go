@@ -46,9 +46,6 @@ type Snapshot struct {
 // name) or a mailbox (its address); nil means none.
 func (s *Snapshot) Networks(key string) []netip.Prefix { return s.nets[key] }
 
-// ServesDomain reports whether domain (canonical form) is one of ours.
-func (s *Snapshot) ServesDomain(domain string) bool { return s.domains[domain] != nil }
-
 // Domain returns the served domain named domain.
 func (s *Snapshot) Domain(domain string) (*store.Domain, bool) {
 	d, ok := s.domains[domain]
