@@ -192,7 +192,15 @@ type FolderEntry struct {
 	MessageID string // Message.ID
 	Blob      string
 	Size      int64
-	CreatedAt time.Time
+	CreatedAt time.Time // also the IMAP internal date
+	// UID numbers the entry in its folder (FolderInfo.UIDValidity); set
+	// by the store when the entry is written.
+	UID uint32
+	// Flags are the IMAP flags and keywords, sorted (FolderEntries does
+	// not read them; FolderMessages does).
+	Flags []string
+	// Appended marks an entry a client wrote (APPEND, COPY), not mailroom.
+	Appended bool
 }
 
 // Acceptance is everything written when a submission is accepted: the message,
@@ -393,6 +401,7 @@ type Store interface {
 	Messages
 	Bodies
 	Queue
+	Folders
 	DKIMKeys
 	Trace
 	APITokens
