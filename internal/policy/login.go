@@ -94,3 +94,15 @@ func joinPrefixes(nets []netip.Prefix) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// ParsePrefixes parses CIDR prefixes (masked), skipping unreadable ones
+// (admin validates them on the way in).
+func ParsePrefixes(nets []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range nets {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
+}

@@ -161,7 +161,7 @@ func (s *Session) authenticate(username string, check func(ctx context.Context, 
 			DomainNetworks: snap.Networks("@" + mb.Domain), MailboxNetworks: snap.Networks(mb.Address)}
 		if ap := cred.AppPassword; ap != nil {
 			acct.AppPassword = ap.Label
-			acct.AppNetworks = parsePrefixes(ap.Networks)
+			acct.AppNetworks = policy.ParsePrefixes(ap.Networks)
 		}
 	}
 	now := o.Now()
@@ -233,18 +233,6 @@ func (b *Backend) touchAppPassword(id int64, now time.Time, from string) {
 
 // remoteAddr is the client's IP address.
 func remoteAddr(c *smtp.Conn) netip.Addr { return addrOf(c.Conn().RemoteAddr()) }
-
-// parsePrefixes parses CIDR prefixes, skipping unreadable ones (admin
-// validates them on the way in).
-func parsePrefixes(nets []string) []netip.Prefix {
-	var out []netip.Prefix
-	for _, n := range nets {
-		if p, err := netip.ParsePrefix(n); err == nil {
-			out = append(out, p.Masked())
-		}
-	}
-	return out
-}
 
 // loginServer is the server side of the LOGIN mechanism
 // (draft-murchison-sasl-login), which go-sasl only implements as a client.
