@@ -33,6 +33,7 @@ const (
 	KindDropped  = "dropped"  // recipients dropped by an administrator
 	KindTLS      = "tls"      // a failed TLS handshake: what the client offered, why it failed, the fix
 	KindEnded    = "ended"    // a session that ended after EHLO with no AUTH or MAIL: what the client was offered
+	KindAppend   = "append"   // an IMAP APPEND: the folder, the Message-ID, stored or deduplicated, or the refusal
 )
 
 // Statuses, what searches filter on.
