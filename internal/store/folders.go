@@ -128,4 +128,4 @@ type Folders interface {
 
 // MaxUIDRanges bounds the UID ranges of one SetFlags, Expunge or
 // CopyEntries.
-const MaxUIDRanges = 1000
+const MaxUIDRanges = 10000

@@ -52,4 +52,3 @@ func (s *Server) LoginIMAP(user, pass string, o *imapclient.Options) *imapclient
 	}
 	return c
 }
-
