@@ -43,6 +43,11 @@ func (ss *session) copy(cmd string, numSet goimap.NumSet, dest string, move bool
 		}
 		return nil, nil, err
 	}
+	ctx, cancel := ss.ctx()
+	defer cancel()
+	if _, err := ss.s.o.Store.Folder(ctx, to.Mailbox.ID, to.Folder); err != nil {
+		return nil, nil, ss.fail(cmd, err, errTryCreate)
+	}
 	ranges := sel.ranges(sel.pick(numSet))
 	if len(ranges) > store.MaxUIDRanges {
 		return nil, nil, errTooManyRanges
@@ -50,8 +55,6 @@ func (ss *session) copy(cmd string, numSet goimap.NumSet, dest string, move bool
 	if len(ranges) == 0 { // OK, nothing copied (as Dovecot)
 		return nil, nil, nil
 	}
-	ctx, cancel := ss.ctx()
-	defer cancel()
 	res, err := ss.s.o.Store.CopyEntries(ctx, sel.t.Mailbox.ID, sel.t.Folder, ranges, to.Mailbox.ID, to.Folder, move, to.Mailbox.QuotaBytes)
 	if err != nil {
 		return nil, nil, ss.fail(cmd, err, errTryCreate)

@@ -10,6 +10,8 @@ import (
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/emersion/go-sasl"
+
 	"mailroom/internal/admin"
 	"mailroom/internal/testkit"
 )
@@ -114,3 +116,6 @@ func TestIMAP_ListAndFetchSubmitted(t *testing.T) {
 		t.Errorf("flags after BODY.PEEK: %v", msgs[0].Flags)
 	}
 }
+
+// plainClient is a SASL PLAIN client.
+func plainClient(user, pass string) sasl.Client { return sasl.NewPlainClient("", user, pass) }
