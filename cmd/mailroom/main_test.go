@@ -27,6 +27,9 @@ hostname = "mail.example.test"
 [submission]
 listen = "127.0.0.1:0"
 listen_tls = "127.0.0.1:0"
+[imap]
+listen = "127.0.0.1:0"
+listen_tls = "127.0.0.1:0"
 [http]
 listen = ""
 [log]

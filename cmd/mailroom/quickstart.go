@@ -44,6 +44,9 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
 	}
+	if cfg.IMAP.Listen == "" && cfg.IMAP.ListenTLS == "" { // IMAP on, unless the config file chose its ports
+		cfg.IMAP.Listen, cfg.IMAP.ListenTLS = ":143", ":993"
+	}
 	if *mailbox == "" {
 		*mailbox = "demo@" + *domain
 	}
