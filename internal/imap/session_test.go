@@ -409,3 +409,42 @@ func TestIMAP_LoginGuardShared(t *testing.T) {
 	sc.StartTLS(s.TLSConfig())
 	sc.Expect(sc.AuthPlain("alice@example.test", pw), 421, "4.7.0")
 }
+
+// TestIMAP_Postgres: on PostgreSQL, a submitted message is in INBOX with
+// its UID, and IDLE hears of the next one.
+func TestIMAP_Postgres(t *testing.T) {
+	s := testkit.Start(t, fixture, testkit.WithPostgres(t))
+	submit(t, s, []string{"bob@example.test"}, message("m1@example.test", "One"))
+	exists := make(chan uint32, 10)
+	bob := s.LoginIMAP("bob@example.test", pw, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		},
+	}})
+	if sel, err := bob.Select("INBOX", nil).Wait(); err != nil || sel.NumMessages != 1 || sel.UIDNext != 2 {
+		t.Fatalf("SELECT INBOX = %+v, %v", sel, err)
+	}
+	idle, err := bob.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, s, []string{"bob@example.test"}, message("m2@example.test", "Two"))
+	select {
+	case n := <-exists:
+		if n != 2 {
+			t.Errorf("EXISTS %d", n)
+		}
+	case <-time.After(30 * time.Second): // a bound for a broken server, not a timing assertion
+		t.Fatal("IDLE reported no new message")
+	}
+	_ = idle.Close()
+	if err := idle.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs := fetchAll(t, bob)
+	if len(msgs) != 2 || msgs[1].UID != 2 || !strings.Contains(string(msgs[1].BodySection[0].Bytes), "Subject: Two") {
+		t.Fatalf("INBOX = %+v", msgs)
+	}
+}
