@@ -132,7 +132,7 @@ func (c *capped) Write(p []byte) (int, error) {
 
 // traceAppend records an APPEND: where it went, and what became of it.
 func (ss *session) traceAppend(t target, msgID string, size int64, outcome string, err error) {
-	e := store.TraceEvent{Kind: trace.KindAppend, Command: "APPEND", Mailbox: t.Mailbox.Address, MessageID: clip(msgID, maxUserBytes), Size: size,
+	e := store.TraceEvent{Kind: trace.KindAppend, Command: "APPEND", Mailbox: t.Mailbox.Address, MessageID: trace.Clip(msgID, maxUserBytes), Size: size,
 		Detail: fmt.Sprintf("imap %s: %s", t.Folder, outcome)}
 	if err != nil {
 		e.Status = trace.StatusRefused

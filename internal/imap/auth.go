@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-sasl"
@@ -39,18 +38,8 @@ func (ss *session) Authenticate(mech string) (sasl.Server, error) {
 		return nil, &goimap.Error{Type: goimap.StatusResponseTypeNo, Code: goimap.ResponseCodeCannot, Text: "Unsupported authentication mechanism; use PLAIN"}
 	}
 	return sasl.NewPlainServer(func(identity, username, password string) error {
-		return ss.login("AUTHENTICATE", username, password, identity == "" || sameUser(identity, username))
+		return ss.login("AUTHENTICATE", username, password, identity == "" || address.Same(identity, username))
 	}), nil
-}
-
-// sameUser reports whether an authorization identity names the user.
-func sameUser(identity, username string) bool {
-	a, errA := address.Normalize(identity)
-	b, errB := address.Normalize(username)
-	if errA != nil || errB != nil {
-		return identity == username
-	}
-	return a == b
 }
 
 // Login refusals. Only a correct password learns that IMAP is off, the
@@ -75,7 +64,7 @@ const (
 // authorization identity) checks the password against no user.
 func (ss *session) login(cmd, username, password string, authz bool) (err error) {
 	if len(username) > maxUserBytes {
-		username = clip(username, maxUserBytes)
+		username = trace.Clip(username, maxUserBytes)
 	}
 	reason := policy.ReasonNone
 	var detail string
@@ -216,17 +205,4 @@ func normalizedOr(addr string) string {
 		return n
 	}
 	return addr
-}
-
-// clip cuts s to at most n octets at a rune boundary, marking the cut.
-func clip(s string, n int) string {
-	const mark = "…"
-	if len(s) <= n {
-		return s
-	}
-	i := max(n-len(mark), 0)
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + mark
 }

@@ -1,7 +1,7 @@
 package imap
 
 import (
-	"errors"
+	"context"
 	"slices"
 	"strings"
 
@@ -44,14 +44,22 @@ func (ss *session) Create(name string, options *goimap.CreateOptions) error {
 	}
 	ctx, cancel := ss.ctx()
 	defer cancel()
-	levels := strings.Split(string(t.Folder), string(Delim))
-	for i := 1; i < len(levels); i++ {
-		if _, err := ss.s.o.Store.EnsureFolder(ctx, t.Mailbox.ID, store.Folder(strings.Join(levels[:i], string(Delim))), ""); err != nil {
-			return ss.fail("CREATE", err, nil)
-		}
+	if err := ss.ensureParents(ctx, t); err != nil {
+		return ss.fail("CREATE", err, nil)
 	}
 	if _, err := ss.s.o.Store.CreateFolder(ctx, t.Mailbox.ID, t.Folder, use); err != nil {
 		return ss.fail("CREATE", err, nil)
+	}
+	return nil
+}
+
+// ensureParents makes the folders above t that are missing.
+func (ss *session) ensureParents(ctx context.Context, t target) error {
+	levels := strings.Split(string(t.Folder), string(Delim))
+	for i := 1; i < len(levels); i++ {
+		if _, err := ss.s.o.Store.EnsureFolder(ctx, t.Mailbox.ID, store.Folder(strings.Join(levels[:i], string(Delim))), ""); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -109,11 +117,8 @@ func (ss *session) Rename(oldName, newName string, _ *goimap.RenameOptions) erro
 	}
 	ctx, cancel := ss.ctx()
 	defer cancel()
-	levels := strings.Split(string(to.Folder), string(Delim))
-	for i := 1; i < len(levels); i++ {
-		if _, err := ss.s.o.Store.EnsureFolder(ctx, to.Mailbox.ID, store.Folder(strings.Join(levels[:i], string(Delim))), ""); err != nil {
-			return ss.fail("RENAME", err, nil)
-		}
+	if err := ss.ensureParents(ctx, to); err != nil {
+		return ss.fail("RENAME", err, nil)
 	}
 	if err := ss.s.o.Store.RenameFolder(ctx, from.Mailbox.ID, from.Folder, to.Folder); err != nil {
 		return ss.fail("RENAME", err, nil)
@@ -307,7 +312,3 @@ func (ss *session) status(name string, f store.FolderInfo, options *goimap.Statu
 func hasFlag(flags []string, f goimap.Flag) bool {
 	return slices.ContainsFunc(flags, func(g string) bool { return strings.EqualFold(g, string(f)) })
 }
-
-// errUnselected is returned by selected-state calls without a selection
-// (imapserver checks the state first; this is a guard).
-var errUnselected = errors.New("no folder selected")

@@ -21,6 +21,7 @@ import (
 	"mailroom/internal/policy"
 	"mailroom/internal/queue"
 	"mailroom/internal/store"
+	"mailroom/internal/trace"
 )
 
 // storeTimeout bounds the acceptance transaction; past it the client gets
@@ -169,7 +170,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	t.hold.Commit(now) // the same time the submission log records
 	metricAcceptSeconds.Observe(time.Since(dataEnd).Seconds())
 	s.traceAccepted(a, copies)
-	s.log.Info("accepted", "queue_id", id, "msgid", clip(msgID, maxTraced), "from", t.from, "rcpts", len(t.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
+	s.log.Info("accepted", "queue_id", id, "msgid", trace.Clip(msgID, maxTraced), "from", t.from, "rcpts", len(t.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil
 }
 

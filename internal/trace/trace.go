@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"mailroom/internal/store"
 )
@@ -186,4 +187,20 @@ func (w *Writer) run() {
 			close(c)
 		}
 	}
+}
+
+// Clip cuts s to at most n octets, at a rune boundary, marking the cut
+// with "…" (which counts): how a client-supplied string (a user name, an
+// address as typed, a header field) is bounded before it reaches the
+// trace or the log.
+func Clip(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n {
+		return s
+	}
+	i := max(n-len(mark), 0)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + mark
 }

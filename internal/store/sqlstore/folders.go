@@ -189,6 +189,14 @@ func uidWhere(first int, ranges []store.UIDRange) (string, []any, error) {
 	return "(" + strings.Join(conds, " OR ") + ")", args, nil
 }
 
+// entriesIn lists the folder's entries that cond (uidWhere's, its
+// placeholders from $3) selects, by UID.
+func entriesIn(ctx context.Context, tx *sql.Tx, mailboxID int64, name store.Folder, cond string, args []any) ([]store.FolderEntry, error) {
+	return QueryAll(ctx, tx, func(r *sql.Rows) (store.FolderEntry, error) { return scanEntry(r) },
+		`SELECT `+entryCols+` FROM folder_entries WHERE mailbox_id = $1 AND folder = $2 AND `+cond+` ORDER BY uid`,
+		append([]any{mailboxID, string(name)}, args...)...)
+}
+
 // touchFolder moves the folder's change counter (taking its row lock);
 // store.ErrNotFound if it does not exist.
 func touchFolder(ctx context.Context, tx *sql.Tx, mailboxID int64, name store.Folder) error {
@@ -211,9 +219,7 @@ func (db *DB) SetFlags(ctx context.Context, mailboxID int64, name store.Folder, 
 		if err := touchFolder(ctx, tx, mailboxID, name); err != nil {
 			return err
 		}
-		es, err := QueryAll(ctx, tx, func(r *sql.Rows) (store.FolderEntry, error) { return scanEntry(r) },
-			`SELECT `+entryCols+` FROM folder_entries WHERE mailbox_id = $1 AND folder = $2 AND `+cond+` ORDER BY uid`,
-			append([]any{mailboxID, string(name)}, args...)...)
+		es, err := entriesIn(ctx, tx, mailboxID, name, cond, args)
 		if err != nil {
 			return err
 		}
@@ -270,9 +276,7 @@ func (db *DB) Expunge(ctx context.Context, mailboxID int64, name store.Folder, u
 		if err := touchFolder(ctx, tx, mailboxID, name); err != nil {
 			return err
 		}
-		es, err := QueryAll(ctx, tx, func(r *sql.Rows) (store.FolderEntry, error) { return scanEntry(r) },
-			`SELECT `+entryCols+` FROM folder_entries WHERE mailbox_id = $1 AND folder = $2 AND `+cond+` ORDER BY uid`,
-			append([]any{mailboxID, string(name)}, args...)...)
+		es, err := entriesIn(ctx, tx, mailboxID, name, cond, args)
 		if err != nil {
 			return err
 		}
@@ -313,9 +317,7 @@ func (db *DB) CopyEntries(ctx context.Context, mailboxID int64, from store.Folde
 				return err
 			}
 		}
-		es, err := QueryAll(ctx, tx, func(r *sql.Rows) (store.FolderEntry, error) { return scanEntry(r) },
-			`SELECT `+entryCols+` FROM folder_entries WHERE mailbox_id = $1 AND folder = $2 AND `+cond+` ORDER BY uid`,
-			append([]any{mailboxID, string(from)}, args...)...)
+		es, err := entriesIn(ctx, tx, mailboxID, from, cond, args)
 		if err != nil {
 			return err
 		}
