@@ -22,7 +22,7 @@ func (d *Daemon) startIMAP(tlsConfig *tls.Config, guard *limits.LoginGuard, st s
 		return nil
 	}
 	d.imap = imap.New(imap.Options{
-		Hostname: d.cfg.Hostname, Directory: d.dir, Store: st, Blobs: d.blobs, Logins: guard, Trace: d.trace, Log: d.log,
+		Directory: d.dir, Store: st, Blobs: d.blobs, Logins: guard, Trace: d.trace, Log: d.log,
 		Conns:     &limits.Connections{PerAddress: c.MaxConnectionsPerAddress},
 		TLSConfig: tlsConfig, HashWait: d.cfg.Submission.HashWait.Std(), MaxMessageBytes: d.cfg.Submission.MaxMessageBytes,
 		MaxIdle: c.MaxIdle, LoginTimeout: c.LoginTimeout.Std(), PreAuthBytes: c.PreAuthBytes,

@@ -44,7 +44,6 @@ import (
 // required; Logins must be the instance SMTP submission uses, so failed
 // logins count together.
 type Options struct {
-	Hostname  string
 	Directory *directory.Directory
 	Store     store.Store
 	Blobs     blob.Store

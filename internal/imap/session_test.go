@@ -448,3 +448,47 @@ func TestIMAP_Postgres(t *testing.T) {
 		t.Fatalf("INBOX = %+v", msgs)
 	}
 }
+
+// TestIMAP_ExamineReadOnly: EXAMINE neither changes flags on FETCH
+// BODY[] nor takes STORE or EXPUNGE (imapserver leaves both to the session).
+func TestIMAP_ExamineReadOnly(t *testing.T) {
+	s := testkit.Start(t, fixture)
+	submit(t, s, []string{"bob@example.test"}, message("m1@example.test", "One"))
+	bob := s.LoginIMAP("bob@example.test", pw, nil)
+	if _, err := bob.Select("INBOX", &goimap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Fetch(goimap.SeqSetNum(1), &goimap.FetchOptions{BodySection: []*goimap.FetchItemBodySection{{}}}).Collect(); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Store(goimap.SeqSetNum(1), &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Flags: []goimap.Flag{goimap.FlagDeleted}}, nil).Close(); err == nil {
+		t.Error("STORE in EXAMINE succeeded")
+	}
+	if _, err := bob.Expunge().Collect(); err == nil {
+		t.Error("EXPUNGE in EXAMINE succeeded")
+	}
+	if msgs := fetchAll(t, bob); len(msgs) != 1 || len(msgs[0].Flags) != 0 {
+		t.Errorf("after EXAMINE: %+v", msgs)
+	}
+}
+
+// TestIMAP_ConnectionsPerAddress: a connection over [imap]
+// max_connections_per_address is closed before the greeting.
+func TestIMAP_ConnectionsPerAddress(t *testing.T) {
+	s := testkit.Start(t, fixture, func(c *config.Config) { c.IMAP.MaxConnectionsPerAddress = 1 })
+	first := s.DialIMAPPlain()
+	if err := first.WaitGreeting(); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", s.IMAPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+	b, err := io.ReadAll(nc)
+	var ne net.Error
+	if len(b) != 0 || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Fatalf("second connection: read %q, %v; want it closed without a greeting", b, err)
+	}
+}
