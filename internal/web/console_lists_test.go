@@ -68,6 +68,31 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 	return resp, string(body)
 }
 
+// consolePW is the password of every mailbox and console user of
+// startConsole.
+const consolePW = "correct-horse-battery"
+
+// startConsole starts a daemon serving example.test with the mailboxes
+// app@ and bob@ and the console user root (all with consolePW); more
+// runs after that setup, with opts.
+func startConsole(t *testing.T, more func(ctx context.Context, a *admin.Service), opts ...testkit.Option) *testkit.Server {
+	t.Helper()
+	return testkit.Start(t, func(a *admin.Service) {
+		ctx := context.Background()
+		_, err := a.AddDomain(ctx, "example.test")
+		testkit.MustAdd(t, err)
+		for _, m := range []admin.NewMailbox{{Address: "app@example.test", DisplayName: "The App", Password: consolePW}, {Address: "bob@example.test", DisplayName: "Bob B", Password: consolePW}} {
+			_, _, err = a.AddMailbox(ctx, m)
+			testkit.MustAdd(t, err)
+		}
+		_, err = a.AddConsoleUser(ctx, "root", consolePW)
+		testkit.MustAdd(t, err)
+		if more != nil {
+			more(ctx, a)
+		}
+	}, opts...)
+}
+
 // rowOf is the table row of page that contains text.
 func rowOf(t *testing.T, page, text string) string {
 	t.Helper()
@@ -87,20 +112,12 @@ func rowOf(t *testing.T, page, text string) string {
 // deferred messages, not 6 attempts; the Drop confirmation says no
 // failure notice is sent, and none is.
 func TestConsole_QueueDeferredAsMetrics(t *testing.T) {
-	const pw = "correct-horse-battery"
+	const pw = consolePW
 	r := testkit.NewRemote(t)
 	r.MX(t, "remote.test", testkit.MXOptions{Rcpt: func(string) *smtp.SMTPError {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
 	}})
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		_, err := a.AddDomain(ctx, "example.test")
-		testkit.MustAdd(t, err)
-		_, _, err = a.AddMailbox(ctx, admin.NewMailbox{Address: "app@example.test", DisplayName: "The App", Password: pw})
-		testkit.MustAdd(t, err)
-		_, err = a.AddConsoleUser(ctx, "root", pw)
-		testkit.MustAdd(t, err)
-	}, testkit.WithRemote(r), func(c *config.Config) {
+	s := startConsole(t, nil, testkit.WithRemote(r), func(c *config.Config) {
 		c.Delivery.RetrySchedule = []config.Duration{config.Duration(time.Millisecond), config.Duration(time.Millisecond), config.Duration(time.Hour)}
 	})
 	var ids []string
@@ -170,19 +187,10 @@ func TestConsole_QueueDeferredAsMetrics(t *testing.T) {
 // and is bounded; the message viewer links a download of the message as
 // stored (.eml, an attachment).
 func TestConsole_FolderList(t *testing.T) {
-	const pw = "correct-horse-battery"
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		_, err := a.AddDomain(ctx, "example.test")
-		testkit.MustAdd(t, err)
-		for _, m := range []admin.NewMailbox{{Address: "app@example.test", Password: pw}, {Address: "bob@example.test", DisplayName: "Bob B", Password: pw}} {
-			_, _, err = a.AddMailbox(ctx, m)
-			testkit.MustAdd(t, err)
-		}
+	const pw = consolePW
+	s := startConsole(t, func(ctx context.Context, a *admin.Service) {
 		many := 1000
-		_, err = a.SetMailbox(ctx, "app@example.test", admin.MailboxChange{Limits: admin.LimitChange{MessagesPerMinute: &many, RecipientsPerDay: &many}})
-		testkit.MustAdd(t, err)
-		_, err = a.AddConsoleUser(ctx, "root", pw)
+		_, err := a.SetMailbox(ctx, "app@example.test", admin.MailboxChange{Limits: admin.LimitChange{MessagesPerMinute: &many, RecipientsPerDay: &many}})
 		testkit.MustAdd(t, err)
 	})
 	c, err := testkit.DialSubmission(s.Addr("submission"), s.TLSConfig(), "app@example.test", pw)
@@ -252,18 +260,8 @@ func TestConsole_FolderList(t *testing.T) {
 // accepted messages and refused attempts of the last 24 hours; another
 // mailbox's shows none of them.
 func TestConsole_MailboxActivity(t *testing.T) {
-	const pw = "correct-horse-battery"
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		_, err := a.AddDomain(ctx, "example.test")
-		testkit.MustAdd(t, err)
-		for _, m := range []admin.NewMailbox{{Address: "app@example.test", Password: pw}, {Address: "bob@example.test", Password: pw}} {
-			_, _, err = a.AddMailbox(ctx, m)
-			testkit.MustAdd(t, err)
-		}
-		_, err = a.AddConsoleUser(ctx, "root", pw)
-		testkit.MustAdd(t, err)
-	})
+	const pw = consolePW
+	s := startConsole(t, nil)
 	for range 2 {
 		s.Send("app@example.test", pw, "app@example.test", []string{"bob@example.test"}, "Subject: x\r\n\r\nx\r\n")
 	}
