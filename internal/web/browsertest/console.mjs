@@ -26,9 +26,9 @@ try {
   const page = await context.newPage();
   // shot saves a full-page screenshot of the current page beside
   // MAILROOM_SCREENSHOT, as console-NAME.png.
-  const shot = async (name) => {
+  const shot = async (name, p = page) => {
     const path = env('MAILROOM_SCREENSHOT').replace(/[^/]*$/, '') + 'console-' + name + '.png';
-    await page.screenshot({ path, fullPage: true });
+    await p.screenshot({ path, fullPage: true });
     console.log('screenshot: ' + path);
   };
   page.setDefaultTimeout(5000);
@@ -111,6 +111,12 @@ try {
     if (width > 390) throw new Error(`${href} is ${width} px wide on a 390 px phone`);
     await shot('phone' + (href === '/' ? '-dashboard' : href === message ? '-message' : href.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '')));
   }
+  const anon = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await anon.goto(base + '/login');
+  const loginWidth = await anon.evaluate(() => document.documentElement.scrollWidth);
+  console.log(`phone /login: scrollWidth ${loginWidth}`);
+  if (loginWidth > 390) throw new Error(`/login is ${loginWidth} px wide on a 390 px phone`);
+  await shot('phone-login', anon);
   if (problems.length) throw new Error('browser errors: ' + problems.join('; '));
   step('done');
 } finally {
