@@ -53,6 +53,7 @@ func TestConsole_Browser(t *testing.T) {
 		_, err = a.AddConsoleUser(ctx, "root", pw)
 		testkit.MustAdd(t, err)
 	})
+	s.Send("app@example.test", pw, "app@example.test", []string{"app@example.test"}, "From: app@example.test\r\nTo: app@example.test\r\nSubject: Invoice 42\r\n\r\nhello\r\n")
 	c := testkit.Ready(t, s, "app@example.test", pw)
 	c.MustCmd("MAIL FROM:<support@example.test>", 550, "5.7.60")
 	s.Daemon.FlushTrace()

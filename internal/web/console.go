@@ -115,6 +115,8 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /messages/{mailbox}", c.auth(c.folder))
 	mux.Handle("GET /messages/{mailbox}/{id}", c.auth(c.message))
 	mux.Handle("GET /messages/{mailbox}/{id}/html", c.auth(c.messageHTML))
+	mux.Handle("GET /messages/{mailbox}/{id}/raw", c.auth(c.messageRaw))
+	mux.Handle("GET /mailboxes/{address}/activity", c.auth(c.activity))
 }
 
 // filesOnly serves files and no directory: a directory is not found, so
