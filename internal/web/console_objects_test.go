@@ -194,3 +194,58 @@ func TestConsole_MailboxForms(t *testing.T) {
 		t.Fatalf("grants after removal: %+v", gs)
 	}
 }
+
+// TestConsole_AccessForms: an API token made on the access page is shown
+// once and opens the API until revoked there; console users are added,
+// given a new password and removed, and the last one stays.
+func TestConsole_AccessForms(t *testing.T) {
+	srv, a := consoleServer(t)
+	ctx := context.Background()
+	c := newConsoleClient(t, srv)
+	c.login("root", "correct-horse-battery")
+	tok := c.csrf("/access")
+
+	status, _, body := c.do("POST", "/access/tokens", url.Values{"csrf": {tok}, "label": {"deploy-bot"}})
+	m := regexp.MustCompile(`id="new-token".*<code>(mrt_[^<]+)</code>`).FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("create token: %d\n%s", status, body)
+	}
+	if got := call(t, srv, m[1], "GET", "/api/v1/domains", "", nil); got != http.StatusOK {
+		t.Fatalf("the new token on the API: %d", got)
+	}
+	if _, _, body := c.do("GET", "/access", nil); strings.Contains(body, m[1]) || !strings.Contains(body, "<td>deploy-bot</td>") {
+		t.Fatalf("access page after: token shown again, or not listed:\n%s", body)
+	}
+	if status, _, body := c.do("POST", "/access/tokens", url.Values{"csrf": {tok}, "label": {"two words"}}); status != http.StatusBadRequest || !strings.Contains(body, "label") {
+		t.Fatalf("bad label: %d\n%s", status, body)
+	}
+	if status, _, _ := c.do("POST", "/access/tokens/revoke", url.Values{"csrf": {tok}, "label": {"deploy-bot"}}); status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", status)
+	}
+	if got := call(t, srv, m[1], "GET", "/api/v1/domains", "", nil); got != http.StatusUnauthorized {
+		t.Fatalf("the revoked token on the API: %d, want 401", got)
+	}
+
+	if status, _, body := c.do("POST", "/access/users", url.Values{"csrf": {tok}, "name": {"ops"}, "password": {"ops-password-1"}}); status != http.StatusSeeOther {
+		t.Fatalf("add user: %d\n%s", status, body)
+	}
+	if status, _, body := c.do("POST", "/access/users", url.Values{"csrf": {tok}, "name": {"short"}, "password": {"short"}}); status != http.StatusBadRequest || !strings.Contains(body, "shorter than") {
+		t.Fatalf("short password: %d\n%s", status, body)
+	}
+	if status, _, _ := c.do("POST", "/access/users/password", url.Values{"csrf": {tok}, "name": {"ops"}, "password": {"ops-password-2"}}); status != http.StatusSeeOther {
+		t.Fatalf("change password: %d", status)
+	}
+	if _, err := a.CheckConsoleLogin(ctx, "ops", "ops-password-2"); err != nil {
+		t.Fatalf("ops's new password: %v", err)
+	}
+	if status, _, _ := c.do("POST", "/access/users/remove", url.Values{"csrf": {tok}, "name": {"ops"}}); status != http.StatusSeeOther {
+		t.Fatalf("remove ops: %d", status)
+	}
+	status, _, body = c.do("POST", "/access/users/remove", url.Values{"csrf": {tok}, "name": {"root"}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "last console user") {
+		t.Fatalf("remove the last user: %d\n%s", status, body)
+	}
+	if us, _ := a.ConsoleUsers(ctx); len(us) != 1 || us[0].Name != "root" {
+		t.Fatalf("console users after: %+v", us)
+	}
+}

@@ -101,7 +101,7 @@ func consoleServer(t *testing.T) (*httptest.Server, *admin.Service) {
 func TestConsole_LoginRequired(t *testing.T) {
 	srv, _ := consoleServer(t)
 	c := newConsoleClient(t, srv)
-	for _, p := range []string{"/", "/mailboxes", "/mailboxes/app@example.test", "/permissions", "/trace", "/queue", "/messages/app@example.test"} {
+	for _, p := range []string{"/", "/mailboxes", "/mailboxes/app@example.test", "/domains", "/domains/example.test", "/access", "/permissions", "/trace", "/queue", "/messages/app@example.test"} {
 		if status, loc, _ := c.do("GET", p, nil); status != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=") {
 			t.Errorf("GET %s without a session: %d %q, want 303 to /login", p, status, loc)
 		}
