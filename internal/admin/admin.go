@@ -132,6 +132,8 @@ type Service struct {
 	// DoctorOptions are the doctor's view of the configuration, for
 	// CheckDomain.
 	DoctorOptions DoctorOptions
+	// DoctorTimeout bounds one doctor run; 0 is DefaultDoctorTimeout.
+	DoctorTimeout time.Duration
 }
 
 // New returns a Service on st.
