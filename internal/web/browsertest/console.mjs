@@ -1,14 +1,16 @@
 // Drives the mailroom console in headless Chromium, for internal/web's
 // TestConsole_Browser: log in, grant Send As through the permissions form,
-// find a refused submission in the trace with its reason, save a
-// screenshot of the trace and one of the dashboard. Configured by the
-// environment the Go test sets: MAILROOM_URL, MAILROOM_USER,
-// MAILROOM_PASSWORD, MAILROOM_SCREENSHOT, CHROMIUM (default
-// /usr/bin/chromium). Never downloads a browser.
+// find a refused submission in the trace with its reason, use the domain
+// and mailbox pages' forms, and save a full-page screenshot of every
+// console page (shot). Configured by the environment the Go test sets:
+// MAILROOM_URL, MAILROOM_USER, MAILROOM_PASSWORD, MAILROOM_SCREENSHOTS (the
+// directory for the PNGs), MAILROOM_MESSAGE (a queue id in app@'s Sent
+// Items), CHROMIUM (default /usr/bin/chromium). Never downloads a browser.
 import { chromium } from 'playwright-core';
 
 const env = (k, d) => process.env[k] ?? d;
 const base = env('MAILROOM_URL');
+const shots = env('MAILROOM_SCREENSHOTS');
 const step = (s) => console.log('step: ' + s);
 
 const browser = await chromium.launch({
@@ -18,14 +20,33 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(10000);
   const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(page.url() + ': ' + m.text()); });
+  page.on('pageerror', (e) => problems.push(page.url() + ': ' + String(e)));
+  // Confirmations (data-confirm) are accepted: the test means each click.
+  page.on('dialog', (d) => d.accept());
+
+  // shot saves a full-page PNG of the page as it is now, named name (one
+  // per console page, or per state worth seeing), and logs it.
+  const taken = new Set();
+  const shot = async (name) => {
+    if (taken.has(name)) throw new Error('screenshot ' + name + ' taken twice');
+    taken.add(name);
+    await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+    console.log('shot: ' + name);
+  };
+  // visit opens path, fails on an error status, and takes its shot.
+  const visit = async (path, name) => {
+    const resp = await page.goto(base + path);
+    if (!resp.ok()) throw new Error(`GET ${path}: ${resp.status()}`);
+    await shot(name);
+  };
 
   step('log in');
   await page.goto(base + '/trace');
   await page.waitForURL(/\/login/);
+  await shot('login');
   await page.fill('input[name=user]', env('MAILROOM_USER'));
   await page.fill('input[name=password]', env('MAILROOM_PASSWORD'));
   await Promise.all([page.waitForURL(base + '/trace'), page.click('#login button[type=submit]')]);
@@ -42,6 +63,7 @@ try {
   }
   const row = page.locator('#grants tr', { hasText: 'support@example.test' });
   if ((await row.count()) !== 1) throw new Error('the grant is not listed');
+  await shot('permissions');
 
   step('find the refusal in the trace');
   await page.click('nav >> text=Trace');
@@ -55,13 +77,54 @@ try {
   if (reason !== 'send_as_denied' || !reply.startsWith('550 5.7.60')) {
     throw new Error(`refusal shows reason ${reason}, reply ${reply}`);
   }
+  await shot('trace-refused');
+  await visit('/trace', 'trace');
 
-  step('screenshot');
-  await page.screenshot({ path: env('MAILROOM_SCREENSHOT'), fullPage: true });
+  step('dashboard');
   await page.click('nav >> text=Dashboard');
   const refused = await page.textContent('.totals .ref');
   if (!refused.includes('refused 1')) throw new Error('dashboard totals: ' + refused);
-  await page.screenshot({ path: env('MAILROOM_SCREENSHOT').replace(/\.png$/, '') + '-dashboard.png', fullPage: true });
+  await shot('dashboard');
+
+  step('domains');
+  await page.click('nav >> text=Domains');
+  await shot('domains');
+  await page.fill('#add-domain input[name=name]', 'new.example.test');
+  await Promise.all([page.waitForURL(/\/domains\/new\.example\.test\?flash=/), page.click('#add-domain button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/domains\/new\.example\.test\?flash=/), page.click('#add-dkim button[type=submit]')]);
+  if ((await page.locator('#dkim code.record').count()) !== 2) throw new Error('no DKIM records after creating keys');
+  await Promise.all([page.waitForURL(/\/domains\/new\.example\.test\/doctor/), page.click('#run-doctor button[type=submit]')]);
+  if ((await page.locator('#doctor table.checks tr').count()) < 4) throw new Error('no doctor verdicts');
+  await shot('domain');
+  await Promise.all([page.waitForURL(/\/domains\?flash=/), page.click('#remove-domain button[type=submit]')]);
+  await visit('/domains/example.test', 'domain-with-mailboxes');
+
+  step('mailboxes');
+  await page.click('nav >> text=Mailboxes');
+  await shot('mailboxes');
+  await visit('/mailboxes/app@example.test', 'mailbox');
+  await page.fill('#add-app-password input[name=label]', 'printer-3f');
+  await Promise.all([page.waitForURL(/\/app-passwords$/), page.click('#add-app-password button[type=submit]')]);
+  if (!(await page.textContent('#new-app-password')).includes('printer-3f')) throw new Error('no app password shown');
+  await shot('mailbox-app-password');
+  await page.fill('#mailbox-settings input[name=quota]', '50 MiB');
+  await page.fill('#mailbox-settings input[name=sent_retention]', '30 days');
+  await Promise.all([page.waitForURL(/\/mailboxes\/app@example\.test\?flash=/), page.click('#mailbox-settings button[type=submit]')]);
+  if ((await page.inputValue('#mailbox-settings input[name=quota]')) !== '50 MiB') throw new Error('quota not shown in units');
+  await visit('/mailboxes/support@example.test', 'mailbox-shared');
+  if (!(await page.textContent('#sent-as-by')).includes('app@example.test')) throw new Error('the shared mailbox does not list who may send as it');
+
+  step('messages');
+  await visit('/messages/app@example.test', 'folder-sent');
+  await visit('/messages/app@example.test?folder=inbox', 'folder-inbox');
+  await visit('/messages/app@example.test/' + env('MAILROOM_MESSAGE') + '?folder=Sent+Items', 'message');
+
+  step('the other pages');
+  await visit('/connectors', 'connectors');
+  await visit('/queue', 'queue');
+  await visit('/queue?state=all', 'queue-all');
+  await visit('/access', 'access');
+
   if (problems.length) throw new Error('browser errors: ' + problems.join('; '));
   step('done');
 } finally {
