@@ -147,7 +147,7 @@ func (c *console) setMailbox(w http.ResponseWriter, r *http.Request, s *session)
 
 // mailboxChange reads the settings form: every field is sent (an
 // unchecked box as absent), so every field is set; the SMTP AUTH switch
-// only when the form had it. Sizes and durations take units ("50 MiB",
+// and IMAP switches only when the form had them. Sizes and durations take units ("50 MiB",
 // "30 days"); empty is 0 (unlimited, kept forever, inherit).
 func mailboxChange(r *http.Request) (admin.MailboxChange, error) {
 	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
@@ -156,6 +156,9 @@ func mailboxChange(r *http.Request) (admin.MailboxChange, error) {
 	c := admin.MailboxChange{DisplayName: &dn, SaveSent: on("save_sent"), CopySentAs: on("copy_sent_as"), CopySentOnBehalf: on("copy_sent_on_behalf")}
 	if r.PostFormValue("smtp_auth_field") != "" { // shared mailboxes have no switch
 		c.SMTPAuth = on("smtp_auth")
+	}
+	if r.PostFormValue("imap_field") != "" {
+		c.IMAP = on("imap")
 	}
 	var ret time.Duration
 	if v := f("sent_retention"); v != "" && v != "0" {

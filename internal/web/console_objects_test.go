@@ -249,3 +249,37 @@ func TestConsole_AccessForms(t *testing.T) {
 		t.Fatalf("console users after: %+v", us)
 	}
 }
+
+// TestConsole_IMAPAndFullAccess: the mailbox form turns IMAP access off
+// and on; a full-access grant made on the permissions page shows on both
+// mailboxes' pages.
+func TestConsole_IMAPAndFullAccess(t *testing.T) {
+	srv, a := consoleServer(t)
+	ctx := context.Background()
+	c := newConsoleClient(t, srv)
+	c.login("root", "correct-horse-battery")
+	tok := c.csrf("/mailboxes/app@example.test")
+	if status, _, body := c.do("POST", "/mailboxes/app@example.test", url.Values{"csrf": {tok}, "imap_field": {"1"}, "smtp_auth_field": {"1"}, "smtp_auth": {"on"}}); status != http.StatusSeeOther {
+		t.Fatalf("IMAP off: %d\n%s", status, body)
+	}
+	if m, err := a.Mailbox(ctx, "app@example.test"); err != nil || m.IMAP || !m.SMTPAuth {
+		t.Fatalf("after IMAP off: %+v %v", m, err)
+	}
+	if _, _, body := c.do("GET", "/mailboxes/app@example.test", nil); !strings.Contains(body, `<input type="checkbox" name="imap" > IMAP access`) {
+		t.Fatalf("IMAP box checked after turning it off:\n%s", body)
+	}
+	c.do("POST", "/mailboxes/app@example.test", url.Values{"csrf": {tok}, "imap_field": {"1"}, "imap": {"on"}})
+	if m, _ := a.Mailbox(ctx, "app@example.test"); !m.IMAP {
+		t.Fatal("IMAP still off after turning it on")
+	}
+
+	if status, _, body := c.do("POST", "/permissions/grant", url.Values{"csrf": {tok}, "kind": {"full-access"}, "on": {"support@example.test"}, "to": {"app@example.test"}}); status != http.StatusSeeOther {
+		t.Fatalf("full-access grant: %d\n%s", status, body)
+	}
+	if _, _, body := c.do("GET", "/mailboxes/support@example.test", nil); !strings.Contains(body, `<td>Full Access</td><td><a href="/mailboxes/app@example.test">`) {
+		t.Fatalf("shared mailbox page lacks the full-access grantee:\n%s", body)
+	}
+	if _, _, body := c.do("GET", "/mailboxes/app@example.test", nil); !strings.Contains(body, `<td>Full Access</td><td><a href="/mailboxes/support@example.test">`) {
+		t.Fatalf("grantee's page lacks what it may open:\n%s", body)
+	}
+}
