@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ type mailboxPage struct {
 	Aliases      []string
 	AppPasswords []store.AppPassword
 	Connectors   []store.Connector
+	// OAuthClients are the app-only OAuth clients that may act as it.
+	OAuthClients []store.OAuthClient
 	// Generated is a password generated just now, shown once.
 	Generated string
 	// Secret is an app password created just now, shown once, and its
@@ -95,6 +98,15 @@ func (c *console) mailboxData(ctx context.Context, m store.Mailbox) (mailboxPage
 			d.Connectors = append(d.Connectors, cn)
 		}
 	}
+	ocs, err := c.a.OAuthClients(ctx)
+	if err != nil {
+		return d, err
+	}
+	for _, oc := range ocs {
+		if slices.Contains(oc.Mailboxes, m.Address) {
+			d.OAuthClients = append(d.OAuthClients, oc)
+		}
+	}
 	d.Removal = removalText(d)
 	return d, nil
 }
@@ -111,7 +123,7 @@ func removalText(d mailboxPage) string {
 		one, many string
 	}{{len(d.AppPasswords), "app password", "app passwords"}, {len(d.Aliases), "alias", "aliases"},
 		{len(d.SendsAs), "grant it holds", "grants it holds"}, {len(d.SentAsBy), "grant on it", "grants on it"},
-		{len(d.Connectors), "connector", "connectors"}} {
+		{len(d.Connectors), "connector", "connectors"}, {len(d.OAuthClients), "OAuth client's right to act as it", "OAuth clients' right to act as it"}} {
 		if x.n > 0 {
 			parts = append(parts, unit.Count(int64(x.n), x.one, x.many))
 		}

@@ -283,3 +283,31 @@ func TestConsole_IMAPAndFullAccess(t *testing.T) {
 		t.Fatalf("grantee's page lacks what it may open:\n%s", body)
 	}
 }
+
+// TestConsole_MailboxOtherWaysIn: a mailbox's page names the connectors
+// and app-only OAuth clients that act as it, and its removal confirmation
+// counts them.
+func TestConsole_MailboxOtherWaysIn(t *testing.T) {
+	srv, a := consoleServer(t)
+	ctx := context.Background()
+	const iss = "https://login.example.com/realms/acme"
+	a.OAuthIssuers = []string{iss}
+	if _, err := a.AddConnector(ctx, admin.ConnectorSpec{Name: "printers", Mailbox: "app@example.test", Networks: []string{"192.0.2.0/24"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddOAuthClient(ctx, admin.OAuthClientSpec{Issuer: iss, ClientID: "billing", Mailboxes: []string{"app@example.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	c := newConsoleClient(t, srv)
+	c.login("root", "correct-horse-battery")
+	_, _, body := c.do("GET", "/mailboxes/app@example.test", nil)
+	for _, want := range []string{`the connector(s) <a href="/connectors">printers</a>`, `<a href="/permissions#oauth-clients">billing</a> (` + iss + `)`,
+		"1 connector, 1 OAuth client&#39;s right to act as it."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("mailbox page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}

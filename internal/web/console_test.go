@@ -220,7 +220,7 @@ func TestConsole_GrantThroughForm(t *testing.T) {
 		t.Fatalf("admin.Grants after the form: %+v", gs)
 	}
 	_, _, body := c.do("GET", loc, nil)
-	if !strings.Contains(body, "Granted send-as on support@example.test to app@example.test.") || !strings.Contains(body, "<td>support@example.test</td>") {
+	if !strings.Contains(body, "Granted send-as on support@example.test to app@example.test.") || !strings.Contains(body, `<a href="/mailboxes/support@example.test">support@example.test</a></td>`) {
 		t.Fatalf("permissions page after the grant:\n%s", body)
 	}
 

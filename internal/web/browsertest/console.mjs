@@ -120,7 +120,13 @@ try {
   await visit('/messages/app@example.test/' + env('MAILROOM_MESSAGE') + '?folder=Sent+Items', 'message');
 
   step('the other pages');
-  await visit('/connectors', 'connectors');
+  await page.click('nav >> text=Connectors');
+  await page.fill('#add-connector input[name=name]', 'printers-floor2');
+  await page.fill('#add-connector input[name=mailbox]', 'app@example.test');
+  await page.fill('#add-connector textarea[name=networks]', '192.0.2.0/24');
+  await Promise.all([page.waitForURL(/\/connectors\?flash=/), page.click('#add-connector button[type=submit]')]);
+  if ((await page.locator('#connectors tr', { hasText: 'printers-floor2' }).count()) !== 1) throw new Error('the connector is not listed');
+  await shot('connectors');
   await visit('/queue', 'queue');
   await visit('/queue?state=all', 'queue-all');
   await visit('/access', 'access');
