@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"mailroom/internal/config"
 	"mailroom/internal/dnscheck"
 	"mailroom/internal/resolver"
 )
@@ -28,14 +27,7 @@ func (silentDNS) TXT(ctx context.Context, _ string) ([]string, error) {
 // returns once its timeout passes, each DNS check failed, instead of
 // keeping the console's page waiting.
 func TestDoctor_Bounded(t *testing.T) {
-	cfg := config.Default()
-	cfg.SetDir(t.TempDir())
-	st, err := OpenStore(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	a := New(st)
+	a := testService(t)
 	a.DNS, a.DoctorTimeout = silentDNS{}, 50*time.Millisecond
 	a.DoctorOptions = DoctorOptions{Hostname: "mail.example.com"}
 	checks, err := a.CheckDomain(context.Background(), "example.com")
