@@ -27,13 +27,15 @@ try {
   // Confirmations (data-confirm) are accepted: the test means each click.
   page.on('dialog', (d) => d.accept());
 
-  // shot saves a full-page PNG of the page as it is now, named name (one
-  // per console page, or per state worth seeing), and logs it.
+  // shot saves a full-page PNG of page p (the test's page unless given)
+  // as it is now into MAILROOM_SCREENSHOTS as NAME.png: one per console
+  // page, and one per state worth seeing. Every page the test opens gets
+  // one; a name used twice is an error, so none overwrites another.
   const taken = new Set();
-  const shot = async (name) => {
+  const shot = async (name, p = page) => {
     if (taken.has(name)) throw new Error('screenshot ' + name + ' taken twice');
     taken.add(name);
-    await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+    await p.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
     console.log('shot: ' + name);
   };
   // visit opens path, fails on an error status, and takes its shot.
