@@ -127,6 +127,8 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /connectors", c.auth(c.connectors))
 	mux.Handle("POST /connectors", c.auth(c.addConnector))
 	mux.Handle("POST /connectors/remove", c.auth(c.removeConnector))
+	mux.Handle("GET /connectors/{name}", c.auth(c.connector))
+	mux.Handle("POST /connectors/{name}/settings", c.auth(c.setConnector))
 	mux.Handle("GET /trace", c.auth(c.trace))
 	mux.Handle("GET /queue", c.auth(c.queue))
 	mux.Handle("POST /queue/{action}", c.auth(c.queueAction))

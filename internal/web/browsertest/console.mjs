@@ -129,6 +129,7 @@ try {
   await Promise.all([page.waitForURL(/\/connectors\?flash=/), page.click('#add-connector button[type=submit]')]);
   if ((await page.locator('#connectors tr', { hasText: 'printers-floor2' }).count()) !== 1) throw new Error('the connector is not listed');
   await shot('connectors');
+  await visit('/connectors/printers-floor2', 'connector');
   await visit('/queue', 'queue');
   await visit('/queue?state=all', 'queue-all');
   await visit('/access', 'access');
