@@ -133,6 +133,10 @@ try {
   await visit('/queue', 'queue');
   await visit('/queue?state=all', 'queue-all');
   await visit('/access', 'access');
+  await page.fill('#add-token input[name=label]', 'deploy-bot');
+  await Promise.all([page.waitForURL(/\/access\/tokens$/), page.click('#add-token button[type=submit]')]);
+  if (!(await page.textContent('#new-token')).includes('mrt_')) throw new Error('no API token shown');
+  await shot('access-token');
 
   if (problems.length) throw new Error('browser errors: ' + problems.join('; '));
   step('done');
