@@ -64,8 +64,10 @@ async function idle() {
   });
   const idling = client.idle(); // IDLE now, not after imapflow's own idle delay
   process.stdout.write(JSON.stringify({ idling: true, exists: before }) + '\n');
-  const timeout = new Promise((resolve) => setTimeout(() => resolve(-1), Number(env.IDLE_TIMEOUT_MS || 20000)));
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(-1), Number(env.IDLE_TIMEOUT_MS || 20000)); });
   const count = await Promise.race([seen, timeout]);
+  clearTimeout(timer);
   idling.catch(() => {});
   return { exists: count };
 }
