@@ -61,6 +61,7 @@ var routes = []route{
 	{"GET", "/api/v1/mailboxes/{address}/app-passwords", listAppPasswords},
 	{"POST", "/api/v1/mailboxes/{address}/app-passwords", addAppPassword},
 	{"DELETE", "/api/v1/mailboxes/{address}/app-passwords/{label}", revokeAppPassword},
+	{"PATCH", "/api/v1/mailboxes/{address}/app-passwords/{label}", patchAppPassword},
 	{"GET", "/api/v1/mailboxes/{address}/folders/{folder}", listFolder},
 	{"GET", "/api/v1/mailboxes/{address}/folders/{folder}/{id}/raw", downloadRaw},
 	{"GET", "/api/v1/grants", listGrants},
