@@ -265,7 +265,7 @@ func (s *Service) AddMailbox(ctx context.Context, n NewMailbox) (store.Mailbox, 
 	if err := s.checkSeparator("mailbox", addr); err != nil {
 		return store.Mailbox{}, "", err
 	}
-	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared, SaveSent: true}
+	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared, IMAP: true, SaveSent: true}
 	generated := ""
 	if !n.Shared {
 		pw := n.Password
@@ -318,6 +318,7 @@ func (s *Service) Mailboxes(ctx context.Context, domain string) ([]store.Mailbox
 type MailboxChange struct {
 	DisplayName      *string
 	SMTPAuth         *bool
+	IMAP             *bool // may read its folders over IMAP
 	SaveSent         *bool
 	CopySentAs       *bool
 	CopySentOnBehalf *bool
@@ -341,6 +342,9 @@ func (s *Service) SetMailbox(ctx context.Context, addr string, c MailboxChange) 
 			return m, fmt.Errorf("%w: %s is a shared mailbox and cannot log in; grant a user mailbox send-as on it instead", ErrInvalid, m.Address)
 		}
 		m.SMTPAuth = *c.SMTPAuth
+	}
+	if c.IMAP != nil {
+		m.IMAP = *c.IMAP
 	}
 	if c.SaveSent != nil {
 		m.SaveSent = *c.SaveSent

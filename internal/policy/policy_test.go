@@ -92,6 +92,7 @@ var app = Sender{
 		{GrantSendOnBehalf, "ceo@example.com"},
 		{GrantSendAs, "ceo@example.com"},
 		{GrantSendAs, "@notify.example.com"},
+		{"full-access", "shared@example.com"}, // reads it over IMAP; sends nothing
 	},
 }
 
@@ -113,6 +114,7 @@ func TestSender_Via(t *testing.T) {
 		{"other@example.com", ViaNone},
 		{"app@example.org", ViaNone},
 		{"+app@example.com", ViaNone},
+		{"shared@example.com", ViaNone}, // full access does not allow sending, as in Exchange
 	} {
 		t.Run(tc.addr, func(t *testing.T) {
 			if got, _ := app.Via(tc.addr); got != tc.want {

@@ -68,9 +68,14 @@ func (s Sender) Via(addr string) (Via, Grant) {
 		if g.On != addr && g.On != base && g.On != domain {
 			continue
 		}
-		v := ViaSendOnBehalf
-		if g.Kind == GrantSendAs {
+		var v Via
+		switch g.Kind {
+		case GrantSendAs:
 			v = ViaSendAs
+		case GrantSendOnBehalf:
+			v = ViaSendOnBehalf
+		default: // full access opens folders; it sends nothing
+			continue
 		}
 		if best == ViaNone || v < best {
 			best, bestGrant = v, g

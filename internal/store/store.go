@@ -98,6 +98,7 @@ type Mailbox struct {
 	PasswordHash string // PHC-encoded argon2id; empty for shared mailboxes
 	SMTPAuth     bool   // SMTP AUTH allowed for this mailbox
 	Shared       bool   // shared mailboxes cannot log in
+	IMAP         bool   // may read its folders over IMAP (default true, as Exchange's ImapEnabled)
 
 	SaveSent         bool          // keep a Sent Items copy of what it submits (default true)
 	CopySentAs       bool          // keep a Sent Items copy of what others send as it
@@ -124,6 +125,7 @@ type Alias struct {
 const (
 	GrantSendAs       = "send-as"        // From: the target; nothing shows the grantee
 	GrantSendOnBehalf = "send-on-behalf" // From: the target; Sender: the grantee
+	GrantFullAccess   = "full-access"    // open the target mailbox's folders over IMAP; no sending
 )
 
 // Grant lets a mailbox (Grantee) send as, or on behalf of, an address or a

@@ -23,6 +23,7 @@ var grantTests = []test{
 	{"AddMissingGranteeNotFound", testGrantMissingGrantee},
 	{"AddDuplicateConflict", testGrantDuplicate},
 	{"RemoveMissingNotFound", testGrantRemoveMissing},
+	{"FullAccessBesideSending", testGrantFullAccess},
 }
 
 var appPasswordTests = []test{
@@ -637,4 +638,27 @@ func testAppPasswordSetNetworks(t *testing.T, s store.Store) {
 	}
 	wantErr(t, s.SetAppPasswordNetworks(ctx, "alice@example.org", "laptop", nil), store.ErrNotFound, "set networks of a missing label")
 	wantErr(t, s.SetAppPasswordNetworks(ctx, "nobody@example.org", "phone", nil), store.ErrNotFound, "set networks of a missing mailbox")
+}
+
+// testGrantFullAccess: a full-access grant is a third kind beside the
+// sending ones on the same target and grantee, listed and removed alone.
+func testGrantFullAccess(t *testing.T, s store.Store) {
+	setup(t, s)
+	ctx := t.Context()
+	full := store.Grant{Kind: store.GrantFullAccess, On: "alice@example.org", Grantee: "bob@example.org"}
+	mustAddGrant(t, s, store.Grant{Kind: store.GrantSendAs, On: "alice@example.org", Grantee: "bob@example.org"})
+	mustAddGrant(t, s, full)
+	_, err := s.AddGrant(ctx, full)
+	wantErr(t, err, store.ErrConflict, "same full-access grant twice")
+	gs, err := s.Grants(ctx)
+	noErr(t, err, "list grants")
+	if len(gs) != 2 || gs[0].Kind != store.GrantFullAccess || gs[1].Kind != store.GrantSendAs {
+		t.Fatalf("grants %v, want full-access and send-as on alice@", grantStrings(gs))
+	}
+	noErr(t, s.RemoveGrant(ctx, full), "remove full access")
+	gs, err = s.Grants(ctx)
+	noErr(t, err, "list grants")
+	if len(gs) != 1 || gs[0].Kind != store.GrantSendAs {
+		t.Fatalf("grants after removing full access %v, want the send-as alone", grantStrings(gs))
+	}
 }
