@@ -40,7 +40,7 @@ func runAdmin(ctx context.Context, args []string, s ioSet) error {
 	default:
 		return usagef("usage: %s", adminUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch cmd {
 		case "add":
 			_, token, err := a.AddToken(ctx, pos[0])
@@ -97,7 +97,7 @@ func runAdminUser(ctx context.Context, cmd string, args []string, s ioSet) error
 			password, generated = directory.GeneratePassword(), true
 		}
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch cmd {
 		case "add", "passwd":
 			if cmd == "add" {

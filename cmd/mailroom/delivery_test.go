@@ -23,6 +23,9 @@ func configWithResolver(t *testing.T, addr string) string {
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(filepath.Dir(p), "data"), 0o750); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -37,7 +37,7 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	if *relayFor != "" {
 		*domain, role = *relayFor, store.DomainRelay
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := findConfig(s, *cfgPath, forQuickstart)
 	if err != nil {
 		return err
 	}

@@ -1,26 +1,54 @@
 package main
 
 import (
-	"fmt"
+	"flag"
 	"strconv"
 	"strings"
 	"time"
+
+	"mailroom/internal/config"
 )
 
-// parseDays parses a retention such as "30d", "12h" or "0" (keep forever).
+// parseDays parses a duration given on the command line: a number of days
+// ("30d"), a duration ("12h", "1d12h"), or 0 ("off"): keep forever, no
+// limit. It is the CLI's one duration parser (config.ParseDuration).
 func parseDays(flag, v string) (time.Duration, error) {
-	if v == "0" || v == "off" {
+	if v == "off" {
 		return 0, nil
 	}
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err == nil && d > 0 {
-			return time.Duration(d) * 24 * time.Hour, nil
-		}
-	} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return d, nil
+	d, err := config.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return 0, usagef("%s=%s: want a number of days such as 30d, a duration such as 12h or 1d12h, or 0", flag, v)
 	}
-	return 0, usagef("%s=%s: want a number of days such as 30d, a duration such as 12h, or 0 to keep forever", flag, v)
+	return d, nil
+}
+
+// durationFlag is a flag.Value holding a duration parseDays reads.
+type durationFlag struct {
+	name string
+	d    *time.Duration
+}
+
+// durationVar defines a duration flag that parseDays reads ("1d", "12h").
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(durationFlag{name, p}, name, usage)
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return config.FormatDuration(*f.d)
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := parseDays("--"+f.name, v)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
 }
 
 // parseSize parses a byte count with an optional binary unit: 500M, 2G,
@@ -56,8 +84,5 @@ func formatDays(d time.Duration) string {
 	if d == 0 {
 		return "keep forever"
 	}
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
+	return config.FormatDuration(d)
 }
