@@ -15,6 +15,7 @@ import (
 
 	"mailroom/internal/admin"
 	"mailroom/internal/config"
+	"mailroom/internal/store"
 	"mailroom/internal/testkit"
 )
 
@@ -93,11 +94,9 @@ func TestQuickstart_ClientsConsoleAndRerun(t *testing.T) {
 		t.Fatalf("console health check: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	withQuickstartAdmin(t, cfg, func(a *admin.Service) {
-		if _, err := a.CheckConsoleLogin(context.Background(), "admin", consolePassword); err != nil {
-			t.Errorf("the printed console login fails: %v", err)
-		}
-	})
+	if _, err := admin.New(storeOf(t, cfg)).CheckConsoleLogin(context.Background(), "admin", consolePassword); err != nil {
+		t.Errorf("the printed console login fails: %v", err)
+	}
 
 	// A client that trusts the printed file verifies the certificate.
 	pem, err := os.ReadFile(cert)
@@ -141,8 +140,9 @@ func TestQuickstart_ClientsConsoleAndRerun(t *testing.T) {
 	stop()
 }
 
-// withQuickstartAdmin opens the store of cfg for f.
-func withQuickstartAdmin(t *testing.T, cfg string, f func(*admin.Service)) {
+// storeOf opens the store of the configuration file cfg, as the CLI
+// does, for the rest of the test.
+func storeOf(t *testing.T, cfg string) store.Store {
 	t.Helper()
 	c, err := config.Load(cfg)
 	if err != nil {
@@ -152,8 +152,8 @@ func withQuickstartAdmin(t *testing.T, cfg string, f func(*admin.Service)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	f(admin.New(st))
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // TestCLI_AdminUserAddPrintsConsoleURL: admin user add names the console
