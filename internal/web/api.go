@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/config"
 	"mailroom/internal/store"
 )
 
@@ -214,11 +215,11 @@ func queryLimit(r *http.Request, def int) (int, error) {
 	return n, nil
 }
 
-// duration reads a Go duration ("720h").
+// duration reads a duration as everything in mailroom does ("30d", "24h").
 func duration(name, v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
+	d, err := config.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s=%q: want a duration such as \"24h\" or \"30m\"", errInvalidRequest, name, v)
+		return 0, fmt.Errorf("%w: %s=%q: want a duration such as \"1d\", \"24h\" or \"30m\"", errInvalidRequest, name, v)
 	}
 	return d, nil
 }

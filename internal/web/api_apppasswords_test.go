@@ -47,3 +47,23 @@ func TestAPI_AppPasswordNetworks(t *testing.T) {
 	wantError(t, srv, tok, "PATCH", path, `{"networks":["not-a-network"]}`, http.StatusBadRequest, "invalid")
 	wantError(t, srv, tok, "PATCH", "/api/v1/mailboxes/app@example.com/app-passwords/laptop", `{"networks":[]}`, http.StatusNotFound, "not_found")
 }
+
+// TestAPI_DurationsTakeDays: API durations read days as the CLI and the
+// configuration do.
+func TestAPI_DurationsTakeDays(t *testing.T) {
+	srv, tok, a := apiServerAdmin(t)
+	ctx := context.Background()
+	if _, err := a.AddDomain(ctx, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.AddMailbox(ctx, admin.NewMailbox{Address: "app@example.com", Password: "long-enough-password"}); err != nil {
+		t.Fatal(err)
+	}
+	var m mailboxJSON
+	if got := call(t, srv, tok, "PATCH", "/api/v1/mailboxes/app@example.com", `{"sent_retention":"30d"}`, &m); got != http.StatusOK || m.SentRetention != "720h0m0s" {
+		t.Errorf("sent_retention 30d: %d %+v", got, m)
+	}
+	if got := call(t, srv, tok, "GET", "/api/v1/trace?since=1d", "", nil); got != http.StatusOK {
+		t.Errorf("trace since=1d: %d", got)
+	}
+}
