@@ -17,6 +17,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/directory"
+	"mailroom/internal/dnscheck"
 	"mailroom/internal/store"
 	"mailroom/internal/store/postgres"
 	"mailroom/internal/store/sqlite"
@@ -151,6 +152,14 @@ type Service struct {
 	// OAuthIssuers are the configured [[oauth.issuers]] (OAuthIssuers),
 	// the only ones an app-only OAuth client may be added for.
 	OAuthIssuers []string
+	// DNS answers the doctor's lookups when the console runs it
+	// (CheckDomain); nil turns the console's check off.
+	DNS dnscheck.Resolver
+	// DoctorOptions are the doctor's view of the configuration, for
+	// CheckDomain.
+	DoctorOptions DoctorOptions
+	// DoctorTimeout bounds one doctor run; 0 is DefaultDoctorTimeout.
+	DoctorTimeout time.Duration
 }
 
 // New returns a Service on st.

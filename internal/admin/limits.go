@@ -82,6 +82,8 @@ type LimitStatus struct {
 	Usage     limits.Usage
 	// Live says whether InFlight comes from a running server.
 	Live bool
+	// Limits are the effective limits with the level each comes from.
+	Limits []EffectiveLimit
 }
 
 // LimitStatus computes the effective limits of a mailbox (server defaults
@@ -98,7 +100,7 @@ func (s *Service) LimitStatus(ctx context.Context, addr string, now time.Time) (
 	if err != nil {
 		return LimitStatus{}, err
 	}
-	st := LimitStatus{Effective: limits.Effective(s.Limits, d.Limits, m.Limits)}
+	st := LimitStatus{Effective: limits.Effective(s.Limits, d.Limits, m.Limits), Limits: EffectiveLimits(s.Limits, d.Limits, m.Limits)}
 	recs, err := s.st.SubmissionLog(ctx, now.Add(-24*time.Hour))
 	if err != nil {
 		return st, err
