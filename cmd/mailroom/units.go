@@ -2,21 +2,19 @@ package main
 
 import (
 	"flag"
-	"strconv"
-	"strings"
 	"time"
 
-	"mailroom/internal/config"
+	"mailroom/internal/unit"
 )
 
-// parseDays parses a duration given on the command line: a number of days
-// ("30d"), a duration ("12h", "1d12h"), or 0 ("off"): keep forever, no
-// limit. It is the CLI's one duration parser (config.ParseDuration).
+// parseDays parses a duration given on the command line: days ("30d",
+// "30 days"), a duration ("12h", "1d12h"), or 0 ("off"): keep forever, no
+// limit. It is the CLI's one duration parser (unit.ParseDuration).
 func parseDays(flag, v string) (time.Duration, error) {
-	if v == "off" {
+	if v == "0" || v == "off" {
 		return 0, nil
 	}
-	d, err := config.ParseDuration(strings.TrimSpace(v))
+	d, err := unit.ParseDuration(v)
 	if err != nil || d < 0 {
 		return 0, usagef("%s=%s: want a number of days such as 30d, a duration such as 12h or 1d12h, or 0", flag, v)
 	}
@@ -39,7 +37,7 @@ func (f durationFlag) String() string {
 	if f.d == nil {
 		return ""
 	}
-	return config.FormatDuration(*f.d)
+	return unit.Duration(*f.d)
 }
 
 func (f durationFlag) Set(v string) error {
@@ -52,31 +50,14 @@ func (f durationFlag) Set(v string) error {
 }
 
 // parseSize parses a byte count with an optional binary unit: 500M, 2G,
-// 1048576, or 0 (unlimited).
+// 50 MiB, 1048576, or 0 (unlimited) (unit.ParseSize, shared with the
+// console).
 func parseSize(flag, v string) (int64, error) {
-	s := strings.ToUpper(strings.TrimSpace(v))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
-	mult := int64(1)
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'K':
-			mult = 1 << 10
-		case 'M':
-			mult = 1 << 20
-		case 'G':
-			mult = 1 << 30
-		case 'T':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			s = s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	n, err := unit.ParseSize(v)
+	if err != nil {
 		return 0, usagef("%s=%s: want a size such as 500M or 2G, or 0 for unlimited", flag, v)
 	}
-	return n * mult, nil
+	return n, nil
 }
 
 // formatDays prints a retention the way parseDays reads it.
@@ -84,5 +65,5 @@ func formatDays(d time.Duration) string {
 	if d == 0 {
 		return "keep forever"
 	}
-	return config.FormatDuration(d)
+	return unit.Duration(d)
 }

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"mailroom/internal/admin"
-	"mailroom/internal/config"
 	"mailroom/internal/store"
+	"mailroom/internal/unit"
 )
 
 // The JSON API under /api/v1. Every handler decodes its request, calls one
@@ -217,7 +217,7 @@ func queryLimit(r *http.Request, def int) (int, error) {
 
 // duration reads a duration as everything in mailroom does ("30d", "24h").
 func duration(name, v string) (time.Duration, error) {
-	d, err := config.ParseDuration(v)
+	d, err := unit.ParseDuration(v)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s=%q: want a duration such as \"1d\", \"24h\" or \"30m\"", errInvalidRequest, name, v)
 	}
