@@ -14,15 +14,7 @@ import (
 // TestCLI_AppPasswordSetNetworks: app-password set changes where an app
 // password may be used from and keeps the password the device has.
 func TestCLI_AppPasswordSetNetworks(t *testing.T) {
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		a.AddDomain(ctx, "example.test")
-		a.AddMailbox(ctx, admin.NewMailbox{Address: "alice@example.test", Password: "correct-horse-battery"})
-	})
-	cfg := filepath.Join(t.TempDir(), "mailroom.toml")
-	if err := os.WriteFile(cfg, []byte("data_dir = \""+s.DataDir()+"\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s, cfg := serverWithAlice(t, "")
 	out := run(t, "", "app-password", "add", "alice@example.test", "--label", "printer", "--config", cfg)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	secret := lines[len(lines)-1]
@@ -53,4 +45,21 @@ func TestCLI_AppPasswordSetNetworks(t *testing.T) {
 			t.Errorf("mailroom %s succeeded", strings.Join(bad, " "))
 		}
 	}
+}
+
+// serverWithAlice starts a server with example.test and alice@ (password
+// correct-horse-battery) and writes a configuration file for the CLI on
+// its data directory, with more TOML appended.
+func serverWithAlice(t *testing.T, more string) (*testkit.Server, string) {
+	t.Helper()
+	s := testkit.Start(t, func(a *admin.Service) {
+		ctx := context.Background()
+		a.AddDomain(ctx, "example.test")
+		a.AddMailbox(ctx, admin.NewMailbox{Address: "alice@example.test", Password: "correct-horse-battery"})
+	})
+	cfg := filepath.Join(t.TempDir(), "mailroom.toml")
+	if err := os.WriteFile(cfg, []byte("data_dir = \""+s.DataDir()+"\"\n"+more), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s, cfg
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"mailroom/internal/admin"
 	"mailroom/internal/testkit"
 )
 
@@ -225,13 +224,7 @@ func TestCLI_GrantsAliasesAndSettings(t *testing.T) {
 // of a running server: an app password added by the CLI logs in, and
 // mailbox show prints the live transactions in flight.
 func TestCLI_AppPasswordsAndLiveUsage(t *testing.T) {
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		a.AddDomain(ctx, "example.test")
-		a.AddMailbox(ctx, admin.NewMailbox{Address: "alice@example.test", Password: "correct-horse-battery"})
-	})
-	cfg := filepath.Join(t.TempDir(), "mailroom.toml")
-	os.WriteFile(cfg, []byte("data_dir = \""+s.DataDir()+"\"\n[limits]\nconcurrent = 4\n"), 0o600)
+	s, cfg := serverWithAlice(t, "[limits]\nconcurrent = 4\n")
 
 	out := run(t, "", "app-password", "add", "alice@example.test", "--label", "printer-3f", "--networks", "127.0.0.0/8", "--config", cfg)
 	lines := strings.Split(strings.TrimSpace(out), "\n")

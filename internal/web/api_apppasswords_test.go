@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -12,14 +13,8 @@ import (
 // TestAPI_AppPasswordNetworks: PATCH changes an app password's networks
 // and keeps its password; an empty list lifts the restriction.
 func TestAPI_AppPasswordNetworks(t *testing.T) {
-	srv, tok, a := apiServerAdmin(t)
+	srv, tok, a := apiServerWithMailbox(t)
 	ctx := context.Background()
-	if _, err := a.AddDomain(ctx, "example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := a.AddMailbox(ctx, admin.NewMailbox{Address: "app@example.com", Password: "long-enough-password"}); err != nil {
-		t.Fatal(err)
-	}
 	if _, _, err := a.AddAppPassword(ctx, admin.NewAppPassword{Mailbox: "app@example.com", Label: "printer", Networks: []string{"192.0.2.7"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +46,20 @@ func TestAPI_AppPasswordNetworks(t *testing.T) {
 // TestAPI_DurationsTakeDays: API durations read days as the CLI and the
 // configuration do.
 func TestAPI_DurationsTakeDays(t *testing.T) {
+	srv, tok, _ := apiServerWithMailbox(t)
+	var m mailboxJSON
+	if got := call(t, srv, tok, "PATCH", "/api/v1/mailboxes/app@example.com", `{"sent_retention":"30d"}`, &m); got != http.StatusOK || m.SentRetention != "720h0m0s" {
+		t.Errorf("sent_retention 30d: %d %+v", got, m)
+	}
+	if got := call(t, srv, tok, "GET", "/api/v1/trace?since=1d", "", nil); got != http.StatusOK {
+		t.Errorf("trace since=1d: %d", got)
+	}
+}
+
+// apiServerWithMailbox is apiServerAdmin with example.com and its mailbox
+// app@.
+func apiServerWithMailbox(t *testing.T) (*httptest.Server, string, *admin.Service) {
+	t.Helper()
 	srv, tok, a := apiServerAdmin(t)
 	ctx := context.Background()
 	if _, err := a.AddDomain(ctx, "example.com"); err != nil {
@@ -59,11 +68,5 @@ func TestAPI_DurationsTakeDays(t *testing.T) {
 	if _, _, err := a.AddMailbox(ctx, admin.NewMailbox{Address: "app@example.com", Password: "long-enough-password"}); err != nil {
 		t.Fatal(err)
 	}
-	var m mailboxJSON
-	if got := call(t, srv, tok, "PATCH", "/api/v1/mailboxes/app@example.com", `{"sent_retention":"30d"}`, &m); got != http.StatusOK || m.SentRetention != "720h0m0s" {
-		t.Errorf("sent_retention 30d: %d %+v", got, m)
-	}
-	if got := call(t, srv, tok, "GET", "/api/v1/trace?since=1d", "", nil); got != http.StatusOK {
-		t.Errorf("trace since=1d: %d", got)
-	}
+	return srv, tok, a
 }
