@@ -187,3 +187,20 @@ func TestConsoleURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintSettings_IMAP: with IMAP listeners, the IMAP settings stand
+// beside the SMTP ones; without, nothing is said of IMAP.
+func TestPrintSettings_IMAP(t *testing.T) {
+	q := quickstartInfo{user: "demo@example.test", password: "pw", hostname: "mail.example.test", sub: "587", tls: "465", cert: "/d/tls/cert.pem", selfSigned: true}
+	var b strings.Builder
+	printSettings(&b, q)
+	if strings.Contains(b.String(), "IMAP") {
+		t.Errorf("IMAP settings without IMAP listeners:\n%s", b.String())
+	}
+	q.imap, q.imaps = "143", "993"
+	b.Reset()
+	printSettings(&b, q)
+	if !strings.Contains(b.String(), "# Reading mail (IMAP)\nhost:      localhost (or mail.example.test)\nport:      993 with implicit TLS, or 143 with STARTTLS\nuser:      demo@example.test") {
+		t.Errorf("IMAP settings:\n%s", b.String())
+	}
+}
