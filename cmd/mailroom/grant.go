@@ -47,7 +47,7 @@ func runGrant(ctx context.Context, args []string, s ioSet) error {
 	default:
 		return usagef("unknown grant command %q; usage: %s", cmd, grantUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		spec := admin.GrantSpec{Kind: kind, On: *on, To: *to}
 		switch cmd {
 		case "revoke":

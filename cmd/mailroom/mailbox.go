@@ -51,7 +51,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 	case "list":
 		fs.StringVar(&domain, "domain", "", "only this domain's mailboxes")
 	case "set":
-		fs.StringVar(&display, "display-name", "\x00", "display name")
+		fs.StringVar(&display, "display-name", "", "display name")
 		fs.StringVar(&smtpAuth, "smtp-auth", "", "on or off: whether the mailbox may log in over SMTP AUTH")
 		fs.StringVar(&imapOn, "imap", "", "on or off: whether the mailbox may read its folders over IMAP")
 		fs.StringVar(&saveSent, "save-sent", "", "on or off: keep a Sent Items copy of what it submits")
@@ -59,7 +59,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 		fs.StringVar(&copyOnBehalf, "copy-sent-on-behalf", "", "on or off: keep a Sent Items copy of what others send on its behalf")
 		fs.StringVar(&retention, "sent-retention", "", "remove Sent Items older than this (30d, 12h); 0 keeps them")
 		fs.StringVar(&quota, "quota", "", "storage quota over all folders (500M, 2G); 0 is unlimited")
-		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
+		fs.StringVar(&networks, "networks", "", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
 		lim.register(fs)
 	case "passwd":
 		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (default: generate one and print it once)")
@@ -84,7 +84,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 			return err
 		}
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch args[0] {
 		case "add":
 			m, gen, err := a.AddMailbox(ctx, admin.NewMailbox{Address: pos[0], DisplayName: display, Password: password, Shared: shared})
@@ -112,7 +112,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 			return showMailbox(ctx, a, s, pos[0])
 		case "set":
 			var c admin.MailboxChange
-			if display != "\x00" {
+			if flagGiven(fs, "display-name") {
 				c.DisplayName = &display
 			}
 			for _, f := range []struct {
@@ -145,7 +145,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 				}
 				c.QuotaBytes = &q
 			}
-			if networks != "\x00" {
+			if flagGiven(fs, "networks") {
 				n := splitList(networks)
 				c.Networks = &n
 			}
@@ -277,7 +277,7 @@ func runAlias(ctx context.Context, args []string, s ioSet) error {
 	if len(pos) != 2 || (args[0] != "add" && args[0] != "remove") {
 		return usagef("usage: %s", aliasUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		if args[0] == "add" {
 			al, err := a.AddAlias(ctx, pos[0], pos[1])
 			if err == nil {

@@ -23,7 +23,7 @@ func runTrace(ctx context.Context, args []string, s ioSet) error {
 	fs.StringVar(&q.MessageID, "message-id", "", "the Message-ID header")
 	fs.StringVar(&q.QueueID, "queue-id", "", "the queue id of the 250 reply")
 	fs.StringVar(&q.Status, "status", "", "accepted, refused, deferred, delivered, failed, tls_failed (a TLS handshake that did not complete) or no_command (a session that ended after EHLO)")
-	fs.DurationVar(&q.Since, "since", 24*time.Hour, "only what happened in this last period (0: all)")
+	durationVar(fs, &q.Since, "since", 24*time.Hour, "only what happened in this last period: 1d, 12h (0: all)")
 	fs.IntVar(&q.Limit, "limit", 20, "at most this many submission attempts")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -32,7 +32,7 @@ func runTrace(ctx context.Context, args []string, s ioSet) error {
 	if len(pos) != 0 {
 		return usagef("usage: %s", traceUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		ts, err := a.Trace(ctx, q, time.Now())
 		if err != nil {
 			return err

@@ -46,6 +46,32 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data_dir %s: %w", dir, err)
 	}
+	return openStore(ctx, cfg)
+}
+
+// ErrNoDataDir is OpenExistingStore's answer when data_dir does not exist.
+var ErrNoDataDir = errors.New("data directory does not exist")
+
+// OpenExistingStore opens the store as OpenStore does but never creates
+// data_dir: administrative commands change an existing installation, and
+// one run from the wrong folder must not start an empty one. With SQLite,
+// data_dir must exist (ErrNoDataDir); the database in it is made when
+// missing, as serve would.
+func OpenExistingStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Store.Driver == config.DriverSQLite || cfg.Store.Driver == "" {
+		dir := cfg.DataPath()
+		if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) || err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%w: %s", ErrNoDataDir, dir)
+		} else if err != nil {
+			return nil, fmt.Errorf("open data_dir %s: %w", dir, err)
+		}
+	}
+	return openStore(ctx, cfg)
+}
+
+// openStore opens the store of an existing data_dir.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	dir := cfg.DataPath()
 	switch cfg.Store.Driver {
 	case config.DriverPostgres:
 		st, err := postgres.Open(ctx, cfg.Store.DSN)

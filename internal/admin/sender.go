@@ -181,8 +181,17 @@ func (s *Service) mustResolve(ctx context.Context, addr string) error {
 	if _, ok, err := s.aliasOwner(ctx, addr); err != nil || ok {
 		return err
 	}
+	domain := address.DomainOf(addr)
+	if _, err := s.Domain(ctx, domain); errors.Is(err, ErrNotFound) {
+		// An outside address (someone@gmail.com): no command makes it
+		// grantable, so none is suggested.
+		return fmt.Errorf("%s cannot be granted (%w): mailroom serves no domain %s, and a grant only lets a mailbox use an address of a domain served here (mailroom domain list shows them)",
+			addr, ErrNotFound, domain)
+	} else if err != nil {
+		return err
+	}
 	return fmt.Errorf("%s is neither a mailbox nor an alias (%w); create it, e.g. mailroom mailbox add %s --shared, or grant a whole domain with --on @%s",
-		addr, ErrNotFound, addr, address.DomainOf(addr))
+		addr, ErrNotFound, addr, domain)
 }
 
 // RevokeGrant removes a grant.

@@ -434,6 +434,10 @@ recipients_per_day = 100000000
 	if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Admin commands never create the data directory (serve does).
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o750); err != nil {
+		t.Fatal(err)
+	}
 	h.cli("", "domain", "add", domain)
 	h.cli(password+"\n", "mailbox", "add", sender, "--password-stdin")
 	for _, r := range recipients {

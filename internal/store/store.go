@@ -320,6 +320,9 @@ type Directory interface {
 	AddAppPassword(ctx context.Context, p AppPassword) (AppPassword, error)
 	// RevokeAppPassword deletes one app password; ErrNotFound if absent.
 	RevokeAppPassword(ctx context.Context, mailbox, label string) error
+	// SetAppPasswordNetworks replaces the networks one app password may
+	// be used from (none: wherever its mailbox may); ErrNotFound if absent.
+	SetAppPasswordNetworks(ctx context.Context, mailbox, label string, networks []string) error
 	// AppPasswords lists the app passwords of one mailbox, or all (mailbox "").
 	AppPasswords(ctx context.Context, mailbox string) ([]AppPassword, error)
 	// TouchAppPassword records a use. It is not a directory change (the
