@@ -101,8 +101,7 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 		console: console, configArg: configArg(*cfgPath)}
 	q.cert, q.selfSigned = daemon.CertFile(cfg)
 	q.sub, q.tls = listenPort(d, daemon.ListenSubmission), listenPort(d, daemon.ListenTLS)
-	// IMAP: set q.imap and q.imaps from the daemon's [imap] listeners
-	// (STARTTLS, implicit TLS) once it has them; printIMAP prints them.
+	q.imap, q.imaps = listenPort(d, daemon.ListenIMAP), listenPort(d, daemon.ListenIMAPS)
 	if a := d.Addr(daemon.ListenHTTP); a != nil {
 		q.consoleURL = consoleURL(a.String())
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"mailroom/internal/admin"
 	"mailroom/internal/config"
 	"mailroom/internal/store"
@@ -24,7 +26,7 @@ import (
 func quickstartConfig(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "mailroom.toml")
-	cfg := "data_dir = \"data\"\nhostname = \"mail.example.test\"\n[submission]\nlisten = \"127.0.0.1:0\"\nlisten_tls = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
+	cfg := "data_dir = \"data\"\nhostname = \"mail.example.test\"\n[submission]\nlisten = \"127.0.0.1:0\"\nlisten_tls = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n[imap]\nlisten = \"127.0.0.1:0\"\nlisten_tls = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +115,20 @@ func TestQuickstart_ClientsConsoleAndRerun(t *testing.T) {
 		c.Expect(c.AuthPlain("demo@example.test", pw), code, enhanced)
 	}
 	login(password, 235, "2.0.0")
+
+	// The IMAP settings printed beside SMTP's log in, trusting the file.
+	imaps := submatch(t, `(?m)^port:      (\d+) with implicit TLS, or \d+ with STARTTLS$`, out)
+	if !strings.Contains(out, "# Reading mail (IMAP)") || !strings.Contains(out, "user:      demo@example.test (same password)") {
+		t.Errorf("quickstart did not print the IMAP settings:\n%s", out)
+	}
+	ic, err := imapclient.DialTLS("127.0.0.1:"+imaps, &imapclient.Options{TLSConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}})
+	if err != nil {
+		t.Fatalf("dial the printed IMAP port: %v", err)
+	}
+	if err := ic.Login("demo@example.test", password).Wait(); err != nil {
+		t.Errorf("IMAP login with the printed settings: %v", err)
+	}
+	ic.Close()
 	stop()
 
 	// Run again: the password stays, and nothing new is shown.
