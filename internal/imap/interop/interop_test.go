@@ -104,7 +104,7 @@ func run(t *testing.T, cmd *exec.Cmd, out any) {
 func python(t *testing.T, env []string, mode string, out any) {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
-		t.Fatal("python3 is not on PATH (Debian: apt-get install python3)")
+		t.Skip("python3 is not on PATH (Debian: apt-get install python3)")
 	}
 	cmd := exec.CommandContext(t.Context(), "python3", "imaplib_client.py", mode)
 	cmd.Env = env
@@ -202,12 +202,12 @@ type folder struct {
 	Error string `json:"error"`
 }
 
-// node returns the imapflow client command in mode, or fails the test
-// when imapflow is not installed (CI installs it: .ci/run).
+// node returns the imapflow client command in mode, or skips the test
+// when imapflow is not installed (.ci/run installs it, so CI never skips).
 func node(t *testing.T, env []string, mode string) *exec.Cmd {
 	t.Helper()
 	if _, err := os.Stat("nodetest/node_modules/imapflow"); err != nil {
-		t.Fatal("imapflow is not installed: run npm ci --prefix internal/imap/interop/nodetest")
+		t.Skip("imapflow is not installed: run npm ci --prefix internal/imap/interop/nodetest")
 	}
 	cmd := exec.CommandContext(t.Context(), "node", "client.mjs", mode)
 	cmd.Dir = "nodetest"
