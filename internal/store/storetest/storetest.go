@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Queue", queueTests},
 		{"DKIM", dkimTests},
 		{"Trace", traceTests},
+		{"TraceAttempts", attemptTests},
 		{"APIToken", apiTokenTests},
 		{"Stats", statsTests},
 		{"ConsoleUser", consoleTests},

@@ -1,0 +1,42 @@
+-- 0015_trace_attempts: the message trace lists submission attempts, one
+-- row each (issue 20). The event that ends an attempt (the acceptance, a
+-- refused AUTH, MAIL, DATA or BDAT, a failed TLS handshake, a session that
+-- ended with no command) is the attempt's row: attempt is set on it, and
+-- it carries what people search and read that the envelope does not (the
+-- header From and Sender, the Subject, the connector that admitted the
+-- client). The attempt stays one row of the append-only trace_events, so
+-- no second table has to be kept in step with it.
+--
+-- Every filter of the list is index-backed on both databases, newest
+-- first with keyset paging on (at, id):
+--   the list itself        trace_events_attempt (attempt, at, id)
+--   mailbox                trace_events_mailbox (mailbox, at)
+--   status (the outcome)   trace_events_status (status, queue_id): also
+--                          deferred/delivered/failed, the delivery events'
+--                          statuses, by the queue ids they name
+--   message id, queue id   trace_events_message_id, trace_events_queue_id (0004)
+--   sender, recipient      trace_addresses (address, role, event_id): a prefix is
+--                          a range of the byte-ordered address (.Name), in
+--                          SQLite and PostgreSQL alike; one index answers
+--                          "envelope from OR header From OR Sender"
+--   time range             the at of every index above
+-- The subject is matched as a substring (LIKE '%…%'), which no B-tree
+-- index serves; it narrows the other filters and the keyset page.
+ALTER TABLE trace_events ADD COLUMN attempt {{boolean "attempt" false}};
+ALTER TABLE trace_events ADD COLUMN header_from {{.Name}} NOT NULL DEFAULT '';
+ALTER TABLE trace_events ADD COLUMN header_sender {{.Name}} NOT NULL DEFAULT '';
+ALTER TABLE trace_events ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE trace_events ADD COLUMN connector TEXT NOT NULL DEFAULT '';
+CREATE INDEX trace_events_attempt ON trace_events (attempt, at, id);
+CREATE INDEX trace_events_mailbox ON trace_events (mailbox, at);
+CREATE INDEX trace_events_status ON trace_events (status, queue_id);
+
+-- The addresses of an attempt, one row each, by role: "from" (envelope
+-- sender), "header_from", "header_sender", "to" (envelope recipient).
+CREATE TABLE trace_addresses (
+	event_id {{.Int64}} NOT NULL,
+	role     TEXT NOT NULL,
+	address  {{.Name}} NOT NULL,
+	PRIMARY KEY (event_id, role, address)
+){{.Strict}};
+CREATE INDEX trace_addresses_address ON trace_addresses (address, role, event_id);
