@@ -64,7 +64,8 @@ type TraceFilter struct {
 // Set fields are ANDed. Addresses compare byte for byte; with a Prefix
 // flag they match every address that starts with them.
 type AttemptFilter struct {
-	Mailbox string // the logged-in mailbox (or the connector's)
+	Mailbox       string // the logged-in mailbox (or the connector's)
+	MailboxPrefix bool
 	// Sender matches the envelope sender, a header From address or the
 	// header Sender: "bob@" finds bob's send-on-behalf messages too.
 	Sender          string
@@ -89,7 +90,7 @@ type AttemptFilter struct {
 }
 
 // MaxAttemptPage bounds one page of SearchAttempts.
-const MaxAttemptPage = 500
+const MaxAttemptPage = 1024
 
 // Trace is the append-only store of trace events. It is kept small and
 // plain SQL so that every store implements it alike.

@@ -103,7 +103,10 @@ func (db *DB) SearchAttempts(ctx context.Context, f store.AttemptFilter) ([]stor
 		// order, as .Name compares in both databases; an index range.
 		add("id IN (SELECT event_id FROM trace_addresses WHERE address >= $%d AND address < $%d AND "+in+")", v, v+"\U0010FFFF")
 	}
-	if f.Mailbox != "" {
+	switch {
+	case f.Mailbox != "" && f.MailboxPrefix:
+		add("mailbox >= $%d AND mailbox < $%d", f.Mailbox, f.Mailbox+"\U0010FFFF")
+	case f.Mailbox != "":
 		add("mailbox = $%d", f.Mailbox)
 	}
 	if f.Sender != "" {
