@@ -32,6 +32,9 @@ func (s *Session) traceEvent(e store.TraceEvent) {
 	if e.Mailbox == "" {
 		e.Mailbox = s.mailbox
 	}
+	if e.Connector == "" {
+		e.Connector = s.connector
+	}
 	s.b.o.Trace.Record(e)
 }
 
@@ -80,6 +83,9 @@ func (s *Session) answer(cmd, arg string, t *txn, err error) error {
 	s.log.Info("refused", "cmd", cmd, "arg", arg, "reason", rp.Reason, "code", rp.Code, "enhanced", rp.EnhancedString(), "text", rp.Text)
 	e := refusal(rp)
 	e.Kind, e.Command = trace.KindRefused, cmd
+	// A refused RCPT leaves the transaction going: it is an event of the
+	// attempt that its DATA (or the client's giving up) ends.
+	e.Attempt = cmd != "RCPT"
 	if cmd == "AUTH" { // before the exchange: no TLS, an unknown mechanism
 		metricAuth.WithLabelValues(e.Reason).Inc()
 	} else {
@@ -88,6 +94,7 @@ func (s *Session) answer(cmd, arg string, t *txn, err error) error {
 	if t != nil {
 		e.Sender = t.from
 		e.Recipients = append([]string(nil), t.rcpts...)
+		t.hdr.fill(&e)
 	}
 	switch cmd {
 	case "MAIL":
@@ -103,8 +110,10 @@ func (s *Session) answer(cmd, arg string, t *txn, err error) error {
 // going away: nothing was accepted, and no reply was sent.
 func (s *Session) traceAbandoned(t *txn) {
 	s.log.Info("transfer abandoned", "cmd", "BDAT")
-	s.traceEvent(store.TraceEvent{Kind: trace.KindRefused, Status: trace.StatusRefused, Command: "BDAT", Reason: reasonTransferInterrupted,
-		Sender: t.from, Recipients: append([]string(nil), t.rcpts...), Detail: "the client reset the transaction or disconnected between BDAT chunks; no reply was sent and nothing was accepted"})
+	e := store.TraceEvent{Kind: trace.KindRefused, Status: trace.StatusRefused, Command: "BDAT", Reason: reasonTransferInterrupted, Attempt: true,
+		Sender: t.from, Recipients: append([]string(nil), t.rcpts...), Detail: "the client reset the transaction or disconnected between BDAT chunks; no reply was sent and nothing was accepted"}
+	t.hdr.fill(&e)
+	s.traceEvent(e)
 }
 
 // traceLogin records an AUTH attempt: the mailbox on success, the reason
@@ -116,7 +125,7 @@ func (s *Session) traceLogin(user, detail string, errp *error) {
 		s.traceEvent(store.TraceEvent{Kind: trace.KindAuth, Command: "AUTH", Detail: detail})
 		return
 	}
-	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user), Detail: detail}
+	e := store.TraceEvent{Kind: trace.KindAuth, Status: trace.StatusRefused, Command: "AUTH", Mailbox: normalizedOr(user), Detail: detail, Attempt: true}
 	var rp *Reply
 	if !errors.As(*errp, &rp) {
 		s.log.Error("local failure", "cmd", "AUTH", "err", *errp)
@@ -131,12 +140,14 @@ func (s *Session) traceLogin(user, detail string, errp *error) {
 
 // traceAccepted records an acceptance, its Sent Items copies and the local
 // recipients delivered with it.
-func (s *Session) traceAccepted(a store.Acceptance, copies []*store.Mailbox) {
+func (s *Session) traceAccepted(t *txn, a store.Acceptance, copies []*store.Mailbox) {
 	m := a.Message
 	metricAccepted.Inc()
-	s.traceEvent(store.TraceEvent{Kind: trace.KindAccepted, Status: trace.StatusAccepted, At: m.CreatedAt, QueueID: m.ID,
+	e := store.TraceEvent{Kind: trace.KindAccepted, Status: trace.StatusAccepted, At: m.CreatedAt, QueueID: m.ID, Attempt: true,
 		Sender: m.EnvelopeFrom, Recipients: append([]string(nil), a.Recipients...), MessageID: m.MessageID, Size: m.Size,
-		Code: 250, Enhanced: "2.0.0", Text: "OK queued as " + m.ID})
+		Code: 250, Enhanced: "2.0.0", Text: "OK queued as " + m.ID}
+	t.hdr.fill(&e)
+	s.traceEvent(e)
 	for _, c := range copies {
 		s.traceEvent(store.TraceEvent{Kind: trace.KindCopy, At: m.CreatedAt, QueueID: m.ID, MessageID: m.MessageID, Mailbox: c.Address, Detail: string(store.FolderSent)})
 	}
