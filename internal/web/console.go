@@ -110,6 +110,7 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("POST /connectors", c.auth(c.addConnector))
 	mux.Handle("POST /connectors/remove", c.auth(c.removeConnector))
 	mux.Handle("GET /trace", c.auth(c.trace))
+	mux.Handle("GET /trace/{id}", c.auth(c.traceAttempt))
 	mux.Handle("GET /queue", c.auth(c.queue))
 	mux.Handle("POST /queue/{action}", c.auth(c.queueAction))
 	mux.Handle("GET /messages/{mailbox}", c.auth(c.folder))
