@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestConsole_Browser(t *testing.T) {
 		_, err = a.AddConsoleUser(ctx, "root", pw)
 		testkit.MustAdd(t, err)
 	})
+	s.Send("app@example.test", pw, "app@example.test", []string{"app@example.test"}, "From: App <app@example.test>\r\nSubject: Weekly report\r\n\r\nhello\r\n")
 	c := testkit.Ready(t, s, "app@example.test", pw)
 	c.MustCmd("MAIL FROM:<support@example.test>", 550, "5.7.60")
 	s.Daemon.FlushTrace()
@@ -77,8 +79,11 @@ func TestConsole_Browser(t *testing.T) {
 		t.Fatalf("browser run: %v", err)
 	}
 	t.Logf("screenshot: %s", shot)
-	if _, err := os.Stat(shot); err != nil {
-		t.Fatalf("no screenshot: %v", err)
+	for _, suffix := range []string{"", "-all", "-detail-refused", "-detail-accepted"} {
+		p := strings.TrimSuffix(shot, ".png") + suffix + ".png"
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("no screenshot: %v", err)
+		}
 	}
 
 	gs, err := s.Admin.Grants(context.Background(), "support@example.test", "app@example.test")

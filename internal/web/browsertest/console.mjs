@@ -48,7 +48,7 @@ try {
   await page.fill('#trace-search input[name=sender]', 'support@example.test');
   await page.selectOption('#trace-search select[name=status]', 'refused');
   await Promise.all([page.waitForURL(/status=refused/), page.click('#trace-search button[type=submit]')]);
-  const refusal = page.locator('.timeline li.kind-refused').first();
+  const refusal = page.locator('#attempts tr.attempt').first();
   const reason = (await refusal.locator('.reason').textContent()).trim();
   const reply = (await refusal.locator('.reply').textContent()).trim();
   console.log(JSON.stringify({ reason, reply }));
@@ -58,6 +58,23 @@ try {
 
   step('screenshot');
   await page.screenshot({ path: env('MAILROOM_SCREENSHOT'), fullPage: true });
+  const shotName = (suffix) => env('MAILROOM_SCREENSHOT').replace(/\.png$/, '') + suffix + '.png';
+
+  step('open the refused attempt');
+  await Promise.all([page.waitForURL(/\/trace\/\d+$/), refusal.locator('td a').first().click()]);
+  const detail = await page.textContent('#attempt');
+  if (!detail.includes('send_as_denied') || !detail.includes('support@example.test')) throw new Error('attempt detail: ' + detail);
+  if ((await page.locator('#session-events li.kind-auth').count()) < 1) throw new Error('the detail does not show the session\'s AUTH');
+  await page.screenshot({ path: shotName('-detail-refused'), fullPage: true });
+
+  step('the whole trace, and an accepted attempt');
+  await page.goto(base + '/trace');
+  if ((await page.locator('#attempts tr.attempt.st-accepted').count()) < 1) throw new Error('no accepted attempt in the trace');
+  await page.screenshot({ path: shotName('-all'), fullPage: true });
+  await Promise.all([page.waitForURL(/\/trace\/\d+$/), page.locator('#attempts tr.attempt.st-accepted td a').first().click()]);
+  if ((await page.locator('#deliveries').count()) !== 1) throw new Error('the accepted attempt shows no deliveries');
+  await page.screenshot({ path: shotName('-detail-accepted'), fullPage: true });
+  await Promise.all([page.waitForURL(/\/messages\//), page.click('a.message-link')]);
   await page.click('nav >> text=Dashboard');
   const refused = await page.textContent('.totals .ref');
   if (!refused.includes('refused 1')) throw new Error('dashboard totals: ' + refused);
