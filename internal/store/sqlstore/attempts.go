@@ -77,12 +77,23 @@ func (db *DB) TraceEvent(ctx context.Context, id int64) (store.TraceEvent, error
 	return out[0], nil
 }
 
-// SearchAttempts returns the attempts f selects, newest first. Every
-// condition but the subject's is one an index of migration 0015 serves.
+// SearchAttempts returns the attempts f selects, newest first.
 func (db *DB) SearchAttempts(ctx context.Context, f store.AttemptFilter) ([]store.TraceEvent, error) {
 	if f.Limit < 1 || f.Limit > store.MaxAttemptPage {
 		return nil, fmt.Errorf("search attempts: limit %d not in 1..%d", f.Limit, store.MaxAttemptPage)
 	}
+	q, args := AttemptsQuery(f)
+	out, err := QueryAll(ctx, db.sql, scanTraceEvent, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search attempts: %w", err)
+	}
+	return out, nil
+}
+
+// AttemptsQuery is SearchAttempts' statement for f and its arguments.
+// Every condition but the subject's is one an index of migration 0015
+// serves (the SQLite store's tests read its plan).
+func AttemptsQuery(f store.AttemptFilter) (string, []any) {
 	args := []any{true}
 	where := []string{"attempt = $1"}
 	add := func(cond string, as ...any) {
@@ -138,16 +149,13 @@ func (db *DB) SearchAttempts(ctx context.Context, f store.AttemptFilter) ([]stor
 	}
 	if f.AfterID != 0 {
 		at := Bound(f.AfterAt)
-		add("(at < $%d OR (at = $%d AND id < $%d))", at, at, f.AfterID)
+		// at <= … first: the term an index on at seeks by.
+		add("at <= $%d AND (at < $%d OR id < $%d)", at, at, f.AfterID)
 	}
 	args = append(args, f.Limit)
 	q := `SELECT ` + traceColumns + ` FROM trace_events WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT $%d", len(args))
-	out, err := QueryAll(ctx, db.sql, scanTraceEvent, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search attempts: %w", err)
-	}
-	return out, nil
+	return q, args
 }
 
 // likeEscape escapes LIKE's wildcards (and the escape character '!') in s.

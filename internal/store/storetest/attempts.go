@@ -62,6 +62,8 @@ var attemptTests = []test{
 		}{
 			"all, newest first":     {store.AttemptFilter{}, e(5, 3, 2, 1)},
 			"mailbox":               {store.AttemptFilter{Mailbox: "bob@example.com"}, e(3, 2)},
+			"mailbox prefix":        {store.AttemptFilter{Mailbox: "bo", MailboxPrefix: true}, e(3, 2)},
+			"mailbox is exact":      {store.AttemptFilter{Mailbox: "bo"}, nil},
 			"sender envelope":       {store.AttemptFilter{Sender: "boss@example.com"}, e(2)},
 			"sender header From":    {store.AttemptFilter{Sender: "other@example.com"}, e(5)},
 			"sender header Sender":  {store.AttemptFilter{Sender: "bob@example.com"}, e(3)},

@@ -9,16 +9,21 @@
 --
 -- Every filter of the list is index-backed on both databases, newest
 -- first with keyset paging on (at, id):
---   the list itself        trace_events_attempt (attempt, at, id)
+--   the list itself        trace_events_at (0004), read backwards; attempt
+--                          is a filter (about one event in four is one),
+--                          not an index column: with an (attempt, at)
+--                          index SQLite preferred it to the selective
+--                          indexes below, having no statistics
 --   mailbox                trace_events_mailbox (mailbox, at)
---   status (the outcome)   trace_events_status (status, queue_id): also
---                          deferred/delivered/failed, the delivery events'
---                          statuses, by the queue ids they name
+--   status (the outcome)   trace_events_status (status, at, queue_id), also
+--                          for deferred/delivered/failed: the statuses of
+--                          the delivery events, by the queue ids they name
 --   message id, queue id   trace_events_message_id, trace_events_queue_id (0004)
---   sender, recipient      trace_addresses (address, role, event_id): a prefix is
---                          a range of the byte-ordered address (.Name), in
---                          SQLite and PostgreSQL alike; one index answers
---                          "envelope from OR header From OR Sender"
+--   sender, recipient      trace_addresses (address, role, event_id): a
+--                          prefix is a range of the byte-ordered address
+--                          (.Name), in SQLite and PostgreSQL alike; one
+--                          index answers "envelope from OR header From OR
+--                          Sender"
 --   time range             the at of every index above
 -- The subject is matched as a substring (LIKE '%…%'), which no B-tree
 -- index serves; it narrows the other filters and the keyset page.
@@ -27,9 +32,8 @@ ALTER TABLE trace_events ADD COLUMN header_from {{.Name}} NOT NULL DEFAULT '';
 ALTER TABLE trace_events ADD COLUMN header_sender {{.Name}} NOT NULL DEFAULT '';
 ALTER TABLE trace_events ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 ALTER TABLE trace_events ADD COLUMN connector TEXT NOT NULL DEFAULT '';
-CREATE INDEX trace_events_attempt ON trace_events (attempt, at, id);
 CREATE INDEX trace_events_mailbox ON trace_events (mailbox, at);
-CREATE INDEX trace_events_status ON trace_events (status, queue_id);
+CREATE INDEX trace_events_status ON trace_events (status, at, queue_id);
 
 -- The addresses of an attempt, one row each, by role: "from" (envelope
 -- sender), "header_from", "header_sender", "to" (envelope recipient).

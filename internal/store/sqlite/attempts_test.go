@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mailroom/internal/store"
+	"mailroom/internal/store/sqlstore"
+)
+
+// TestSearchAttempts_UsesIndexes: every filter of the trace's list is
+// answered through an index of migration 0015 (or 0004), never by reading
+// trace_events or trace_addresses whole.
+func TestSearchAttempts_UsesIndexes(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
+	now := time.Now()
+	for name, tc := range map[string]struct {
+		f     store.AttemptFilter
+		index string
+	}{
+		"list":           {store.AttemptFilter{}, "trace_events_at"},
+		"page":           {store.AttemptFilter{AfterAt: now, AfterID: 9}, "trace_events_at (at<?)"},
+		"time range":     {store.AttemptFilter{Since: now.Add(-time.Hour), Until: now}, "trace_events_at (at>? AND at<?)"},
+		"mailbox":        {store.AttemptFilter{Mailbox: "bob@example.com"}, "trace_events_mailbox"},
+		"mailbox prefix": {store.AttemptFilter{Mailbox: "bob", MailboxPrefix: true}, "trace_events_mailbox"},
+		"sender":         {store.AttemptFilter{Sender: "bob@example.com"}, "trace_addresses_address"},
+		"sender prefix":  {store.AttemptFilter{Sender: "bob@", SenderPrefix: true}, "trace_addresses_address"},
+		"recipient":      {store.AttemptFilter{Recipient: "carol@", RecipientPrefix: true}, "trace_addresses_address"},
+		"message id":     {store.AttemptFilter{MessageID: "m1@example.com"}, "trace_events_message_id"},
+		"queue id":       {store.AttemptFilter{QueueID: "q1"}, "trace_events_queue_id"},
+		"status":         {store.AttemptFilter{Status: "refused"}, "trace_events_status"},
+		"delivery":       {store.AttemptFilter{Delivery: "failed"}, "trace_events_status"},
+		"subject":        {store.AttemptFilter{Subject: "invoice"}, "trace_events_at"},
+	} {
+		tc.f.Limit = 50
+		q, args := sqlstore.AttemptsQuery(tc.f)
+		rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+positional(q), args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		if !strings.Contains(all, tc.index) {
+			t.Errorf("%s: plan does not use %s:\n%s", name, tc.index, all)
+		}
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, " INDEX ") {
+				t.Errorf("%s: plan reads a table whole: %q\n%s", name, line, all)
+			}
+		}
+	}
+}
