@@ -175,7 +175,7 @@ func timelines(events []store.TraceEvent) []Timeline {
 // FormatEvent is one line of a timeline, as the CLI prints it.
 func FormatEvent(e store.TraceEvent) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %-8s", e.At.Local().Format("2006-01-02 15:04:05.000"), e.Kind)
+	fmt.Fprintf(&b, "%s  %-8s", e.At.Local().Format("2006-01-02 15:04:05.000 MST"), e.Kind)
 	add := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(&b, " %s=%s", k, v)
@@ -205,7 +205,7 @@ func FormatEvent(e store.TraceEvent) string {
 	add("to", strings.Join(e.Recipients, ","))
 	add("msgid", e.MessageID)
 	if e.Size > 0 {
-		add("size", fmt.Sprint(e.Size))
+		add("size", strings.ReplaceAll(SizeText(e.Size), " ", ""))
 	}
 	add("reason", e.Reason)
 	if e.Code != 0 {
