@@ -36,20 +36,7 @@ func TestSearchAttempts_UsesIndexes(t *testing.T) {
 	} {
 		tc.f.Limit = 50
 		q, args := sqlstore.AttemptsQuery(tc.f)
-		rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+positional(q), args...)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, db, positional(q), args...)
 		all := strings.Join(plan, "\n")
 		if !strings.Contains(all, tc.index) {
 			t.Errorf("%s: plan does not use %s:\n%s", name, tc.index, all)
@@ -60,4 +47,28 @@ func TestSearchAttempts_UsesIndexes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// queryPlan returns the details of SQLite's EXPLAIN QUERY PLAN of q, a
+// line a step.
+func queryPlan(t *testing.T, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }

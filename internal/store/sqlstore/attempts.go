@@ -129,14 +129,10 @@ func AttemptsQuery(f store.AttemptFilter) (string, []any) {
 	if f.Subject != "" {
 		add(`LOWER(subject) LIKE $%d ESCAPE '!'`, "%"+likeEscape(strings.ToLower(f.Subject))+"%")
 	}
-	if f.MessageID != "" {
-		add("message_id = $%d", f.MessageID)
-	}
-	if f.QueueID != "" {
-		add("queue_id = $%d", f.QueueID)
-	}
-	if f.Status != "" {
-		add("status = $%d", f.Status)
+	for _, eq := range []struct{ col, val string }{{"message_id", f.MessageID}, {"queue_id", f.QueueID}, {"status", f.Status}} {
+		if eq.val != "" {
+			add(eq.col+" = $%d", eq.val)
+		}
 	}
 	if f.Delivery != "" {
 		add("queue_id IN (SELECT queue_id FROM trace_events WHERE status = $%d AND queue_id <> '')", f.Delivery)
