@@ -54,6 +54,9 @@ type txn struct {
 	rcpts []string
 	hold  limits.Hold // the mailbox's slot and reservations
 	hdr   traceHeader // what the trace records of the message's header, once read
+	// unsent is what the trace records of the refused RCPTs, for a
+	// transaction that ends without DATA (traceUnsent).
+	unsent refusedRcpts
 }
 
 var (
@@ -255,6 +258,7 @@ func (s *Session) Reset() {
 	s.mu.Unlock()
 	if t != nil {
 		t.hold.Abort()
+		s.traceUnsent(t)
 	}
 	s.tc.inTx.Store(false)
 }

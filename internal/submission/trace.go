@@ -3,6 +3,8 @@ package submission
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"mailroom/internal/address"
@@ -101,9 +103,51 @@ func (s *Session) answer(cmd, arg string, t *txn, err error) error {
 		e.Sender = normalizedOr(arg)
 	case "RCPT":
 		e.Recipients = []string{normalizedOr(arg)}
+		if t != nil {
+			t.unsent.add(e)
+		}
 	}
 	s.traceEvent(e)
 	return rp.SMTP()
+}
+
+// maxUnsentRecipients bounds the refused recipients an unsent
+// transaction's row lists: a client may send any number of RCPTs.
+const maxUnsentRecipients = 100
+
+// refusedRcpts is what a transaction's refused RCPTs leave for its row
+// in the trace, should it end without DATA.
+type refusedRcpts struct {
+	last       *store.TraceEvent // the last refusal: its reason and reply
+	recipients []string          // the refused recipients, at most maxUnsentRecipients
+	count      int
+}
+
+func (u *refusedRcpts) add(e store.TraceEvent) {
+	u.last = &e
+	u.count++
+	if len(u.recipients) < maxUnsentRecipients {
+		u.recipients = append(u.recipients, e.Recipients...)
+	}
+}
+
+// traceUnsent records, as an attempt, a transaction that ended without
+// DATA (RSET, a new MAIL, QUIT, a disconnect) after RCPTs were refused:
+// an application whose every recipient hit a limit shows in the trace as
+// one refused row, with the last refusal's reason and reply.
+func (s *Session) traceUnsent(t *txn) {
+	u := t.unsent
+	if u.last == nil {
+		return
+	}
+	e := *u.last
+	e.At, e.ID, e.Attempt = time.Time{}, 0, true
+	e.Sender, e.Recipients = t.from, u.recipients
+	e.Detail = fmt.Sprintf("the client ended the transaction without DATA after %d refused recipient(s)", u.count)
+	if len(t.rcpts) > 0 {
+		e.Detail += fmt.Sprintf("; %d accepted recipient(s) were not sent to", len(t.rcpts))
+	}
+	s.traceEvent(e)
 }
 
 // traceAbandoned records a BDAT transfer the client ended with RSET or by
