@@ -84,6 +84,15 @@ func (a Attempt) SizeText() string {
 	return SizeText(a.Size)
 }
 
+// ReplyBrief is the reply cut to a list's column (the detail has it whole).
+func (a Attempt) ReplyBrief() string {
+	const n = 90
+	if r := []rune(a.Reply); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return a.Reply
+}
+
 // TimeText formats t in the local zone, with the zone's name.
 func TimeText(t time.Time) string {
 	if t.IsZero() {
