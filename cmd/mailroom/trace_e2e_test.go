@@ -189,6 +189,17 @@ func TestTrace_OneRowPerAttempt(t *testing.T) {
 		t.Errorf("API detail events: %s", kinds)
 	}
 
+	// An event that is not an attempt (the session's start) opens nothing.
+	var ev struct{ Events []struct{ ID int64 } }
+	api(fmt.Sprintf("/api/v1/trace/%d", bobID), &ev)
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/trace/%d", base, ev.Events[0].ID), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /api/v1/trace/{a session event}: %v %v, want 404", resp.Status, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	// The console.
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
