@@ -49,6 +49,44 @@ func TestSearchAttempts_UsesIndexes(t *testing.T) {
 	}
 }
 
+// TestMigrate_0015MarksEarlierAttempts: the events that ended attempts
+// before migration 0015 are the trace's rows after it, found by their
+// envelope sender; the other events are not rows.
+func TestMigrate_0015MarksEarlierAttempts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mailroom.db")
+	old := openAt(t, path, 14)
+	for _, q := range []string{
+		`INSERT INTO trace_events (at, session, kind, status, command, sender) VALUES (1, 's1', 'session', '', '', '')`,
+		`INSERT INTO trace_events (at, session, kind, status, command, mailbox) VALUES (2, 's1', 'auth', 'refused', 'AUTH', 'app@example.org')`,
+		`INSERT INTO trace_events (at, session, kind, status, command, sender) VALUES (3, 's1', 'refused', 'refused', 'MAIL', 'boss@example.org')`,
+		`INSERT INTO trace_events (at, session, kind, status, command, sender) VALUES (4, 's1', 'refused', 'refused', 'RCPT', 'app@example.org')`,
+		`INSERT INTO trace_events (at, session, queue_id, kind, status, sender, recipients) VALUES (5, 's1', 'q1', 'accepted', 'accepted', 'app@example.org', ',c@example.org,')`,
+		`INSERT INTO trace_events (at, queue_id, kind, status, recipients) VALUES (6, 'q1', 'delivery', 'delivered', ',c@example.org,')`,
+	} {
+		if _, err := old.sql.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpen(t, path)
+	all, err := db.SearchAttempts(t.Context(), store.AttemptFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range all {
+		kinds = append(kinds, e.Kind+"/"+e.Command)
+	}
+	if strings.Join(kinds, " ") != "accepted/ refused/MAIL auth/AUTH" {
+		t.Errorf("rows after the migration: %v, want the acceptance, the refused MAIL and the refused AUTH", kinds)
+	}
+	if got, err := db.SearchAttempts(t.Context(), store.AttemptFilter{Sender: "boss@", SenderPrefix: true, Limit: 10}); err != nil || len(got) != 1 {
+		t.Errorf("by envelope sender: %+v %v", got, err)
+	}
+}
+
 // queryPlan returns the details of SQLite's EXPLAIN QUERY PLAN of q, a
 // line a step.
 func queryPlan(t *testing.T, db *DB, q string, args ...any) []string {

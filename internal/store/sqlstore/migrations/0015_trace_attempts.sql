@@ -44,3 +44,16 @@ CREATE TABLE trace_addresses (
 	PRIMARY KEY (event_id, role, address)
 ){{.Strict}};
 CREATE INDEX trace_addresses_address ON trace_addresses (address, role, event_id);
+
+-- The attempts recorded before this migration: the events that ended
+-- them, as submission marks them now, found by their envelope sender.
+-- Their recipients (",a,b," in one column) are not split into
+-- trace_addresses here, which no single SQL does in both databases; a
+-- recipient search does not find them, every other filter does, and they
+-- age out with trace.retention.
+UPDATE trace_events SET attempt = TRUE
+ WHERE kind IN ('accepted', 'tls', 'ended')
+    OR (kind = 'refused' AND command <> 'RCPT')
+    OR (kind = 'auth' AND status = 'refused');
+INSERT INTO trace_addresses (event_id, role, address)
+	SELECT id, 'from', sender FROM trace_events WHERE attempt AND sender <> '';
