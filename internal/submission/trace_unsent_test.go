@@ -34,7 +34,8 @@ func TestTrace_UnsentTransactionIsARow(t *testing.T) {
 	c.MustCmd("RCPT TO:<c@remote.example>", 452, "4.5.3")
 	c.MustCmd("QUIT", 221, "2.0.0")
 	c.Close()
-	testkit.Eventually(t, "the session's end", func() bool { return strings.Contains(s.Log(), "session end") })
+	// Two "session end" lines: before STARTTLS, and after QUIT (Logout, which records the row).
+	testkit.Eventually(t, "the session's end", func() bool { return strings.Count(s.Log(), "session end") == 2 })
 	s.Daemon.FlushTrace()
 
 	page, err := s.Admin.TraceAttempts(context.Background(), admin.TraceQuery{Mailbox: "alice@example.test"}, time.Now())
