@@ -31,7 +31,7 @@ func TestSearchAttempts_UsesIndexes(t *testing.T) {
 		"message id":     {store.AttemptFilter{MessageID: "m1@example.com"}, "trace_events_message_id"},
 		"queue id":       {store.AttemptFilter{QueueID: "q1"}, "trace_events_queue_id"},
 		"status":         {store.AttemptFilter{Status: "refused"}, "trace_events_status"},
-		"delivery":       {store.AttemptFilter{Delivery: "failed"}, "trace_events_status"},
+		"delivery":       {store.AttemptFilter{Delivery: "failed"}, "trace_events_queue_id (queue_id=? AND status=?)"},
 		"subject":        {store.AttemptFilter{Subject: "invoice"}, "trace_events_at"},
 	} {
 		tc.f.Limit = 50

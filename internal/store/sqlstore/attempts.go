@@ -135,7 +135,9 @@ func AttemptsQuery(f store.AttemptFilter) (string, []any) {
 		}
 	}
 	if f.Delivery != "" {
-		add("queue_id IN (SELECT queue_id FROM trace_events WHERE status = $%d AND queue_id <> '')", f.Delivery)
+		// Newest first, each attempt checked by its queue id (migration
+		// 0015 says why).
+		add("queue_id <> '' AND EXISTS (SELECT 1 FROM trace_events d WHERE d.queue_id = trace_events.queue_id AND d.status = $%d)", f.Delivery)
 	}
 	if !f.Since.IsZero() {
 		add("at >= $%d", Bound(f.Since))

@@ -15,10 +15,13 @@
 --                          index SQLite preferred it to the selective
 --                          indexes below, having no statistics
 --   mailbox                trace_events_mailbox (mailbox, at)
---   status (the outcome)   trace_events_status (status, at, queue_id), also
---                          for deferred/delivered/failed: the statuses of
---                          the delivery events, by the queue ids they name
---   message id, queue id   trace_events_message_id, trace_events_queue_id (0004)
+--   status (the outcome)   trace_events_status (status, at)
+--   deferred/delivered/    trace_events_queue_id, now (queue_id, status): an
+--   failed (a delivery)    attempt, read newest first, has a delivery event
+--                          of that status; a page of a common status stops
+--                          early (an IN list of every queue id with the
+--                          status took 380 ms over 100,000 attempts)
+--   message id, queue id   trace_events_message_id (0004), trace_events_queue_id
 --   sender, recipient      trace_addresses (address, role, event_id): a
 --                          prefix is a range of the byte-ordered address
 --                          (.Name), in SQLite and PostgreSQL alike; one
@@ -33,7 +36,9 @@ ALTER TABLE trace_events ADD COLUMN header_sender {{.Name}} NOT NULL DEFAULT '';
 ALTER TABLE trace_events ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 ALTER TABLE trace_events ADD COLUMN connector TEXT NOT NULL DEFAULT '';
 CREATE INDEX trace_events_mailbox ON trace_events (mailbox, at);
-CREATE INDEX trace_events_status ON trace_events (status, at, queue_id);
+CREATE INDEX trace_events_status ON trace_events (status, at);
+DROP INDEX trace_events_queue_id;
+CREATE INDEX trace_events_queue_id ON trace_events (queue_id, status);
 
 -- The addresses of an attempt, one row each, by role: "from" (envelope
 -- sender), "header_from", "header_sender", "to" (envelope recipient).
