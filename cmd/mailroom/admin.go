@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"mailroom/internal/admin"
@@ -40,7 +41,7 @@ func runAdmin(ctx context.Context, args []string, s ioSet) error {
 	default:
 		return usagef("usage: %s", adminUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch cmd {
 		case "add":
 			_, token, err := a.AddToken(ctx, pos[0])
@@ -97,14 +98,18 @@ func runAdminUser(ctx context.Context, cmd string, args []string, s ioSet) error
 			password, generated = directory.GeneratePassword(), true
 		}
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	conf, err := findConfig(s, *cfg, forAdmin)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, conf, func(a *admin.Service) error {
 		switch cmd {
 		case "add", "passwd":
 			if cmd == "add" {
 				if _, err := a.AddConsoleUser(ctx, pos[0], password); err != nil {
 					return err
 				}
-				fmt.Fprintf(s.out, "console user %s added; log in at http://<http.listen>/\n", pos[0])
+				fmt.Fprintf(s.out, "console user %s added; %s\n", pos[0], loginAt(conf.HTTP.Listen))
 			} else {
 				if err := a.SetConsolePassword(ctx, pos[0], password); err != nil {
 					return err
@@ -133,4 +138,16 @@ func runAdminUser(ctx context.Context, cmd string, args []string, s ioSet) error
 		}
 		return tw.Flush()
 	})
+}
+
+// loginAt says where the console is, from the configured http.listen.
+func loginAt(listen string) string {
+	u := consoleURL(listen)
+	switch {
+	case u == "":
+		return "the console is off: set [http] listen (such as \"127.0.0.1:8080\") in the configuration to use it"
+	case strings.HasSuffix(u, ":0/"):
+		return "log in at the console; http.listen has port 0, so its port is chosen when the server starts (see its log)"
+	}
+	return "log in at " + u
 }

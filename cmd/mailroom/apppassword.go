@@ -13,6 +13,8 @@ import (
 const appPasswordUsage = `mailroom app-password COMMAND [--config FILE]
   add MAILBOX --label LABEL [--networks CIDR,...]   prints the password once
   list [MAILBOX]
+  set MAILBOX LABEL --networks CIDR,...             changes where it may be used from, keeping
+                                                    the password (--networks "" lifts the restriction)
   revoke MAILBOX LABEL`
 
 func runAppPassword(ctx context.Context, args []string, s ioSet) error {
@@ -31,10 +33,11 @@ func runAppPassword(ctx context.Context, args []string, s ioSet) error {
 	case args[0] == "add" && len(pos) == 1 && *label != "":
 	case args[0] == "list" && len(pos) <= 1:
 	case args[0] == "revoke" && len(pos) == 2:
+	case args[0] == "set" && len(pos) == 2 && flagGiven(fs, "networks"):
 	default:
 		return usagef("usage: %s", appPasswordUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch args[0] {
 		case "add":
 			ap, secret, err := a.AddAppPassword(ctx, admin.NewAppPassword{Mailbox: pos[0], Label: *label, Networks: splitList(*networks)})
@@ -57,6 +60,12 @@ func runAppPassword(ctx context.Context, args []string, s ioSet) error {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ap.Mailbox, ap.Label, orAny(ap.Networks), ap.CreatedAt.Format("2006-01-02 15:04"), lastUse(ap))
 			}
 			return tw.Flush()
+		case "set":
+			ap, err := a.SetAppPasswordNetworks(ctx, pos[0], pos[1], splitList(*networks))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "app password %s of %s may be used from %s; its password is unchanged\n", ap.Label, ap.Mailbox, orAny(ap.Networks))
 		case "revoke":
 			if err := a.RevokeAppPassword(ctx, pos[0], pos[1]); err != nil {
 				return err

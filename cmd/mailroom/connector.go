@@ -44,7 +44,7 @@ func runConnector(ctx context.Context, args []string, s ioSet) error {
 	default:
 		return usagef("usage: %s", connectorUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch args[0] {
 		case "add":
 			c, err := a.AddConnector(ctx, admin.ConnectorSpec{Name: pos[0], Mailbox: *mailbox, Networks: splitList(*networks), Fingerprints: splitList(*fps), LegacyTLS: *legacy})

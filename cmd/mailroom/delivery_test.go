@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"mailroom/internal/admin"
-	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
 )
@@ -21,6 +19,9 @@ func configWithResolver(t *testing.T, addr string) string {
 	p := filepath.Join(t.TempDir(), "mailroom.toml")
 	body := "data_dir = \"data\"\nhostname = \"mail.example.test\"\n[log]\nlevel = \"warn\"\n[delivery]\nresolver = \"" + addr + "\"\n"
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(filepath.Dir(p), "data"), 0o750); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -75,15 +76,7 @@ func TestCLI_Queue(t *testing.T) {
 	cfg := configWithResolver(t, "127.0.0.1:1")
 	run(t, "", "domain", "add", "example.test", "--config", cfg)
 	run(t, "pass-word-123\n", "mailbox", "add", "alice@example.test", "--password-stdin", "--config", cfg)
-	c, err := config.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := admin.OpenStore(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storeOf(t, cfg)
 	alice, err := st.Mailbox(context.Background(), "alice@example.test")
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"mailroom/internal/admin"
-	"mailroom/internal/config"
 	"mailroom/internal/resolver"
 )
 
@@ -25,7 +24,7 @@ func runDoctor(ctx context.Context, args []string, s ioSet) error {
 	if len(pos) != 1 {
 		return usagef("usage: %s", doctorUsage)
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := findConfig(s, *cfgPath, forAdmin)
 	if err != nil {
 		return err
 	}
@@ -33,7 +32,7 @@ func runDoctor(ctx context.Context, args []string, s ioSet) error {
 	if err != nil {
 		return err
 	}
-	return withAdmin(ctx, *cfgPath, func(a *admin.Service) error {
+	return withStore(ctx, cfg, func(a *admin.Service) error {
 		checks, err := a.Doctor(ctx, r, pos[0], admin.DoctorOptionsOf(cfg))
 		if err != nil {
 			return err

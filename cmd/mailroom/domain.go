@@ -7,32 +7,7 @@ import (
 	"text/tabwriter"
 
 	"mailroom/internal/admin"
-	"mailroom/internal/config"
-	"mailroom/internal/store"
 )
-
-// withAdmin opens the store named by the configuration for one command.
-func withAdmin(ctx context.Context, cfgPath string, f func(*admin.Service) error) error {
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return err
-	}
-	st, err := admin.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	a := admin.New(st)
-	a.DataDir = cfg.DataPath()
-	a.PlusSeparator = cfg.Addresses.PlusSeparator
-	a.OAuthIssuers = admin.OAuthIssuers(cfg.OAuth)
-	a.Limits = store.Limits{Concurrent: cfg.Limits.Concurrent, MessagesPerMinute: cfg.Limits.MessagesPerMinute,
-		RecipientsPerMessage: cfg.Limits.RecipientsPerMessage, RecipientsPerDay: cfg.Limits.RecipientsPerDay}
-	err = f(a)
-	if cerr := st.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close store: %w", cerr)
-	}
-	return err
-}
 
 const domainUsage = `mailroom domain COMMAND [--config FILE]
   add DOMAIN [--role hosted|relay]
@@ -56,7 +31,7 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 	}
 	if args[0] == "set" {
 		fs.StringVar(&display, "display-name", "", "client: keep the display name the client wrote; directory: use the mailbox's display name")
-		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
+		fs.StringVar(&networks, "networks", "", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
 		lim.register(fs)
 	}
 	selector := ""
@@ -72,7 +47,7 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		if len(pos) != 1 {
 			return usagef("usage: mailroom domain add DOMAIN [--role hosted|relay]")
 		}
-		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+		return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 			d, err := a.AddDomainWithRole(ctx, pos[0], role)
 			if err == nil {
 				fmt.Fprintf(s.out, "domain %s added (%s)\n", d.Name, d.Role)
@@ -83,7 +58,7 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		if len(pos) != 0 {
 			return usagef("usage: mailroom domain list")
 		}
-		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+		return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 			ds, err := a.Domains(ctx)
 			if err != nil {
 				return err
@@ -103,14 +78,14 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		if role != "" {
 			c.Role = &role
 		}
-		if networks != "\x00" {
+		if flagGiven(fs, "networks") {
 			n := splitList(networks)
 			c.Networks = &n
 		}
 		if len(pos) != 1 || (c.DisplayName == nil && c.Role == nil && c.Networks == nil && c.Limits == (admin.LimitChange{})) {
 			return usagef("usage: %s", domainUsage)
 		}
-		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+		return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 			d, err := a.SetDomain(ctx, pos[0], c)
 			if err != nil {
 				return err
@@ -122,7 +97,7 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		if len(pos) != 1 {
 			return usagef("usage: mailroom domain remove DOMAIN")
 		}
-		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+		return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 			err := a.RemoveDomain(ctx, pos[0])
 			if err == nil {
 				fmt.Fprintf(s.out, "domain %s removed\n", pos[0])
@@ -133,7 +108,7 @@ func runDomain(ctx context.Context, args []string, s ioSet) error {
 		if len(pos) != 1 {
 			return usagef("usage: mailroom domain dkim DOMAIN [--selector S]")
 		}
-		return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+		return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 			return printDKIM(ctx, s, a, pos[0], selector)
 		})
 	}

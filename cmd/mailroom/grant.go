@@ -12,8 +12,9 @@ import (
 const grantUsage = `mailroom grant COMMAND [--config FILE]
   send-as --on ADDRESS|@DOMAIN --to MAILBOX         From: ADDRESS; nothing shows MAILBOX
   send-on-behalf --on ADDRESS|@DOMAIN --to MAILBOX  From: ADDRESS, Sender: MAILBOX
+  full-access --on MAILBOX --to MAILBOX              open MAILBOX's folders over IMAP (no sending)
   list [--on ADDRESS|@DOMAIN] [--to MAILBOX]
-  revoke send-as|send-on-behalf --on ADDRESS|@DOMAIN --to MAILBOX`
+  revoke send-as|send-on-behalf|full-access --on ADDRESS|@DOMAIN --to MAILBOX`
 
 func runGrant(ctx context.Context, args []string, s ioSet) error {
 	if len(args) == 0 {
@@ -30,13 +31,13 @@ func runGrant(ctx context.Context, args []string, s ioSet) error {
 	cmd := args[0]
 	kind := cmd
 	switch cmd {
-	case "send-as", "send-on-behalf":
+	case "send-as", "send-on-behalf", "full-access":
 		if len(pos) != 0 || *on == "" || *to == "" {
 			return usagef("usage: mailroom grant %s --on ADDRESS|@DOMAIN --to MAILBOX", cmd)
 		}
 	case "revoke":
 		if len(pos) != 1 || *on == "" || *to == "" {
-			return usagef("usage: mailroom grant revoke send-as|send-on-behalf --on ADDRESS|@DOMAIN --to MAILBOX")
+			return usagef("usage: mailroom grant revoke send-as|send-on-behalf|full-access --on ADDRESS|@DOMAIN --to MAILBOX")
 		}
 		kind = pos[0]
 	case "list":
@@ -46,14 +47,14 @@ func runGrant(ctx context.Context, args []string, s ioSet) error {
 	default:
 		return usagef("unknown grant command %q; usage: %s", cmd, grantUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		spec := admin.GrantSpec{Kind: kind, On: *on, To: *to}
 		switch cmd {
 		case "revoke":
 			if err := a.RevokeGrant(ctx, spec); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "revoked: %s may no longer send %s %s\n", *to, verb(kind), *on)
+			fmt.Fprintf(s.out, "revoked: %s may no longer %s\n", *to, right(kind, *on))
 			return nil
 		case "list":
 			gs, err := a.Grants(ctx, *on, *to)
@@ -67,7 +68,7 @@ func runGrant(ctx context.Context, args []string, s ioSet) error {
 				if target[0] == '@' {
 					target = "any address of " + target[1:]
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s may send %s %s\n", g.On, g.Kind, g.Grantee, g.Grantee, verb(g.Kind), target)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s may %s\n", g.On, g.Kind, g.Grantee, g.Grantee, right(g.Kind, target))
 			}
 			return tw.Flush()
 		}
@@ -75,14 +76,36 @@ func runGrant(ctx context.Context, args []string, s ioSet) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "granted: %s may send %s %s\n", g.Grantee, verb(g.Kind), g.On)
+		fmt.Fprintf(s.out, "granted: %s may %s\n", g.Grantee, right(g.Kind, g.On))
 		return nil
 	})
 }
 
-func verb(kind string) string {
-	if kind == "send-on-behalf" {
-		return "on behalf of"
+// grantLabel is how `mailbox show` heads a grant: held by the mailbox, or
+// given to another on it.
+func grantLabel(kind string, held bool) string {
+	switch {
+	case kind == "full-access" && held:
+		return "may open (full access)"
+	case kind == "full-access":
+		return "opened by (full access)"
+	case kind == "send-on-behalf" && held:
+		return "may send on behalf of"
+	case kind == "send-on-behalf":
+		return "sent on behalf of by"
+	case held:
+		return "may send as"
 	}
-	return "as"
+	return "sent as by"
+}
+
+// right says what a grant of kind on target lets its holder do.
+func right(kind, target string) string {
+	switch kind {
+	case "send-on-behalf":
+		return "send on behalf of " + target
+	case "full-access":
+		return "open the folders of " + target + " over IMAP (full access does not allow sending)"
+	}
+	return "send as " + target
 }

@@ -52,6 +52,14 @@ func formatLimits(l store.Limits, zero string) string {
 		f(l.Concurrent), f(l.MessagesPerMinute), f(l.RecipientsPerMessage), f(l.RecipientsPerDay))
 }
 
+// flagGiven reports whether the command line set the flag, so that an
+// explicit empty value (--networks "") can mean "remove".
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {

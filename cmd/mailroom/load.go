@@ -38,8 +38,9 @@ func runLoad(ctx context.Context, args []string, s ioSet) error {
 	conns := fs.Int("conns", 1, "sessions at once")
 	messages := fs.Int("messages", 1000, "messages in all; 0 runs until --duration")
 	perConn := fs.Int("per-conn", 0, "messages per session before QUIT and a new session; 0 reuses it for the whole run, 1 connects, TLS and AUTH for each message")
-	duration := fs.Duration("duration", 0, "stop starting messages after this long (0: no cap)")
-	timeout := fs.Duration("timeout", 30*time.Second, "limit of each network operation")
+	var duration, timeout time.Duration
+	durationVar(fs, &duration, "duration", 0, "stop starting messages after this long (0: no cap)")
+	durationVar(fs, &timeout, "timeout", 30*time.Second, "limit of each network operation")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return showHelp(err, s.out, loadUsage)
@@ -54,7 +55,7 @@ func runLoad(ctx context.Context, args []string, s ioSet) error {
 	o := load.Options{
 		Addr: *addr, TLS: load.TLSMode(*tlsMode), Username: *user, Password: *password, Auth: *auth,
 		From: *from, To: splitList(*to), Size: int(size), Conns: *conns, Messages: *messages,
-		PerConn: *perConn, Duration: *duration, Timeout: *timeout,
+		PerConn: *perConn, Duration: duration, Timeout: timeout,
 	}
 	if o.From == "" {
 		o.From = o.Username

@@ -18,7 +18,7 @@ const mailboxUsage = `mailroom mailbox COMMAND [--config FILE]
   add ADDRESS [--display-name NAME] [--password-stdin] [--shared]
   list [--domain DOMAIN]
   show ADDRESS
-  set ADDRESS [--display-name NAME] [--smtp-auth=on|off] [--save-sent=on|off]
+  set ADDRESS [--display-name NAME] [--smtp-auth=on|off] [--imap=on|off] [--save-sent=on|off]
               [--copy-sent-as=on|off] [--copy-sent-on-behalf=on|off]
               [--sent-retention 30d|0] [--quota 2G|0] [--networks CIDR,...]
               [--concurrent N] [--messages-per-minute N]
@@ -37,7 +37,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 	fs := flag.NewFlagSet("mailbox "+args[0], flag.ContinueOnError)
 	cfg := configFlag(fs)
 	var (
-		display, domain, smtpAuth                 string
+		display, domain, smtpAuth, imapOn         string
 		saveSent, copyAs, copyOnBehalf, retention string
 		quota, networks                           string
 		pwStdin, shared                           bool
@@ -51,14 +51,15 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 	case "list":
 		fs.StringVar(&domain, "domain", "", "only this domain's mailboxes")
 	case "set":
-		fs.StringVar(&display, "display-name", "\x00", "display name")
+		fs.StringVar(&display, "display-name", "", "display name")
 		fs.StringVar(&smtpAuth, "smtp-auth", "", "on or off: whether the mailbox may log in over SMTP AUTH")
+		fs.StringVar(&imapOn, "imap", "", "on or off: whether the mailbox may read its folders over IMAP")
 		fs.StringVar(&saveSent, "save-sent", "", "on or off: keep a Sent Items copy of what it submits")
 		fs.StringVar(&copyAs, "copy-sent-as", "", "on or off: keep a Sent Items copy of what others send as it")
 		fs.StringVar(&copyOnBehalf, "copy-sent-on-behalf", "", "on or off: keep a Sent Items copy of what others send on its behalf")
 		fs.StringVar(&retention, "sent-retention", "", "remove Sent Items older than this (30d, 12h); 0 keeps them")
 		fs.StringVar(&quota, "quota", "", "storage quota over all folders (500M, 2G); 0 is unlimited")
-		fs.StringVar(&networks, "networks", "\x00", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
+		fs.StringVar(&networks, "networks", "", "comma-separated CIDR prefixes SMTP submission may come from; \"\" removes the restriction")
 		lim.register(fs)
 	case "passwd":
 		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input (default: generate one and print it once)")
@@ -83,7 +84,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 			return err
 		}
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		switch args[0] {
 		case "add":
 			m, gen, err := a.AddMailbox(ctx, admin.NewMailbox{Address: pos[0], DisplayName: display, Password: password, Shared: shared})
@@ -111,14 +112,14 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 			return showMailbox(ctx, a, s, pos[0])
 		case "set":
 			var c admin.MailboxChange
-			if display != "\x00" {
+			if flagGiven(fs, "display-name") {
 				c.DisplayName = &display
 			}
 			for _, f := range []struct {
 				name, val string
 				dst       **bool
 			}{
-				{"--smtp-auth", smtpAuth, &c.SMTPAuth}, {"--save-sent", saveSent, &c.SaveSent},
+				{"--smtp-auth", smtpAuth, &c.SMTPAuth}, {"--imap", imapOn, &c.IMAP}, {"--save-sent", saveSent, &c.SaveSent},
 				{"--copy-sent-as", copyAs, &c.CopySentAs}, {"--copy-sent-on-behalf", copyOnBehalf, &c.CopySentOnBehalf},
 			} {
 				if f.val == "" {
@@ -144,7 +145,7 @@ func runMailbox(ctx context.Context, args []string, s ioSet) error {
 				}
 				c.QuotaBytes = &q
 			}
-			if networks != "\x00" {
+			if flagGiven(fs, "networks") {
 				n := splitList(networks)
 				c.Networks = &n
 			}
@@ -218,6 +219,7 @@ func showMailbox(ctx context.Context, a *admin.Service, s ioSet, addr string) er
 	fmt.Fprintf(tw, "display name:\t%s\n", m.DisplayName)
 	fmt.Fprintf(tw, "kind:\t%s\n", kindOf(m))
 	fmt.Fprintf(tw, "smtp auth:\t%s\n", onOff(m.SMTPAuth))
+	fmt.Fprintf(tw, "imap:\t%s\n", onOff(m.IMAP))
 	fmt.Fprintf(tw, "aliases:\t%s\n", strings.Join(aliases, ", "))
 	fmt.Fprintf(tw, "save sent:\t%s\n", onOff(m.SaveSent))
 	fmt.Fprintf(tw, "copy sent as:\t%s\n", onOff(m.CopySentAs))
@@ -251,10 +253,10 @@ func showMailbox(ctx context.Context, a *admin.Service, s ioSet, addr string) er
 		fmt.Fprintf(tw, "app password:\t%s (last used %s)\n", ap.Label, lastUse(ap))
 	}
 	for _, g := range held {
-		fmt.Fprintf(tw, "may send %s:\t%s (%s grant)\n", verb(g.Kind), g.On, g.Kind)
+		fmt.Fprintf(tw, "%s:\t%s (%s grant)\n", grantLabel(g.Kind, true), g.On, g.Kind)
 	}
 	for _, g := range on {
-		fmt.Fprintf(tw, "sent %s by:\t%s (%s grant on %s)\n", verb(g.Kind), g.Grantee, g.Kind, g.On)
+		fmt.Fprintf(tw, "%s:\t%s (%s grant on %s)\n", grantLabel(g.Kind, false), g.Grantee, g.Kind, g.On)
 	}
 	fmt.Fprintf(tw, "created:\t%s\n", m.CreatedAt.Format("2006-01-02 15:04:05 MST"))
 	return tw.Flush()
@@ -275,7 +277,7 @@ func runAlias(ctx context.Context, args []string, s ioSet) error {
 	if len(pos) != 2 || (args[0] != "add" && args[0] != "remove") {
 		return usagef("usage: %s", aliasUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		if args[0] == "add" {
 			al, err := a.AddAlias(ctx, pos[0], pos[1])
 			if err == nil {

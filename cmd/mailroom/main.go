@@ -19,11 +19,9 @@ func main() {
 	err := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, errUsageShown) {
-			fmt.Fprintln(os.Stderr, "mailroom:", err)
-		}
+		fmt.Fprintln(os.Stderr, "mailroom:", err)
 		var u usageError
-		if errors.As(err, &u) || errors.Is(err, errUsageShown) {
+		if errors.As(err, &u) {
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -33,12 +31,12 @@ func main() {
 const usage = `mailroom: SMTP Authenticated Submission service
 
 Usage:
-  mailroom quickstart [--data-dir DIR] [--domain D] [--mailbox ADDR]
+  mailroom quickstart [--data-dir DIR] [--domain D] [--mailbox ADDR] [--reset-password]
   mailroom serve [--config FILE]
   mailroom domain add|list|set|remove ...
   mailroom mailbox add|list|show|set|remove|passwd|alias ...
   mailroom grant send-as|send-on-behalf|list|revoke ...
-  mailroom app-password add|list|revoke ...
+  mailroom app-password add|list|set|revoke ...
   mailroom oauth-client add|list|remove ...
   mailroom connector add|list|set|remove ...   devices that send without AUTH, by network or certificate
   mailroom queue list|retry|drop ...
@@ -49,12 +47,11 @@ Usage:
   mailroom load --user ADDR --password-stdin [--conns N] [--messages N] ...
   mailroom version
 
-Every command takes --config FILE (default: none, every key at its default).
-Run "mailroom COMMAND --help" for a command's flags.
+Every command takes --config FILE. Without it, mailroom uses $MAILROOM_CONFIG,
+else ./mailroom.toml, else /etc/mailroom/mailroom.toml; serve and quickstart run
+on the defaults when there is none, and only they create the data directory.
+Run "mailroom COMMAND --help" (or "mailroom COMMAND SUBCOMMAND --help") for usage and flags.
 `
-
-// errUsageShown is returned after a usage text was printed for --help.
-var errUsageShown = errors.New("usage shown")
 
 // usageError is a command line mistake; main exits with 2.
 type usageError struct{ msg string }
@@ -71,6 +68,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usagef("no command given")
 	}
 	io := ioSet{in: stdin, out: stdout, err: stderr}
+	if u, ok := helpFor(args); ok {
+		fmt.Fprintln(stdout, "Usage: "+u)
+		return nil
+	}
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], io)
@@ -101,7 +102,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		fmt.Fprintln(stdout, "mailroom", version)
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -147,8 +148,8 @@ type errHelp struct{ fs *flag.FlagSet }
 
 func (e errHelp) Error() string { return "help requested" }
 
-// showHelp prints a flag set's usage for errHelp and returns errUsageShown;
-// other errors pass through.
+// showHelp prints a flag set's usage for errHelp and returns nil: asking
+// for help succeeds. Other errors pass through.
 func showHelp(err error, w io.Writer, synopsis string) error {
 	var h errHelp
 	if !errors.As(err, &h) {
@@ -157,5 +158,5 @@ func showHelp(err error, w io.Writer, synopsis string) error {
 	fmt.Fprintf(w, "Usage: %s\n\nFlags:\n", synopsis)
 	h.fs.SetOutput(w)
 	h.fs.PrintDefaults()
-	return errUsageShown
+	return nil
 }

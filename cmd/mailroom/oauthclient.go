@@ -36,7 +36,7 @@ func runOAuthClient(ctx context.Context, args []string, s ioSet) error {
 	default:
 		return usagef("usage: %s", oauthClientUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		if *issuer == "" && len(a.OAuthIssuers) == 1 {
 			*issuer = a.OAuthIssuers[0]
 		}

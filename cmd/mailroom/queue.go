@@ -43,7 +43,7 @@ func runQueue(ctx context.Context, args []string, s ioSet) error {
 	if args[0] == "list" && len(pos) != 0 || args[0] != "list" && len(pos) > 1 {
 		return usagef("usage: %s", queueUsage)
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		if args[0] == "list" {
 			es, err := a.Queue(ctx, state, id, limit)
 			if err != nil {

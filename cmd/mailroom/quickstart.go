@@ -14,10 +14,14 @@ import (
 )
 
 const quickstartUsage = `mailroom quickstart [--config FILE] [--data-dir DIR] [--domain DOMAIN] [--mailbox ADDRESS]
-                    [--relay-for DOMAIN [--upstream HOST:PORT]]`
+                    [--relay-for DOMAIN [--upstream HOST:PORT]] [--reset-password]
+A second run keeps the demo mailbox's password (apps that use it go on
+working); --reset-password makes and prints a new one.`
 
-// runQuickstart makes a data dir with a demo domain and mailbox (a new
-// password each run), starts serving, and prints the client settings.
+// runQuickstart makes a data dir with a demo domain and mailbox and the
+// first console administrator, starts serving, and prints the console
+// address, the client settings and how each client trusts the certificate.
+// A second run keeps the passwords unless --reset-password.
 func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	cfgPath := configFlag(fs)
@@ -26,6 +30,7 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	mailbox := fs.String("mailbox", "", "demo mailbox to create (default: demo@DOMAIN)")
 	relayFor := fs.String("relay-for", "", "gateway mode: DOMAIN becomes a relay domain (replaces --domain) whose mail lives upstream")
 	upstream := fs.String("upstream", "", "with --relay-for: HOST:PORT the domain's mail goes to (default: the domain's MX hosts)")
+	resetPassword := fs.Bool("reset-password", false, "give the existing demo mailbox a new password (default: keep it)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return showHelp(err, s.out, quickstartUsage)
@@ -37,12 +42,15 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	if *relayFor != "" {
 		*domain, role = *relayFor, store.DomainRelay
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := findConfig(s, *cfgPath, forQuickstart)
 	if err != nil {
 		return err
 	}
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
+	}
+	if cfg.IMAP.Listen == "" && cfg.IMAP.ListenTLS == "" { // IMAP on, unless the config file chose its ports
+		cfg.IMAP.Listen, cfg.IMAP.ListenTLS = ":143", ":993"
 	}
 	if *mailbox == "" {
 		*mailbox = "demo@" + *domain
@@ -65,14 +73,19 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 		return err
 	}
 	m, gen, err := a.AddMailbox(ctx, admin.NewMailbox{Address: *mailbox, DisplayName: "Demo"})
+	kept := false
 	if errors.Is(err, admin.ErrExists) {
-		// A second run: the old password was shown once; make a new one.
+		// A second run: the password was shown once and apps may use it.
 		m, err = a.Mailbox(ctx, *mailbox)
-		if err == nil {
+		if err == nil && *resetPassword {
 			gen, err = a.SetPassword(ctx, *mailbox, "")
 		}
+		kept = !*resetPassword
 	}
-	password := gen
+	var console consoleLogin
+	if err == nil {
+		console, err = firstConsoleUser(ctx, a)
+	}
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
@@ -84,7 +97,15 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	if err != nil {
 		return err
 	}
-	printSettings(s, d, m.Address, password, cfg.Hostname, cfg.DataPath())
+	q := quickstartInfo{user: m.Address, password: gen, kept: kept, hostname: cfg.Hostname, dataDir: cfg.DataPath(),
+		console: console, configArg: configArg(*cfgPath)}
+	q.cert, q.selfSigned = daemon.CertFile(cfg)
+	q.sub, q.tls = listenPort(d, daemon.ListenSubmission), listenPort(d, daemon.ListenTLS)
+	q.imap, q.imaps = listenPort(d, daemon.ListenIMAP), listenPort(d, daemon.ListenIMAPS)
+	if a := d.Addr(daemon.ListenHTTP); a != nil {
+		q.consoleURL = consoleURL(a.String())
+	}
+	printSettings(s.out, q)
 	if role == store.DomainRelay {
 		printGateway(s, *domain, route)
 	}
@@ -92,37 +113,6 @@ func runQuickstart(ctx context.Context, args []string, s ioSet) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Submission.ShutdownGrace.Std())
 	defer cancel()
 	return d.Shutdown(sctx)
-}
-
-func printSettings(s ioSet, d *daemon.Daemon, user, password, hostname, dataDir string) {
-	port := func(name string) string {
-		a := d.Addr(name)
-		if a == nil {
-			return ""
-		}
-		_, p, _ := net.SplitHostPort(a.String())
-		return p
-	}
-	sub, tls := port(daemon.ListenSubmission), port(daemon.ListenTLS)
-	w := s.out
-	fmt.Fprintf(w, "\nmailroom is running; data in %s. Stop with Ctrl-C.\n", dataDir)
-	if sub != "587" || (tls != "" && tls != "465") {
-		fmt.Fprintf(w, "Note: ports 587/465 were not available to this user, so mailroom listens on %s (STARTTLS) and %s (TLS).\n", sub, tls)
-	}
-	fmt.Fprintf(w, "The certificate is self-signed: clients must be told to trust it or not to verify it.\n\n")
-	fmt.Fprintf(w, "# Laravel .env\n")
-	fmt.Fprintf(w, "MAIL_MAILER=smtp\nMAIL_HOST=localhost\nMAIL_PORT=%s\nMAIL_USERNAME=%s\nMAIL_PASSWORD=%s\nMAIL_ENCRYPTION=tls\nMAIL_FROM_ADDRESS=%s\n\n", sub, user, password, user)
-	fmt.Fprintf(w, "# Any client\n")
-	fmt.Fprintf(w, "host:      localhost (or %s)\n", hostname)
-	fmt.Fprintf(w, "port:      %s with STARTTLS", sub)
-	if tls != "" {
-		fmt.Fprintf(w, ", or %s with implicit TLS", tls)
-	}
-	fmt.Fprintf(w, "\nuser:      %s\npassword:  %s\n\n", user, password)
-	if a := d.Addr(daemon.ListenHTTP); a != nil {
-		fmt.Fprintf(w, "Health check: http://%s/healthz\n", a)
-	}
-	fmt.Fprintf(w, "Try it: swaks --server localhost:%s --tls --auth-user %s --auth-password '%s' --from %s --to %s\n\n", sub, user, password, user, user)
 }
 
 // relayRoute adds to cfg, for this run, a route carrying domain to

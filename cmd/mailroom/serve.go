@@ -10,17 +10,19 @@ import (
 	"mailroom/internal/daemon"
 )
 
+const serveUsage = `mailroom serve [--config FILE]`
+
 func runServe(ctx context.Context, args []string, s ioSet) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "TOML configuration file (default: none, every key at its default)")
+	cfgPath := configFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
-		return showHelp(err, s.out, "mailroom serve [--config FILE]")
+		return showHelp(err, s.out, serveUsage)
 	}
 	if len(pos) > 0 {
 		return usagef("serve takes no arguments, got %q", pos)
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := findConfig(s, *cfgPath, forServe)
 	if err != nil {
 		return err
 	}
@@ -36,9 +38,4 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
-}
-
-// loadConfig parses the shared --config flag of admin commands.
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", "", "TOML configuration file (default: none, every key at its default)")
 }

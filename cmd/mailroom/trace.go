@@ -35,8 +35,8 @@ func runTrace(ctx context.Context, args []string, s ioSet) error {
 	fs.StringVar(&q.MessageID, "message-id", "", "the Message-ID header")
 	fs.StringVar(&q.QueueID, "queue-id", "", "the queue id of the 250 reply")
 	fs.StringVar(&q.Status, "status", "", "accepted, refused, deferred, delivered, failed (a delivery of the message), tls_failed (a TLS handshake that did not complete) or no_command (a session that ended after EHLO)")
-	since := fs.String("since", "1d", "only what happened in this last period, such as 1d or 30m (0: all)")
-	until := fs.String("until", "0", "only what happened at least this long ago (0: up to now)")
+	durationVar(fs, &q.Since, "since", 24*time.Hour, "only what happened in this last period: 1d, 12h (0: all)")
+	durationVar(fs, &q.Until, "until", 0, "only what happened at least this long ago: 2h (0: up to now)")
 	fs.IntVar(&q.Limit, "limit", 20, fmt.Sprintf("attempts a page, at most %d", admin.MaxTracePage))
 	fs.StringVar(&q.Cursor, "cursor", "", "the next page, as the previous page printed it")
 	pos, err := parse(fs, args)
@@ -46,13 +46,7 @@ func runTrace(ctx context.Context, args []string, s ioSet) error {
 	if len(pos) != 0 {
 		return usagef("usage: %s", traceUsage)
 	}
-	if q.Since, err = parseDays("--since", *since); err != nil {
-		return err
-	}
-	if q.Until, err = parseDays("--until", *until); err != nil {
-		return err
-	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		page, err := a.TraceAttempts(ctx, q, time.Now())
 		if err != nil {
 			return err
@@ -141,7 +135,7 @@ func runTraceShow(ctx context.Context, args []string, s ioSet) error {
 	if err != nil || id <= 0 {
 		return usagef("trace show %s: want the ID of a line of mailroom trace", pos[0])
 	}
-	return withAdmin(ctx, *cfg, func(a *admin.Service) error {
+	return withAdmin(ctx, s, *cfg, func(a *admin.Service) error {
 		d, err := a.TraceAttempt(ctx, id)
 		if err != nil {
 			return err

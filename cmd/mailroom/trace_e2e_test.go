@@ -87,7 +87,7 @@ func TestTrace_OneRowPerAttempt(t *testing.T) {
 		t.Errorf("trace --status refused: %d rows, want 4", n)
 	}
 	out = run(t, "", "trace", "--config", cfg, "--sender", "bob@")
-	if n := len(rows.FindAllString(out, -1)); n != 1 || !regexp.MustCompile(`bob@example.test +shared@example.test +shared@example.test \(sender bob@example.test\) +carol@example.test +Café hours +\d+ B +accepted`).MatchString(out) {
+	if n := len(rows.FindAllString(out, -1)); n != 1 || !regexp.MustCompile(`bob@example.test +shared@example.test +shared@example.test \(sender bob@example.test\) +carol@example.test +Café hours +\d+ bytes +accepted`).MatchString(out) {
 		t.Errorf("trace --sender bob@: want bob's send-on-behalf message:\n%s", out)
 	}
 	var seen []string

@@ -69,7 +69,7 @@ func TestCLI_Trace(t *testing.T) {
 		t.Errorf("trace --status refused:\n%s", out)
 	}
 	out = run(t, "", "trace", "--config", cfg, "--message-id", "cli-1@example.test")
-	if !regexp.MustCompile(`app@example.test +app@example.test +app@example.test +carol@example.test +hi +\d+ B +accepted \(1 delivered\)`).MatchString(out) {
+	if !regexp.MustCompile(`app@example.test +app@example.test +app@example.test +carol@example.test +hi +\d+ bytes +accepted \(1 delivered\)`).MatchString(out) {
 		t.Errorf("trace --message-id:\n%s", out)
 	}
 	show = squash(run(t, "", "trace", "show", "--config", cfg, strings.Fields(strings.Split(out, "\n")[1])[0]))

@@ -132,3 +132,16 @@ func quote(s string) string {
 	}
 	return fmt.Sprintf("%q… (%d octets)", s[:i], len(s))
 }
+
+// Same reports whether two names typed by a client name one address:
+// equal once normalized (ALICE@Example.test is alice@example.test), or
+// byte for byte when either does not parse. SASL's authorization identity
+// is compared with the user name so.
+func Same(a, b string) bool {
+	na, errA := Normalize(a)
+	nb, errB := Normalize(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return na == nb
+}

@@ -17,6 +17,7 @@ import (
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
 	"mailroom/internal/directory"
+	"mailroom/internal/dnscheck"
 	"mailroom/internal/store"
 	"mailroom/internal/store/postgres"
 	"mailroom/internal/store/sqlite"
@@ -45,6 +46,32 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data_dir %s: %w", dir, err)
 	}
+	return openStore(ctx, cfg)
+}
+
+// ErrNoDataDir is OpenExistingStore's answer when data_dir does not exist.
+var ErrNoDataDir = errors.New("data directory does not exist")
+
+// OpenExistingStore opens the store as OpenStore does but never creates
+// data_dir: administrative commands change an existing installation, and
+// one run from the wrong folder must not start an empty one. With SQLite,
+// data_dir must exist (ErrNoDataDir); the database in it is made when
+// missing, as serve would.
+func OpenExistingStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Store.Driver == config.DriverSQLite || cfg.Store.Driver == "" {
+		dir := cfg.DataPath()
+		if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) || err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%w: %s", ErrNoDataDir, dir)
+		} else if err != nil {
+			return nil, fmt.Errorf("open data_dir %s: %w", dir, err)
+		}
+	}
+	return openStore(ctx, cfg)
+}
+
+// openStore opens the store of an existing data_dir.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	dir := cfg.DataPath()
 	switch cfg.Store.Driver {
 	case config.DriverPostgres:
 		st, err := postgres.Open(ctx, cfg.Store.DSN)
@@ -125,6 +152,14 @@ type Service struct {
 	// OAuthIssuers are the configured [[oauth.issuers]] (OAuthIssuers),
 	// the only ones an app-only OAuth client may be added for.
 	OAuthIssuers []string
+	// DNS answers the doctor's lookups when the console runs it
+	// (CheckDomain); nil turns the console's check off.
+	DNS dnscheck.Resolver
+	// DoctorOptions are the doctor's view of the configuration, for
+	// CheckDomain.
+	DoctorOptions DoctorOptions
+	// DoctorTimeout bounds one doctor run; 0 is DefaultDoctorTimeout.
+	DoctorTimeout time.Duration
 }
 
 // New returns a Service on st.
@@ -265,7 +300,7 @@ func (s *Service) AddMailbox(ctx context.Context, n NewMailbox) (store.Mailbox, 
 	if err := s.checkSeparator("mailbox", addr); err != nil {
 		return store.Mailbox{}, "", err
 	}
-	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared, SaveSent: true}
+	m := store.Mailbox{Address: addr, Domain: address.DomainOf(addr), DisplayName: strings.TrimSpace(n.DisplayName), Shared: n.Shared, SMTPAuth: !n.Shared, IMAP: true, SaveSent: true}
 	generated := ""
 	if !n.Shared {
 		pw := n.Password
@@ -318,6 +353,7 @@ func (s *Service) Mailboxes(ctx context.Context, domain string) ([]store.Mailbox
 type MailboxChange struct {
 	DisplayName      *string
 	SMTPAuth         *bool
+	IMAP             *bool // may read its folders over IMAP
 	SaveSent         *bool
 	CopySentAs       *bool
 	CopySentOnBehalf *bool
@@ -341,6 +377,9 @@ func (s *Service) SetMailbox(ctx context.Context, addr string, c MailboxChange) 
 			return m, fmt.Errorf("%w: %s is a shared mailbox and cannot log in; grant a user mailbox send-as on it instead", ErrInvalid, m.Address)
 		}
 		m.SMTPAuth = *c.SMTPAuth
+	}
+	if c.IMAP != nil {
+		m.IMAP = *c.IMAP
 	}
 	if c.SaveSent != nil {
 		m.SaveSent = *c.SaveSent

@@ -12,6 +12,7 @@ import (
 	"mailroom/internal/address"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
+	"mailroom/internal/unit"
 )
 
 // The trace as people read it (issue 20): one row per submission attempt,
@@ -81,7 +82,7 @@ func (a Attempt) SizeText() string {
 	if a.Size <= 0 {
 		return ""
 	}
-	return SizeText(a.Size)
+	return unit.Size(a.Size)
 }
 
 // ReplyBrief is the reply cut to a list's column (the detail has it whole).
@@ -99,19 +100,6 @@ func TimeText(t time.Time) string {
 		return ""
 	}
 	return t.Local().Format("2006-01-02 15:04:05 MST")
-}
-
-// SizeText formats n bytes in B, KiB, MiB or GiB, one decimal past KiB.
-func SizeText(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 // AttemptPage is one page of TraceAttempts; Next, when not "", is the

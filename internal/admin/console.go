@@ -55,8 +55,16 @@ func (s *Service) ConsoleUsers(ctx context.Context) ([]store.ConsoleUser, error)
 }
 
 // RemoveConsoleUser deletes a console user; its sessions end at their
-// next request.
+// next request. The last console user stays: without one, nobody could
+// log in to the console to add another.
 func (s *Service) RemoveConsoleUser(ctx context.Context, name string) error {
+	us, err := s.st.ConsoleUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(us) == 1 && us[0].Name == name {
+		return fmt.Errorf("%w: %s is the last console user; add another first (mailroom admin user add), or nobody can log in to the console", ErrInvalid, name)
+	}
 	if err := s.st.RemoveConsoleUser(ctx, name); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("console user %s %w (mailroom admin user list shows them)", name, ErrNotFound)
 	} else if err != nil {

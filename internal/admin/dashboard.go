@@ -18,10 +18,16 @@ import (
 // Dashboard is the console's overview of the last 24 hours, read from the
 // trace and the submission log.
 type Dashboard struct {
-	// Hours are 24 one-hour buckets, oldest first, the last ending at now.
+	// Hours are the DashboardHours one-hour buckets, oldest first, each
+	// starting on a whole hour (UTC); the last holds now.
 	Hours []HourCount
-	// Accepted, Refused and Deferred total the buckets.
+	// Accepted counts accepted messages; Refused refused submission
+	// attempts (each refused command); Deferred the messages with at least
+	// one deferred delivery attempt, however many attempts they had.
 	Accepted, Refused, Deferred int
+	// FailedMessages counts the messages with a recipient whose delivery
+	// failed in the period (Failed counts those recipients).
+	FailedMessages int
 	// TopReasons are the most frequent refusal reasons, most frequent first.
 	TopReasons []ReasonCount
 	// NearLimits are the mailboxes using 80 % or more of a rate or daily
@@ -48,10 +54,13 @@ type Failure struct {
 // dashboardFailures bounds the failures a dashboard lists.
 const dashboardFailures = 20
 
-// HourCount is one hour of the dashboard's chart.
+// HourCount is one hour of the dashboard's chart: from Start (a whole
+// hour) to an hour later. Accepted, Deferred and Failed count messages
+// (a message deferred three times in the hour counts once); Refused
+// counts refused submission attempts.
 type HourCount struct {
-	Start                       time.Time
-	Accepted, Refused, Deferred int
+	Start                               time.Time
+	Accepted, Refused, Deferred, Failed int
 }
 
 // ReasonCount is how often a refusal reason occurred.
@@ -73,42 +82,44 @@ type NearLimit struct {
 // dashboardEvents bounds the events one dashboard reads per status.
 const dashboardEvents = 200000
 
-// Dashboard computes the overview of the 24 hours before now.
+// DashboardHours is how many hourly buckets a chart has: the current
+// hour and the 23 before it.
+const DashboardHours = 24
+
+// HourStarts returns the starts of the DashboardHours buckets of a chart
+// ending at now, oldest first: whole hours, the last the hour now is in.
+// A bucket is labelled with its start, so an event at 10:41 is counted
+// under 10:00, never under a bucket that began at 09:45.
+func HourStarts(now time.Time) []time.Time {
+	last := now.UTC().Truncate(time.Hour)
+	out := make([]time.Time, DashboardHours)
+	for i := range out {
+		out[i] = last.Add(time.Duration(i-DashboardHours+1) * time.Hour)
+	}
+	return out
+}
+
+// hourIndex is the bucket of starts that at falls in, or -1.
+func hourIndex(starts []time.Time, at time.Time) int {
+	if at.Before(starts[0]) {
+		return -1
+	}
+	if i := int(at.Sub(starts[0]) / time.Hour); i < len(starts) {
+		return i
+	}
+	return -1
+}
+
+// Dashboard computes the overview of the DashboardHours hours up to now.
 func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, error) {
 	var d Dashboard
-	start := now.Add(-24 * time.Hour)
-	d.Hours = make([]HourCount, 24)
-	for i := range d.Hours {
-		d.Hours[i].Start = start.Add(time.Duration(i) * time.Hour)
+	act, err := s.activity(ctx, "", now, true)
+	if err != nil {
+		return d, err
 	}
-	reasons := map[string]int{}
-	var err error
-	for _, status := range []string{trace.StatusAccepted, trace.StatusRefused, trace.StatusDeferred} {
-		var evs []store.TraceEvent
-		evs, err = s.st.SearchTrace(ctx, store.TraceFilter{Status: status, Since: start, Limit: dashboardEvents})
-		if err != nil {
-			return d, err
-		}
-		for _, e := range evs {
-			i := int(e.At.Sub(start) / time.Hour)
-			if i < 0 || i >= 24 {
-				continue
-			}
-			switch status {
-			case trace.StatusAccepted:
-				d.Hours[i].Accepted++
-				d.Accepted++
-			case trace.StatusRefused:
-				d.Hours[i].Refused++
-				d.Refused++
-				reasons[e.Reason]++
-			case trace.StatusDeferred:
-				d.Hours[i].Deferred++
-				d.Deferred++
-			}
-		}
-	}
-	for r, n := range reasons {
+	d.Hours = act.hours
+	d.Accepted, d.Refused, d.Deferred, d.FailedMessages = act.accepted, act.refused, act.deferred, act.failed
+	for r, n := range act.reasons {
 		d.TopReasons = append(d.TopReasons, ReasonCount{r, n})
 	}
 	sort.Slice(d.TopReasons, func(i, j int) bool {
@@ -118,6 +129,7 @@ func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, erro
 	if len(d.TopReasons) > 8 {
 		d.TopReasons = d.TopReasons[:8]
 	}
+	start := d.Hours[0].Start
 	if d.Failed, d.Failures, err = s.failures(ctx, start); err != nil {
 		return d, err
 	}
@@ -126,6 +138,88 @@ func (s *Service) Dashboard(ctx context.Context, now time.Time) (Dashboard, erro
 	}
 	sort.Slice(d.NearLimits, func(i, j int) bool { return d.NearLimits[i].Percent > d.NearLimits[j].Percent })
 	return d, nil
+}
+
+// MailboxActivity is the hourly chart of one mailbox (the DashboardHours
+// up to now): messages it submitted that were accepted, and its refused
+// submission attempts.
+func (s *Service) MailboxActivity(ctx context.Context, addr string, now time.Time) ([]HourCount, error) {
+	m, err := s.Mailbox(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	act, err := s.activity(ctx, m.Address, now, false)
+	return act.hours, err
+}
+
+// activity is what a chart counts from the trace.
+type activity struct {
+	hours                               []HourCount
+	accepted, refused, deferred, failed int
+	reasons                             map[string]int
+}
+
+// activity counts the trace's events per hour, of one mailbox's
+// submissions unless mailbox is "", with deliveries (deferred, failed)
+// when withDelivery. Each status reads at most dashboardEvents events.
+func (s *Service) activity(ctx context.Context, mailbox string, now time.Time, withDelivery bool) (activity, error) {
+	starts := HourStarts(now)
+	a := activity{hours: make([]HourCount, len(starts)), reasons: map[string]int{}}
+	for i := range a.hours {
+		a.hours[i].Start = starts[i]
+	}
+	statuses := []string{trace.StatusAccepted, trace.StatusRefused}
+	if withDelivery {
+		statuses = append(statuses, trace.StatusDeferred, trace.StatusFailed)
+	}
+	type hourMsg struct {
+		hour int
+		id   string
+	}
+	for _, status := range statuses {
+		evs, err := s.st.SearchTrace(ctx, store.TraceFilter{Status: status, Mailbox: mailbox, Since: starts[0], Limit: dashboardEvents})
+		if err != nil {
+			return a, err
+		}
+		seen := map[hourMsg]bool{} // a message once per hour
+		total := map[string]bool{} // and once in the totals
+		for _, e := range evs {
+			i := hourIndex(starts, e.At)
+			if i < 0 {
+				continue
+			}
+			h := &a.hours[i]
+			switch status {
+			case trace.StatusAccepted:
+				h.Accepted++
+				a.accepted++
+			case trace.StatusRefused:
+				h.Refused++
+				a.refused++
+				a.reasons[e.Reason]++
+			case trace.StatusDeferred, trace.StatusFailed:
+				if e.Kind != trace.KindDelivery {
+					continue
+				}
+				first := !seen[hourMsg{i, e.QueueID}]
+				seen[hourMsg{i, e.QueueID}] = true
+				if status == trace.StatusDeferred && first {
+					h.Deferred++
+				} else if first {
+					h.Failed++
+				}
+				if !total[e.QueueID] {
+					total[e.QueueID] = true
+					if status == trace.StatusDeferred {
+						a.deferred++
+					} else {
+						a.failed++
+					}
+				}
+			}
+		}
+	}
+	return a, nil
 }
 
 // failures counts the failed deliveries since start and returns the

@@ -14,6 +14,20 @@ import (
 	"mailroom/internal/store"
 )
 
+// DefaultDoctorTimeout bounds one doctor run, every DNS lookup and the
+// certificate check together, unless Service.DoctorTimeout says otherwise.
+const DefaultDoctorTimeout = 20 * time.Second
+
+// CheckDomain runs Doctor for a domain with the Service's DNS resolver and
+// doctor options (the console's "Check DNS"); without a resolver it
+// refuses.
+func (s *Service) CheckDomain(ctx context.Context, domain string) ([]dnscheck.Check, error) {
+	if s.DNS == nil {
+		return nil, fmt.Errorf("%w: no DNS resolver is configured for the doctor", ErrInvalid)
+	}
+	return s.Doctor(ctx, s.DNS, domain, s.DoctorOptions)
+}
+
 // DoctorOptions is what the doctor needs of the configuration.
 type DoctorOptions struct {
 	// Hostname is this server's name (hostname).
@@ -59,7 +73,17 @@ func DoctorOptionsOf(c config.Config) DoctorOptions {
 // mail; then the certificate the server presents on its implicit-TLS port:
 // its names and expiry. The domain need not be served here (then there are
 // no keys).
+//
+// The whole run ends within s.DoctorTimeout (DefaultDoctorTimeout when
+// 0): a DNS server that does not answer makes those checks fail, and the
+// caller (a console page) does not wait for ever.
 func (s *Service) Doctor(ctx context.Context, r dnscheck.Resolver, domain string, o DoctorOptions) ([]dnscheck.Check, error) {
+	limit := s.DoctorTimeout
+	if limit <= 0 {
+		limit = DefaultDoctorTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	d, err := address.Domain(domain)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)

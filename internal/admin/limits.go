@@ -82,6 +82,8 @@ type LimitStatus struct {
 	Usage     limits.Usage
 	// Live says whether InFlight comes from a running server.
 	Live bool
+	// Limits are the effective limits with the level each comes from.
+	Limits []EffectiveLimit
 }
 
 // LimitStatus computes the effective limits of a mailbox (server defaults
@@ -98,7 +100,7 @@ func (s *Service) LimitStatus(ctx context.Context, addr string, now time.Time) (
 	if err != nil {
 		return LimitStatus{}, err
 	}
-	st := LimitStatus{Effective: limits.Effective(s.Limits, d.Limits, m.Limits)}
+	st := LimitStatus{Effective: limits.Effective(s.Limits, d.Limits, m.Limits), Limits: EffectiveLimits(s.Limits, d.Limits, m.Limits)}
 	recs, err := s.st.SubmissionLog(ctx, now.Add(-24*time.Hour))
 	if err != nil {
 		return st, err
@@ -182,6 +184,36 @@ func (s *Service) AppPasswords(ctx context.Context, mailbox string) ([]store.App
 		mailbox = m.Address
 	}
 	return s.st.AppPasswords(ctx, mailbox)
+}
+
+// SetAppPasswordNetworks changes the networks an app password may be used
+// from (none: wherever its mailbox may) without reissuing it: the device
+// keeps its password. It returns the app password as changed; a running
+// server applies it within a second.
+func (s *Service) SetAppPasswordNetworks(ctx context.Context, mailbox, label string, networks []string) (store.AppPassword, error) {
+	m, err := s.Mailbox(ctx, mailbox)
+	if err != nil {
+		return store.AppPassword{}, err
+	}
+	nets, err := ParseNetworks(networks)
+	if err != nil {
+		return store.AppPassword{}, err
+	}
+	if err := s.st.SetAppPasswordNetworks(ctx, m.Address, label, nets); errors.Is(err, store.ErrNotFound) {
+		return store.AppPassword{}, fmt.Errorf("%s has no app password labelled %s: %w (mailroom app-password list %s)", m.Address, label, ErrNotFound, m.Address)
+	} else if err != nil {
+		return store.AppPassword{}, err
+	}
+	aps, err := s.st.AppPasswords(ctx, m.Address)
+	if err != nil {
+		return store.AppPassword{}, err
+	}
+	for _, ap := range aps {
+		if ap.Label == label {
+			return ap, nil
+		}
+	}
+	return store.AppPassword{}, fmt.Errorf("%s has no app password labelled %s: %w", m.Address, label, ErrNotFound)
 }
 
 // RevokeAppPassword deletes an app password; the running server refuses it

@@ -5,23 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"mailroom/internal/config"
 )
 
 // TestOAuthClient_Validation: each bad input is refused with the error
 // kind callers branch on and a message naming the fix; nothing is written.
 func TestOAuthClient_Validation(t *testing.T) {
 	const iss = "https://login.example.com/realms/acme"
-	cfg := config.Default()
-	cfg.SetDir(t.TempDir())
-	st, err := OpenStore(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	a := New(st)
-	a.Params.Time, a.Params.Memory = 1, 1024
+	a := testService(t)
 	ctx := t.Context()
 	if _, err := a.AddDomain(ctx, "example.com"); err != nil {
 		t.Fatal(err)

@@ -73,15 +73,17 @@ func (s *Service) Aliases(ctx context.Context, mailbox string) ([]string, error)
 // GrantSpec names a grant: kind, the address or "@domain" it is on, and
 // the mailbox it is given to.
 type GrantSpec struct {
-	Kind string // store.GrantSendAs or store.GrantSendOnBehalf
+	Kind string // store.GrantSendAs, store.GrantSendOnBehalf or store.GrantFullAccess
 	On   string
 	To   string
 }
 
 // normalize validates a GrantSpec against the directory.
 func (s *Service) normalize(ctx context.Context, g GrantSpec) (store.Grant, error) {
-	if g.Kind != store.GrantSendAs && g.Kind != store.GrantSendOnBehalf {
-		return store.Grant{}, fmt.Errorf("%w: grant kind %q: want send-as or send-on-behalf", ErrInvalid, g.Kind)
+	switch g.Kind {
+	case store.GrantSendAs, store.GrantSendOnBehalf, store.GrantFullAccess:
+	default:
+		return store.Grant{}, fmt.Errorf("%w: grant kind %q: want send-as, send-on-behalf or full-access", ErrInvalid, g.Kind)
 	}
 	to, err := s.Mailbox(ctx, g.To)
 	if err != nil {
@@ -114,7 +116,11 @@ func (s *Service) AddGrant(ctx context.Context, g GrantSpec) (store.Grant, error
 	if to.Shared {
 		return sg, fmt.Errorf("%w: %s is a shared mailbox and cannot log in, so a grant to it is never used; grant a user mailbox instead", ErrInvalid, to.Address)
 	}
-	if !strings.HasPrefix(sg.On, "@") {
+	if sg.Kind == store.GrantFullAccess {
+		if err := s.fullAccessTarget(ctx, sg); err != nil {
+			return sg, err
+		}
+	} else if !strings.HasPrefix(sg.On, "@") {
 		if sg.On == sg.Grantee {
 			return sg, fmt.Errorf("%w: %s owns its own address; no grant is needed", ErrInvalid, sg.On)
 		}
@@ -129,6 +135,42 @@ func (s *Service) AddGrant(ctx context.Context, g GrantSpec) (store.Grant, error
 	return out, err
 }
 
+// fullAccessTarget checks that a full-access grant is on another mailbox:
+// folders belong to a mailbox, not to an alias or a whole domain.
+func (s *Service) fullAccessTarget(ctx context.Context, g store.Grant) error {
+	if strings.HasPrefix(g.On, "@") {
+		return fmt.Errorf("%w: full access is to one mailbox's folders; --on %s names a domain", ErrInvalid, g.On)
+	}
+	if g.On == g.Grantee {
+		return fmt.Errorf("%w: %s opens its own folders; no grant is needed", ErrInvalid, g.On)
+	}
+	if _, err := s.st.Mailbox(ctx, g.On); errors.Is(err, store.ErrNotFound) {
+		if target, ok, err := s.aliasOwner(ctx, g.On); err != nil {
+			return err
+		} else if ok {
+			return fmt.Errorf("%w: %s is an alias of %s; grant full access on %s", ErrInvalid, g.On, target, target)
+		}
+		return fmt.Errorf("%w: no mailbox %s: full access is to a mailbox of a served domain", ErrInvalid, g.On)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// aliasOwner returns the mailbox that owns alias addr, if it is one.
+func (s *Service) aliasOwner(ctx context.Context, addr string) (string, bool, error) {
+	als, err := s.st.Aliases(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	for _, a := range als {
+		if a.Address == addr {
+			return a.Mailbox, true, nil
+		}
+	}
+	return "", false, nil
+}
+
 // mustResolve checks that addr is a mailbox or an alias.
 func (s *Service) mustResolve(ctx context.Context, addr string) error {
 	if _, err := s.st.Mailbox(ctx, addr); err == nil {
@@ -136,17 +178,20 @@ func (s *Service) mustResolve(ctx context.Context, addr string) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	als, err := s.st.Aliases(ctx)
-	if err != nil {
+	if _, ok, err := s.aliasOwner(ctx, addr); err != nil || ok {
 		return err
 	}
-	for _, a := range als {
-		if a.Address == addr {
-			return nil
-		}
+	domain := address.DomainOf(addr)
+	if _, err := s.Domain(ctx, domain); errors.Is(err, ErrNotFound) {
+		// An outside address (someone@gmail.com): no command makes it
+		// grantable, so none is suggested.
+		return fmt.Errorf("%s cannot be granted (%w): mailroom serves no domain %s, and a grant only lets a mailbox use an address of a domain served here (mailroom domain list shows them)",
+			addr, ErrNotFound, domain)
+	} else if err != nil {
+		return err
 	}
 	return fmt.Errorf("%s is neither a mailbox nor an alias (%w); create it, e.g. mailroom mailbox add %s --shared, or grant a whole domain with --on @%s",
-		addr, ErrNotFound, addr, address.DomainOf(addr))
+		addr, ErrNotFound, addr, domain)
 }
 
 // RevokeGrant removes a grant.

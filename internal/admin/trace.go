@@ -10,6 +10,7 @@ import (
 	"mailroom/internal/address"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
+	"mailroom/internal/unit"
 )
 
 // TraceQuery filters the trace, the same for the console, the CLI and the
@@ -205,7 +206,7 @@ func FormatEvent(e store.TraceEvent) string {
 	add("to", strings.Join(e.Recipients, ","))
 	add("msgid", e.MessageID)
 	if e.Size > 0 {
-		add("size", strings.ReplaceAll(SizeText(e.Size), " ", ""))
+		add("size", strings.ReplaceAll(unit.Size(e.Size), " ", ""))
 	}
 	add("reason", e.Reason)
 	if e.Code != 0 {

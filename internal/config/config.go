@@ -31,6 +31,7 @@ type Config struct {
 
 	Store      Store      `toml:"store"`
 	Submission Submission `toml:"submission"`
+	IMAP       IMAP       `toml:"imap"`
 	TLS        TLS        `toml:"tls"`
 	HTTP       HTTP       `toml:"http"`
 	Log        Log        `toml:"log"`
@@ -332,6 +333,7 @@ func Default() Config {
 			MaxConnectionsPerAddress: 50, ConnectionRatePerAddress: 600,
 			MaxAuthPerAddress: 4, HashWait: Duration(5 * time.Second),
 		},
+		IMAP:      DefaultIMAP(),
 		Store:     Store{Driver: DriverSQLite, LeaseTTL: Duration(30 * time.Second), Bodies: BodiesAuto, InlineBodyMax: 256 << 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		TLS:       TLS{ACMEDirectory: LetsEncrypt, ACMEChallenge: ChallengeTLSALPN},
@@ -446,6 +448,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Submission.validateLogins(); err != nil {
+		return err
+	}
+	if err := c.IMAP.validate(); err != nil {
 		return err
 	}
 	if err := c.TLS.validate(c.Hostname); err != nil {

@@ -23,6 +23,9 @@ import (
 	"testing"
 	"time"
 
+	goimap "github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"mailroom/internal/admin"
 	"mailroom/internal/blob"
 	"mailroom/internal/config"
@@ -145,6 +148,53 @@ func TestCrash_KillNine(t *testing.T) {
 	if v.acked < kills {
 		t.Errorf("only %d messages were accepted over %d kills: the test did not exercise much", v.acked, kills)
 	}
+
+	// What got a 250 is readable over IMAP after the restart: the sender's
+	// Sent Items copy was written with the message.
+	h.start()
+	h.checkIMAP(attempts, tlsConfig)
+	h.stop()
+}
+
+// checkIMAP logs in over IMAP as the sender and finds, in Sent Items,
+// every message that got a 250, each once.
+func (h *harness) checkIMAP(attempts []*attempt, cfg *tls.Config) {
+	t := h.t
+	t.Helper()
+	c, err := imapclient.DialTLS(h.imap, &imapclient.Options{TLSConfig: cfg})
+	if err != nil {
+		t.Fatalf("dial IMAP: %v", err)
+	}
+	defer c.Close()
+	if err := c.Login(sender, password).Wait(); err != nil {
+		t.Fatalf("IMAP login: %v", err)
+	}
+	sel, err := c.Select("Sent Items", &goimap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		t.Fatalf("select Sent Items: %v", err)
+	}
+	seen := map[string]int{}
+	if sel.NumMessages > 0 {
+		msgs, err := c.Fetch(goimap.SeqSet{{Start: 1, Stop: 0}}, &goimap.FetchOptions{Envelope: true}).Collect()
+		if err != nil {
+			t.Fatalf("fetch Sent Items: %v", err)
+		}
+		for _, m := range msgs {
+			seen[m.Envelope.MessageID]++
+		}
+	}
+	var acked int
+	for _, a := range attempts {
+		if !a.res.Accepted() {
+			continue
+		}
+		acked++
+		if n := seen[a.msgID]; n != 1 {
+			t.Errorf("%s got 250 as %s; Sent Items over IMAP holds it %d times", a.msgID, a.res.ID, n)
+		}
+	}
+	t.Logf("IMAP after the last restart: Sent Items holds %d messages, every one of the %d 250s once", sel.NumMessages, acked)
+	_ = c.Logout().Wait()
 }
 
 // verdict sums up the final store against what the clients saw.
@@ -342,6 +392,7 @@ type harness struct {
 	dir     string
 	cfgPath string
 	addr    string
+	imap    string // the implicit-TLS IMAP listener
 	log     *os.File
 	cmd     *exec.Cmd
 	exited  chan error
@@ -360,7 +411,7 @@ func newHarness(t *testing.T) *harness {
 	if out, err := exec.Command(gobin, "build", "-o", h.bin, "mailroom/cmd/mailroom").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	h.addr = freeAddr(t)
+	h.addr, h.imap = freeAddr(t), freeAddr(t)
 	cfg := fmt.Sprintf(`data_dir = "data"
 hostname = "mail.%s"
 
@@ -372,12 +423,19 @@ shutdown_grace = "5s"
 [http]
 listen = ""
 
+[imap]
+listen_tls = %q
+
 [limits]
 concurrent = %d
 messages_per_minute = 1000000
 recipients_per_day = 100000000
-`, domain, h.addr, workers)
+`, domain, h.addr, h.imap, workers)
 	if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Admin commands never create the data directory (serve does).
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o750); err != nil {
 		t.Fatal(err)
 	}
 	h.cli("", "domain", "add", domain)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/resolver"
 	"mailroom/internal/store"
 )
 
@@ -18,6 +19,10 @@ func (d *Daemon) adminService() *admin.Service {
 	a.Blobs = d.blobs
 	a.PlusSeparator = d.cfg.Addresses.PlusSeparator
 	a.OAuthIssuers = admin.OAuthIssuers(d.cfg.OAuth)
+	if r, err := resolver.New(d.cfg.Delivery.Resolver); err == nil { // config checked it; delivery reports it
+		a.DNS = r
+	}
+	a.DoctorOptions = admin.DoctorOptionsOf(d.cfg)
 	l := d.cfg.Limits
 	a.Limits = store.Limits{Concurrent: l.Concurrent, MessagesPerMinute: l.MessagesPerMinute,
 		RecipientsPerMessage: l.RecipientsPerMessage, RecipientsPerDay: l.RecipientsPerDay}

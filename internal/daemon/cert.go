@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"mailroom/internal/config"
 )
 
 // loadOrMakeCert loads the configured certificate, or (none configured) the
@@ -30,7 +32,7 @@ func loadOrMakeCert(certFile, keyFile, dataDir, hostname string) (tls.Certificat
 		return c, nil
 	}
 	dir := filepath.Join(dataDir, "tls")
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certFile, keyFile = SelfSignedCertFile(dataDir), filepath.Join(dir, "key.pem")
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err == nil {
 		return c, nil
@@ -42,6 +44,23 @@ func loadOrMakeCert(certFile, keyFile, dataDir, hostname string) (tls.Certificat
 		return c, err
 	}
 	return tls.LoadX509KeyPair(certFile, keyFile)
+}
+
+// SelfSignedCertFile is the self-signed certificate a server with no
+// [tls] certificate makes in data_dir (the file clients are told to trust).
+func SelfSignedCertFile(dataDir string) string { return filepath.Join(dataDir, "tls", "cert.pem") }
+
+// CertFile is the certificate file the daemon serves under cfg and
+// whether it is the self-signed one: tls.cert_file, else the self-signed
+// certificate in data_dir; "" with ACME (a public CA's, trusted as it is).
+func CertFile(cfg config.Config) (path string, selfSigned bool) {
+	switch {
+	case cfg.TLS.ACME:
+		return "", false
+	case cfg.TLS.CertFile != "":
+		return cfg.Path(cfg.TLS.CertFile), false
+	}
+	return SelfSignedCertFile(cfg.DataPath()), true
 }
 
 func makeSelfSigned(dir, certFile, keyFile, hostname string) error {

@@ -24,6 +24,7 @@ import (
 	"mailroom/internal/config"
 	"mailroom/internal/delivery"
 	"mailroom/internal/directory"
+	"mailroom/internal/imap"
 	"mailroom/internal/limits"
 	"mailroom/internal/retention"
 	"mailroom/internal/store"
@@ -68,6 +69,7 @@ type Daemon struct {
 	trace   *trace.Writer
 	certs   *certificates
 	smtp    []*smtp.Server
+	imap    *imap.Server // nil when no IMAP listener is on
 	ls      []net.Listener
 	http    *http.Server
 	addrs   map[string]net.Addr
@@ -84,6 +86,8 @@ const (
 	ListenTLS        = "submission_tls"
 	ListenRelay      = "submission_relay"
 	ListenHTTP       = "http"
+	ListenIMAP       = "imap"
+	ListenIMAPS      = "imap_tls"
 )
 
 // Start builds the server and starts listening. It returns once every
@@ -200,6 +204,7 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 	})
 	// Per client: legacy TLS for a connector's network, client
 	// certificates for connectors, and a trace of failed handshakes.
+	imapTLS := tlsConfig // IMAP has no connectors: no client certificates, no legacy TLS
 	tlsConfig = d.be.TLSConfig(tlsConfig)
 	if err := d.listenSMTP(ListenSubmission, cfg.Submission.Listen, nil, tlsConfig, o.PortFallback); err != nil {
 		return nil, err
@@ -217,6 +222,9 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 			return nil, err
 		}
 	}
+	if err := d.startIMAP(imapTLS, guard, subStore, o.PortFallback); err != nil {
+		return nil, err
+	}
 	if cfg.HTTP.Listen != "" {
 		l, err := listen(cfg.HTTP.Listen, false, log)
 		if err != nil {
@@ -233,7 +241,8 @@ func Start(ctx context.Context, o Options) (_ *Daemon, err error) {
 		}()
 	}
 	log.Info("mailroom started", "hostname", cfg.Hostname, "data_dir", dataDir,
-		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "submission_relay", d.Addr(ListenRelay), "http", d.Addr(ListenHTTP))
+		"submission", d.Addr(ListenSubmission), "submission_tls", d.Addr(ListenTLS), "submission_relay", d.Addr(ListenRelay), "http", d.Addr(ListenHTTP),
+		"imap", d.Addr(ListenIMAP), "imap_tls", d.Addr(ListenIMAPS))
 	return d, nil
 }
 
@@ -308,7 +317,7 @@ func (d *Daemon) DirectoryVersion() int64 { return d.dir.Snapshot().Version }
 func (d *Daemon) PasswordHashes() int64 { return d.dir.Hashes() }
 
 // Addr returns the bound address of a listener (ListenSubmission, ListenTLS,
-// ListenRelay, ListenHTTP), or nil when it is off.
+// ListenRelay, ListenHTTP, ListenIMAP, ListenIMAPS), or nil when it is off.
 func (d *Daemon) Addr(name string) net.Addr { return d.addrs[name] }
 
 // Shutdown stops accepting connections, lets transactions in flight finish
@@ -326,6 +335,10 @@ func (d *Daemon) shutdown(ctx context.Context) error {
 	}
 	if d.http != nil {
 		_ = d.http.Shutdown(ctx)
+	}
+	if d.imap != nil {
+		// IMAP sessions hold no transaction: they end at once.
+		_ = d.imap.Close()
 	}
 	d.be.Drain(ctx)
 	// Past the grace period: close what is left. A transaction cut here

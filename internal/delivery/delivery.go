@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"mailroom/internal/blob"
@@ -263,15 +264,28 @@ func connError(h hop, err error) queue.Result {
 }
 
 // remote delivers over SMTP: an idle connection to the destination if
-// there is one, else a new one through the hops in order.
+// there is one, else a new one through the hops in order. Results of a
+// route's hops (the smarthost's too) are marked Upstream.
 func (d *Deliverer) remote(ctx context.Context, env queue.Envelope, domain string, rcpts []string) []queue.Result {
-	out := make([]queue.Result, len(rcpts))
-	done := make([]bool, len(rcpts))
 	key, hops, settled := d.route(ctx, env, domain, rcpts)
 	if settled != nil {
-		settle(out, done, *settled)
+		out := make([]queue.Result, len(rcpts))
+		settle(out, make([]bool, len(rcpts)), *settled)
 		return out
 	}
+	out := d.send(ctx, env, key, hops, rcpts)
+	if len(hops) > 0 && hops[0].route != nil {
+		for i := range out {
+			out[i].Upstream = true
+		}
+	}
+	return out
+}
+
+// send delivers to the destination key through hops.
+func (d *Deliverer) send(ctx context.Context, env queue.Envelope, key string, hops []hop, rcpts []string) []queue.Result {
+	out := make([]queue.Result, len(rcpts))
+	done := make([]bool, len(rcpts))
 	msg, err := d.prepare(ctx, env)
 	if errors.Is(err, message.ErrHeaderTooLarge) {
 		d.log.Warn("message header over the bound; not sent", "queue_id", env.QueueID, "max_header_bytes", d.o.MaxHeaderBytes)
@@ -298,7 +312,14 @@ func (d *Deliverer) remote(ctx context.Context, env queue.Envelope, domain strin
 					break
 				}
 				last = connError(h, err)
-				d.log.Info("smtp connect failed", "queue_id", env.QueueID, "host", h.host, "err", err)
+				if h.route != nil {
+					// mailroom's own upstream: nothing leaves for its
+					// domains until an administrator looks.
+					d.log.Warn("upstream unreachable or refused the login; mail for its domains waits in the queue",
+						"queue_id", env.QueueID, "host", h.host, "port", h.port, "domains", strings.Join(h.route.Domains, ","), "err", err)
+				} else {
+					d.log.Info("smtp connect failed", "queue_id", env.QueueID, "host", h.host, "err", err)
+				}
 				if ctx.Err() != nil {
 					break
 				}

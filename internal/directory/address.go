@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"mailroom/internal/address"
 	"mailroom/internal/policy"
 	"mailroom/internal/store"
 )
@@ -37,7 +38,22 @@ func (s *Snapshot) Resolve(addr string) (*store.Mailbox, bool) {
 // Sender is the policy view of a mailbox: what it owns and the grants it holds.
 func (s *Snapshot) Sender(m *store.Mailbox) policy.Sender {
 	return policy.Sender{Mailbox: m.Address, Owned: s.owned[m.Address], Grants: s.grants[m.Address],
-		PlusSeparator: s.plusSep, Claimed: s.claimed}
+		PlusSeparator: s.plusSep, Claimed: s.claimed, Target: s.target}
+}
+
+// target says what the snapshot holds of addr (canonical form), for the
+// hint of a Send As refusal.
+func (s *Snapshot) target(addr string) policy.Target {
+	if _, ok := s.mailboxes[addr]; ok {
+		return policy.TargetHeld
+	}
+	if _, ok := s.aliases[addr]; ok {
+		return policy.TargetHeld
+	}
+	if _, ok := s.domains[address.DomainOf(addr)]; ok {
+		return policy.TargetUnheld
+	}
+	return policy.TargetForeign
 }
 
 // indexAddresses fills the snapshot's claimed addresses and postmaster

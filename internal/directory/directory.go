@@ -26,9 +26,10 @@ type Snapshot struct {
 	plusSep   string
 	domains   map[string]*store.Domain
 	mailboxes map[string]*store.Mailbox
-	aliases   map[string]*store.Mailbox // alias address → owner
-	owned     map[string][]string       // mailbox → its aliases
-	grants    map[string][]policy.Grant // grantee mailbox → grants it holds
+	aliases   map[string]*store.Mailbox  // alias address → owner
+	owned     map[string][]string        // mailbox → its aliases
+	grants    map[string][]policy.Grant  // grantee mailbox → sending grants it holds
+	full      map[int64][]*store.Mailbox // grantee mailbox id → mailboxes it may open (full access)
 	apps      map[string][]*store.AppPassword
 	nets      map[string][]netip.Prefix // "@domain" or mailbox address → parsed networks
 	oauth     map[oauthClient][]string  // app-only OAuth client → mailboxes it may act as
@@ -192,6 +193,7 @@ func (d *Directory) Reload(ctx context.Context) error {
 		aliases:   make(map[string]*store.Mailbox, len(als)),
 		owned:     make(map[string][]string),
 		grants:    make(map[string][]policy.Grant),
+		full:      make(map[int64][]*store.Mailbox),
 		apps:      make(map[string][]*store.AppPassword),
 		nets:      make(map[string][]netip.Prefix),
 		oauth:     indexOAuthClients(ocs),
@@ -214,7 +216,15 @@ func (d *Directory) Reload(ctx context.Context) error {
 		}
 	}
 	for _, g := range grs {
-		s.grants[g.Grantee] = append(s.grants[g.Grantee], policy.Grant{Kind: g.Kind, On: g.On})
+		if g.Kind != store.GrantFullAccess {
+			s.grants[g.Grantee] = append(s.grants[g.Grantee], policy.Grant{Kind: g.Kind, On: g.On})
+			continue
+		}
+		grantee, ok1 := s.mailboxes[g.Grantee]
+		target, ok2 := s.mailboxes[g.On]
+		if ok1 && ok2 {
+			s.full[grantee.ID] = append(s.full[grantee.ID], target)
+		}
 	}
 	s.connectors = d.connectors(cons)
 	d.indexAddresses(s, d.snap.Load())

@@ -234,6 +234,10 @@ level = "info" # the listeners' ports are in the "mailroom started" line
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Admin commands never create the data directory (serve does).
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o750); err != nil {
+		t.Fatal(err)
+	}
 	mailroom := func(stdin string, args ...string) {
 		t.Helper()
 		c := exec.Command(bin, append(args, "--config", cfg)...)

@@ -29,7 +29,11 @@ type DSNRecipient struct {
 	// or mailroom's own explanation when there was none.
 	Diagnostic string
 	// RemoteMTA is the host that gave the reply; "" when none did.
-	RemoteMTA   string
+	RemoteMTA string
+	// Upstream reports that the failure was at the reporting service's
+	// own upstream (its smarthost or a route), not at the recipient's
+	// server: what to do then falls to this service's administrator.
+	Upstream    bool
 	LastAttempt time.Time
 	// RetryUntil is when a delayed recipient is given up; delayed only.
 	RetryUntil time.Time
@@ -159,7 +163,10 @@ func humanText(d DSN, failed bool) string {
 		fmt.Fprintf(&b, "\n  %s: %s\n", r.Recipient, r.Action)
 		if r.Diagnostic != "" {
 			from := ""
-			if r.RemoteMTA != "" {
+			switch {
+			case r.RemoteMTA != "" && r.Upstream:
+				from = " (from " + d.Hostname + "'s upstream server " + r.RemoteMTA + ")"
+			case r.RemoteMTA != "":
 				from = " (from " + r.RemoteMTA + ")"
 			}
 			fmt.Fprintf(&b, "    reply%s: %s\n", from, oneLine(r.Diagnostic))
@@ -167,7 +174,7 @@ func humanText(d DSN, failed bool) string {
 		if r.Action == ActionDelayed && !r.RetryUntil.IsZero() {
 			fmt.Fprintf(&b, "    retrying until %s\n", r.RetryUntil.Format(time.RFC1123Z))
 		}
-		if hint := statusHint(r.Status); hint != "" && r.Action == ActionFailed {
+		if hint := statusHint(r.Status, r.Upstream, d.Hostname); hint != "" && r.Action == ActionFailed {
 			fmt.Fprintf(&b, "    what to do: %s\n", hint)
 		}
 	}
@@ -175,9 +182,17 @@ func humanText(d DSN, failed bool) string {
 }
 
 // statusHint says what the sender can do about a failure, by the enhanced
-// status code's subject and detail (RFC 3463).
-func statusHint(status string) string {
+// status code's subject and detail (RFC 3463), and by where it happened:
+// at the upstream of this service (host), whose administrator must act, or
+// at the recipient's server.
+func statusHint(status string, upstream bool, host string) string {
 	switch {
+	case upstream && strings.HasPrefix(status, "4.4.7"):
+		return "the upstream server " + host + " hands mail to could not be reached, or refused its login, for the whole retry period. " +
+			"The fault is on the sending side, not the recipient's: tell the administrator of " + host + " (its [delivery] smarthost or route), then send the message again."
+	case upstream && (strings.HasPrefix(status, "5.7.") || strings.HasPrefix(status, "4.7.")):
+		return "the upstream server " + host + " hands mail to refused it by policy or refused its login. " +
+			"The fault is on the sending side, not the recipient's: tell the administrator of " + host + " (its route's credentials, and the sender domain's SPF, DKIM and DMARC: `mailroom doctor DOMAIN`)."
 	case strings.HasPrefix(status, "5.1.10"):
 		return "the recipient's domain publishes that it accepts no mail (null MX); use another address."
 	case strings.HasPrefix(status, "5.1."), strings.HasPrefix(status, "4.1."):

@@ -103,3 +103,27 @@ func TestWriteDSN_DelayedOnly(t *testing.T) {
 		t.Errorf("delay notice:\n%s", b.String())
 	}
 }
+
+// TestStatusHint_UpstreamOrRecipient: the same status reads differently
+// when the failure was at the service's own upstream (the administrator
+// of the sending side acts) and at the recipient's server.
+func TestStatusHint_UpstreamOrRecipient(t *testing.T) {
+	for _, c := range []struct {
+		name, status string
+		upstream     bool
+		want, not    string
+	}{
+		{"expired at the recipient's server", "4.4.7", false, "recipient's administrator", "sending side"},
+		{"expired at the upstream", "4.4.7", true, "tell the administrator of mail.example.test", "recipient's administrator"},
+		{"policy at the recipient's server", "5.7.1", false, "receiving server refused the message by policy", "sending side"},
+		{"policy or login at the upstream", "5.7.1", true, "refused it by policy or refused its login", "receiving server"},
+		{"address at the upstream stays the address", "5.1.1", true, "typing mistakes", "sending side"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := statusHint(c.status, c.upstream, "mail.example.test")
+			if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+				t.Errorf("statusHint(%s, upstream %v) = %q; want %q, not %q", c.status, c.upstream, got, c.want, c.not)
+			}
+		})
+	}
+}

@@ -113,7 +113,7 @@ func Complete(h *textproto.Header, st Stamp, envelopeFrom string) (string, error
 	if !h.Has("Date") {
 		h.Add("Date", st.Now.Format(time.RFC1123Z))
 	}
-	msgID := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
+	msgID := MessageID(*h)
 	if msgID == "" {
 		var rnd [6]byte
 		if _, err := rand.Read(rnd[:]); err != nil {
@@ -131,6 +131,12 @@ func Complete(h *textproto.Header, st Stamp, envelopeFrom string) (string, error
 	h.Add("Received", fmt.Sprintf("from %s ([%s]) by %s (mailroom) with %s id %s%s; %s",
 		st.Helo, st.RemoteIP, st.Hostname, with, st.QueueID, tls, st.Now.Format(time.RFC1123Z)))
 	return msgID, nil
+}
+
+// MessageID is the header's Message-ID without angle brackets, as
+// mailroom stores it (store.Message.MessageID); "" when there is none.
+func MessageID(h textproto.Header) string {
+	return strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 }
 
 // DroppedFields are the header fields removed from every copy recipients

@@ -20,6 +20,7 @@ const (
 	ReasonSenderMismatch    Reason = "sender_mismatch"         // send-on-behalf with a Sender: naming someone else
 	ReasonOverQuota         Reason = "over_quota"              // the mailbox is at or over its storage quota
 	ReasonNetworkNotAllowed Reason = "network_not_allowed"     // correct password from a network the domain, mailbox or app password excludes
+	ReasonIMAPDisabled      Reason = "imap_disabled"           // correct password, IMAP off for the mailbox
 )
 
 // Decision is the outcome of one policy question. When Allow is false,

@@ -92,6 +92,7 @@ var app = Sender{
 		{GrantSendOnBehalf, "ceo@example.com"},
 		{GrantSendAs, "ceo@example.com"},
 		{GrantSendAs, "@notify.example.com"},
+		{"full-access", "shared@example.com"}, // reads it over IMAP; sends nothing
 	},
 }
 
@@ -113,6 +114,7 @@ func TestSender_Via(t *testing.T) {
 		{"other@example.com", ViaNone},
 		{"app@example.org", ViaNone},
 		{"+app@example.com", ViaNone},
+		{"shared@example.com", ViaNone}, // full access does not allow sending, as in Exchange
 	} {
 		t.Run(tc.addr, func(t *testing.T) {
 			if got, _ := app.Via(tc.addr); got != tc.want {
@@ -263,5 +265,41 @@ func BenchmarkHeaderSenders(b *testing.B) {
 		if d := HeaderSenders(app, from, ""); !d.Allow {
 			b.Fatal(d)
 		}
+	}
+}
+
+// TestLogin_IMAP: an IMAP login checks the IMAP switch, not SMTP AUTH, and
+// says IMAP where it names the service; the rest is the same rule.
+func TestLogin_IMAP(t *testing.T) {
+	user := Account{Address: "alice@example.com", Exists: true, Service: ServiceIMAP, IMAP: true}
+	off := user
+	off.IMAP = false
+	smtpOff := user
+	smtpOff.SMTPAuth = false
+	fenced := user
+	fenced.Remote = netip.MustParseAddr("192.0.2.1")
+	fenced.MailboxNetworks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		name    string
+		acct    Account
+		ok      bool
+		want    Reason
+		mention string
+	}{
+		{"good", user, true, ReasonNone, ""},
+		{"smtp auth off does not matter", smtpOff, true, ReasonNone, ""},
+		{"imap off, right password", off, true, ReasonIMAPDisabled, "--imap=on"},
+		{"imap off, wrong password hides it", off, false, ReasonBadCredentials, ""},
+		{"network", fenced, true, ReasonNetworkNotAllowed, "IMAP for mailbox alice@example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Login(tc.acct, tc.ok)
+			if d.Allow != (tc.want == ReasonNone) || d.Reason != tc.want {
+				t.Fatalf("Login = %+v, want reason %q", d, tc.want)
+			}
+			if !strings.Contains(d.Detail, tc.mention) {
+				t.Errorf("detail %q lacks %q", d.Detail, tc.mention)
+			}
+		})
 	}
 }

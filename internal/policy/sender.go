@@ -30,6 +30,18 @@ const (
 	ViaSendOnBehalf            // a send-on-behalf grant: Sender: names the delegate
 )
 
+// Target is what the directory holds of an address a mailbox was refused,
+// so that the refusal suggests only a fix that works.
+type Target int
+
+// What an address can be to the directory.
+const (
+	TargetUnknown Target = iota // not said: the refusal names the grant
+	TargetHeld                  // a mailbox or alias here: a grant allows it
+	TargetUnheld                // in a served domain, but no mailbox or alias
+	TargetForeign               // not in a served domain: no grant can allow it
+)
+
 // Sender is the authenticated mailbox whose right to use addresses is
 // decided, with everything it owns and holds.
 type Sender struct {
@@ -43,6 +55,9 @@ type Sender struct {
 	// whose local part contains PlusSeparator: each is its holder's own
 	// address, never a tagged form of another.
 	Claimed []string
+	// Target, when not nil, says what the directory holds of a refused
+	// address (normalized), for the refusal's hint.
+	Target func(addr string) Target
 }
 
 // Via returns how s may use the normalized address addr, and the grant
@@ -68,9 +83,14 @@ func (s Sender) Via(addr string) (Via, Grant) {
 		if g.On != addr && g.On != base && g.On != domain {
 			continue
 		}
-		v := ViaSendOnBehalf
-		if g.Kind == GrantSendAs {
+		var v Via
+		switch g.Kind {
+		case GrantSendAs:
 			v = ViaSendAs
+		case GrantSendOnBehalf:
+			v = ViaSendOnBehalf
+		default: // full access opens folders; it sends nothing
+			continue
 		}
 		if best == ViaNone || v < best {
 			best, bestGrant = v, g
@@ -181,9 +201,28 @@ func HeaderSenders(s Sender, from []string, sender string) HeaderDecision {
 }
 
 // denySendAs is the refusal of an address that is neither owned nor
-// granted; it names the command that would allow it.
+// granted; it names the fix that would allow it, and only one that can
+// work: an outside address cannot be granted at all, and one of a served
+// domain must exist before it is granted.
 func denySendAs(s Sender, addr string) Decision {
-	return Deny(ReasonSendAsDenied, fmt.Sprintf("%s is not allowed to send as %s; an administrator can allow it with: mailroom grant send-as --on %s --to %s (or send-on-behalf, which shows %s in Sender:)", s.Mailbox, addr, addr, s.Mailbox, s.Mailbox))
+	t := TargetUnknown
+	if s.Target != nil {
+		t = s.Target(s.base(addr))
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	var text string
+	switch t {
+	case TargetForeign:
+		text = fmt.Sprintf("%s is not allowed to send as %s, and no grant can allow it: %s is not a domain this server serves; send from an address of a domain served here, such as %s",
+			s.Mailbox, addr, domain, s.Mailbox)
+	case TargetUnheld:
+		text = fmt.Sprintf("%s is not allowed to send as %s, which is no mailbox or alias here; an administrator can create it and grant it: mailroom mailbox add %s --shared, then mailroom grant send-as --on %s --to %s (or grant the whole domain with --on @%s)",
+			s.Mailbox, addr, s.base(addr), s.base(addr), s.Mailbox, domain)
+	default:
+		text = fmt.Sprintf("%s is not allowed to send as %s; an administrator can allow it with: mailroom grant send-as --on %s --to %s (or send-on-behalf, which shows %s in Sender:)",
+			s.Mailbox, addr, s.base(addr), s.Mailbox, s.Mailbox)
+	}
+	return Deny(ReasonSendAsDenied, text)
 }
 
 // CopyTarget is a mailbox whose address a message was sent as (From:)

@@ -40,7 +40,7 @@ func (q *Queue) notice(ctx context.Context, e store.QueueEntry, notes []note, no
 	for _, n := range notes {
 		d.Recipients = append(d.Recipients, message.DSNRecipient{
 			Recipient: n.entry.Recipient, Action: n.action, Status: n.status,
-			Diagnostic: n.result.Reply(), RemoteMTA: n.result.Remote, LastAttempt: now,
+			Diagnostic: n.result.Reply(), RemoteMTA: n.result.Remote, Upstream: n.result.Upstream, LastAttempt: now,
 			RetryUntil: e.AcceptedAt.Add(q.o.MaxAge),
 		})
 	}

@@ -45,6 +45,11 @@ type Result struct {
 	Text     string
 	// Remote is the host that gave the reply; "" when none did.
 	Remote string
+	// Upstream reports that the attempt went to mailroom's own upstream
+	// (a route or the smarthost), not to the recipient's server: a DSN
+	// then tells the sender that the fix is this service's, not the
+	// recipient's.
+	Upstream bool
 	// Inbox, for a local recipient, is the mailbox whose Inbox receives
 	// the message. The queue writes that Inbox entry in the transaction
 	// that marks the recipient delivered, so local delivery happens once.

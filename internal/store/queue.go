@@ -99,3 +99,19 @@ type Queue interface {
 	// reply, without a DSN. It returns how many rows it changed.
 	Drop(ctx context.Context, sel QueueSelector, reply string, now time.Time) (int, error)
 }
+
+// StateDeferred is how a queued row that has had at least one attempt is
+// reported: waiting to retry after a transient failure. It is never
+// stored; ShownState derives it.
+const StateDeferred = "deferred"
+
+// ShownState is the state a queue row is reported in, by /metrics
+// (QueueDepth) and by the console alike: a StateQueued row never
+// attempted is StateQueued, one attempted before is StateDeferred; other
+// states are shown as stored. It is the one place that split is decided.
+func ShownState(state string, attempts int) string {
+	if state == StateQueued && attempts > 0 {
+		return StateDeferred
+	}
+	return state
+}

@@ -98,6 +98,7 @@ type Mailbox struct {
 	PasswordHash string // PHC-encoded argon2id; empty for shared mailboxes
 	SMTPAuth     bool   // SMTP AUTH allowed for this mailbox
 	Shared       bool   // shared mailboxes cannot log in
+	IMAP         bool   // may read its folders over IMAP (default true, as Exchange's ImapEnabled)
 
 	SaveSent         bool          // keep a Sent Items copy of what it submits (default true)
 	CopySentAs       bool          // keep a Sent Items copy of what others send as it
@@ -124,6 +125,7 @@ type Alias struct {
 const (
 	GrantSendAs       = "send-as"        // From: the target; nothing shows the grantee
 	GrantSendOnBehalf = "send-on-behalf" // From: the target; Sender: the grantee
+	GrantFullAccess   = "full-access"    // open the target mailbox's folders over IMAP; no sending
 )
 
 // Grant lets a mailbox (Grantee) send as, or on behalf of, an address or a
@@ -192,7 +194,15 @@ type FolderEntry struct {
 	MessageID string // Message.ID
 	Blob      string
 	Size      int64
-	CreatedAt time.Time
+	CreatedAt time.Time // also the IMAP internal date
+	// UID numbers the entry in its folder (FolderInfo.UIDValidity); set
+	// by the store when the entry is written.
+	UID uint32
+	// Flags are the IMAP flags and keywords, sorted (FolderEntries does
+	// not read them; FolderMessages does).
+	Flags []string
+	// Appended marks an entry a client wrote (APPEND, COPY), not mailroom.
+	Appended bool
 }
 
 // Acceptance is everything written when a submission is accepted: the message,
@@ -310,6 +320,9 @@ type Directory interface {
 	AddAppPassword(ctx context.Context, p AppPassword) (AppPassword, error)
 	// RevokeAppPassword deletes one app password; ErrNotFound if absent.
 	RevokeAppPassword(ctx context.Context, mailbox, label string) error
+	// SetAppPasswordNetworks replaces the networks one app password may
+	// be used from (none: wherever its mailbox may); ErrNotFound if absent.
+	SetAppPasswordNetworks(ctx context.Context, mailbox, label string, networks []string) error
 	// AppPasswords lists the app passwords of one mailbox, or all (mailbox "").
 	AppPasswords(ctx context.Context, mailbox string) ([]AppPassword, error)
 	// TouchAppPassword records a use. It is not a directory change (the
@@ -393,6 +406,7 @@ type Store interface {
 	Messages
 	Bodies
 	Queue
+	Folders
 	DKIMKeys
 	Trace
 	APITokens

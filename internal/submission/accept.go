@@ -21,6 +21,7 @@ import (
 	"mailroom/internal/policy"
 	"mailroom/internal/queue"
 	"mailroom/internal/store"
+	"mailroom/internal/trace"
 )
 
 // storeTimeout bounds the acceptance transaction; past it the client gets
@@ -108,7 +109,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 		}
 		keys = append(keys, fullKey)
 	}
-	dlvKey := fullKey
+	dlvKey, dlvSize := fullKey, size
 	if message.HasDropped(h) {
 		if src == nil { // read the committed full copy back
 			r, err := o.Blobs.Open(fullKey)
@@ -120,11 +121,12 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 			src = r
 		}
 		dlvKey = id + ".dlv.eml"
-		body, committed, err := s.writeRecipientsCopy(h, src, headerLen, dlvKey)
+		body, committed, n, err := s.writeRecipientsCopy(h, src, headerLen, dlvKey)
 		if err != nil {
 			s.removeBlobs(keys)
 			return "", err
 		}
+		dlvSize = n
 		if committed {
 			keys = append(keys, dlvKey)
 		} else {
@@ -154,7 +156,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 		a.Delivered[rcpt] = true
 		if !inboxes[local.ID] { // alice@ and alice+x@ in one message: one copy
 			inboxes[local.ID] = true
-			a.Entries = append(a.Entries, store.FolderEntry{MailboxID: local.ID, Folder: store.FolderInbox, MessageID: id, Blob: dlvKey, Size: size, CreatedAt: now})
+			a.Entries = append(a.Entries, store.FolderEntry{MailboxID: local.ID, Folder: store.FolderInbox, MessageID: id, Blob: dlvKey, Size: dlvSize, CreatedAt: now})
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -170,7 +172,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	t.hold.Commit(now) // the same time the submission log records
 	metricAcceptSeconds.Observe(time.Since(dataEnd).Seconds())
 	s.traceAccepted(t, a, copies)
-	s.log.Info("accepted", "queue_id", id, "msgid", clip(msgID, maxTraced), "from", t.from, "rcpts", len(t.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
+	s.log.Info("accepted", "queue_id", id, "msgid", trace.Clip(msgID, maxTraced), "from", t.from, "rcpts", len(t.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil
 }
 
@@ -257,23 +259,25 @@ func rewriteDisplayNames(snap *directory.Snapshot, from []message.Address) bool 
 // without Bcc: and the other fields recipients must not see
 // (message.WithoutDropped), then the body read from the full copy src after its
 // header. It returns the copy to write with the acceptance, or committed
-// true when the copy was large enough to be committed on its own.
-func (s *Session) writeRecipientsCopy(h textproto.Header, src io.ReaderAt, headerLen int64, key string) (store.Body, bool, error) {
+// true when the copy was large enough to be committed on its own; and its
+// size, which the recipients' Inbox entries record (IMAP's RFC822.SIZE).
+func (s *Session) writeRecipientsCopy(h textproto.Header, src io.ReaderAt, headerLen int64, key string) (store.Body, bool, int64, error) {
 	w, err := s.b.o.Blobs.Create()
 	if err != nil {
-		return store.Body{}, false, err
+		return store.Body{}, false, 0, err
 	}
 	defer w.Abort()
 	if err := message.WriteHeader(w, message.WithoutDropped(h)); err != nil {
-		return store.Body{}, false, err
+		return store.Body{}, false, 0, err
 	}
 	if _, err := io.Copy(w, io.NewSectionReader(src, headerLen, 1<<62)); err != nil {
-		return store.Body{}, false, fmt.Errorf("copy body: %w", err)
+		return store.Body{}, false, 0, fmt.Errorf("copy body: %w", err)
 	}
+	n := w.Size()
 	if data, ok := w.Inline(); ok {
-		return store.Body{Key: key, Data: data}, false, nil
+		return store.Body{Key: key, Data: data}, false, n, nil
 	}
-	return store.Body{}, true, w.Commit(key)
+	return store.Body{}, true, n, w.Commit(key)
 }
 
 // removeBlobs removes the bodies committed for a message that was not

@@ -14,6 +14,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/limits"
 	"mailroom/internal/policy"
+	"mailroom/internal/trace"
 )
 
 // AuthMechanisms lists PLAIN and LOGIN under TLS and nothing before it, so
@@ -43,7 +44,7 @@ func (s *Session) Auth(mech string) (sasl.Server, error) {
 			// Logging in as one user to act as another is what grants are
 			// for: a different authorization identity fails as a wrong
 			// password does, after the same hash.
-			return s.login(username, password, identity == "" || sameUser(identity, username))
+			return s.login(username, password, identity == "" || address.Same(identity, username))
 		})}, nil
 	case sasl.Login:
 		return saslReplies{s: s, Server: &loginServer{authenticate: func(u, p string) error { return s.login(u, p, true) }}}, nil
@@ -53,18 +54,6 @@ func (s *Session) Auth(mech string) (sasl.Server, error) {
 		}
 	}
 	return nil, s.answer("AUTH", "", nil, replyUnknownMechanism())
-}
-
-// sameUser reports whether an authorization identity names the user name:
-// equal once normalized (ALICE@Example.test is alice@example.test), or
-// byte for byte when either does not parse.
-func sameUser(identity, username string) bool {
-	a, errA := address.Normalize(identity)
-	b, errB := address.Normalize(username)
-	if errA != nil || errB != nil {
-		return identity == username
-	}
-	return a == b
 }
 
 // saslReplies answers a SASL message that the mechanism cannot parse (a
@@ -127,7 +116,7 @@ type checked struct {
 // that fails for want of a resource returns its *Reply (or any error: 454
 // 4.7.0), and nothing is counted against the client.
 func (s *Session) authenticate(username string, check func(ctx context.Context, user string) (checked, error)) (err error) {
-	username = clip(username, maxTraced) // a longer name names no mailbox
+	username = trace.Clip(username, maxTraced) // a longer name names no mailbox
 	var c checked
 	defer func() { s.traceLogin(username, c.detail, &err) }()
 	o := &s.b.o
@@ -161,7 +150,7 @@ func (s *Session) authenticate(username string, check func(ctx context.Context, 
 			DomainNetworks: snap.Networks("@" + mb.Domain), MailboxNetworks: snap.Networks(mb.Address)}
 		if ap := cred.AppPassword; ap != nil {
 			acct.AppPassword = ap.Label
-			acct.AppNetworks = parsePrefixes(ap.Networks)
+			acct.AppNetworks = policy.ParsePrefixes(ap.Networks)
 		}
 	}
 	now := o.Now()
@@ -233,18 +222,6 @@ func (b *Backend) touchAppPassword(id int64, now time.Time, from string) {
 
 // remoteAddr is the client's IP address.
 func remoteAddr(c *smtp.Conn) netip.Addr { return addrOf(c.Conn().RemoteAddr()) }
-
-// parsePrefixes parses CIDR prefixes, skipping unreadable ones (admin
-// validates them on the way in).
-func parsePrefixes(nets []string) []netip.Prefix {
-	var out []netip.Prefix
-	for _, n := range nets {
-		if p, err := netip.ParsePrefix(n); err == nil {
-			out = append(out, p.Masked())
-		}
-	}
-	return out
-}
 
 // loginServer is the server side of the LOGIN mechanism
 // (draft-murchison-sasl-login), which go-sasl only implements as a client.

@@ -235,7 +235,7 @@ func (b *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		// go-smtp writes the reply and lets the client try EHLO again;
 		// nothing of the argument reaches the trace beyond its first
 		// octets.
-		s.helo = clip(s.helo, maxTraced)
+		s.helo = trace.Clip(s.helo, maxTraced)
 		return nil, s.answer("EHLO", "", nil, replyBadHelo(err.Error()))
 	}
 	attrs := []any{"remote", c.Conn().RemoteAddr().String(), "helo", s.helo}

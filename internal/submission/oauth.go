@@ -15,6 +15,7 @@ import (
 	"mailroom/internal/directory"
 	"mailroom/internal/oauth"
 	"mailroom/internal/policy"
+	"mailroom/internal/trace"
 )
 
 // This file is SMTP AUTH with OAuth 2.0 access tokens: XOAUTH2 (Google's,
@@ -73,13 +74,13 @@ func (s *Session) checkToken(ctx context.Context, mech, asked, requested, token 
 	}
 	c.detail += " issuer=" + id.Issuer
 	if id.ClientID != "" {
-		c.detail += " client=" + clip(id.ClientID, 100)
+		c.detail += " client=" + trace.Clip(id.ClientID, 100)
 	}
 	if id.JTI != "" {
-		c.detail += " jti=" + clip(id.JTI, 100)
+		c.detail += " jti=" + trace.Clip(id.JTI, 100)
 	}
 	snap := o.Directory.Snapshot()
-	t := policy.Token{Issuer: id.Issuer, AppOnly: id.AppOnly, Client: id.ClientID, ClaimName: id.ClaimName, Claim: clip(id.Username, maxTraced),
+	t := policy.Token{Issuer: id.Issuer, AppOnly: id.AppOnly, Client: id.ClientID, ClaimName: id.ClaimName, Claim: trace.Clip(id.Username, maxTraced),
 		Claimed: ownerOf(snap, id.Username), Asked: asked, Requested: ownerOf(snap, requested),
 		Scopes: id.Scopes, Roles: id.Roles, HasRoles: id.HasRoles, Required: id.RequiredScopes, RequiredRoles: id.RequiredRoles}
 	if t.AppOnly && o.OAuthClients != nil {

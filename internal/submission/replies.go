@@ -7,6 +7,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mailroom/internal/policy"
+	"mailroom/internal/trace"
 )
 
 // This file holds every reply the submission service gives that carries a
@@ -117,12 +118,12 @@ func replyMessageTooLarge(max int64) *Reply {
 
 // replyBadSenderSyntax: MAIL FROM address that does not parse (RFC 3463 5.1.7).
 func replyBadSenderSyntax(err error) *Reply {
-	return reply(reasonBadSenderSyntax, 501, smtp.EnhancedCode{5, 1, 7}, "Bad sender address syntax: %s", clip(err.Error(), maxTraced))
+	return reply(reasonBadSenderSyntax, 501, smtp.EnhancedCode{5, 1, 7}, "Bad sender address syntax: %s", trace.Clip(err.Error(), maxTraced))
 }
 
 // replyBadRecipientSyntax: RCPT TO address that does not parse (RFC 3463 5.1.3).
 func replyBadRecipientSyntax(err error) *Reply {
-	return reply(reasonBadRecipientSyntax, 501, smtp.EnhancedCode{5, 1, 3}, "Bad recipient address syntax: %s", clip(err.Error(), maxTraced))
+	return reply(reasonBadRecipientSyntax, 501, smtp.EnhancedCode{5, 1, 3}, "Bad recipient address syntax: %s", trace.Clip(err.Error(), maxTraced))
 }
 
 // replyNoSuchMailbox: RCPT TO an address of a served domain that has no mailbox (RFC 3463 5.1.1).
@@ -137,7 +138,7 @@ func replyNeedMail() *Reply {
 
 // replyMalformedHeader: the message header cannot be parsed (RFC 3463 5.6.0).
 func replyMalformedHeader(err error) *Reply {
-	return reply(reasonMalformedMessage, 554, smtp.EnhancedCode{5, 6, 0}, "Message not accepted: %s; the message must start with header fields such as From: and Subject:, then a blank line", clip(err.Error(), maxTraced))
+	return reply(reasonMalformedMessage, 554, smtp.EnhancedCode{5, 6, 0}, "Message not accepted: %s; the message must start with header fields such as From: and Subject:, then a blank line", trace.Clip(err.Error(), maxTraced))
 }
 
 // replyOverQuota: the mailbox is at or over its storage quota (DESIGN: 554 5.2.2).

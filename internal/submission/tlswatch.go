@@ -168,7 +168,7 @@ func (b *Backend) configForClient(base *tls.Config, h *tls.ClientHelloInfo) *tls
 		return cfg
 	}
 	reason, cipherErr := predictTLS(h, cfg, legacy != "")
-	tc.tlsw.begin(helloInfo{versions: slices.Clone(h.SupportedVersions), suites: slices.Clone(h.CipherSuites), sni: clip(h.ServerName, 255)}, legacy, reason, cipherErr)
+	tc.tlsw.begin(helloInfo{versions: slices.Clone(h.SupportedVersions), suites: slices.Clone(h.CipherSuites), sni: trace.Clip(h.ServerName, 255)}, legacy, reason, cipherErr)
 	cfg.VerifyConnection = func(tls.ConnectionState) error {
 		tc.tlsw.phase.CompareAndSwap(hsHello, hsVerified)
 		return nil

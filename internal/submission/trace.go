@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"mailroom/internal/address"
 	"mailroom/internal/store"
@@ -51,20 +50,6 @@ func (s *Session) traceSession() {
 // octets, the longest address RFC 5321 allows (64 + 1 + 255).
 const maxTraced = 320
 
-// clip cuts s to at most n octets, at a rune boundary, marking the cut
-// with "…" (which counts).
-func clip(s string, n int) string {
-	const mark = "…"
-	if len(s) <= n {
-		return s
-	}
-	i := max(n-len(mark), 0)
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + mark
-}
-
 // answer turns what a verb handler returned into what go-smtp writes: nil
 // stays nil; a refusing *Reply is logged, counted and traced with its
 // reason; any other error is a local failure (451). arg is the command's
@@ -81,7 +66,7 @@ func (s *Session) answer(cmd, arg string, t *txn, err error) error {
 	if rp.Code < 400 {
 		return rp.SMTP()
 	}
-	arg = clip(arg, maxTraced)
+	arg = trace.Clip(arg, maxTraced)
 	s.log.Info("refused", "cmd", cmd, "arg", arg, "reason", rp.Reason, "code", rp.Code, "enhanced", rp.EnhancedString(), "text", rp.Text)
 	e := refusal(rp)
 	e.Kind, e.Command = trace.KindRefused, cmd
@@ -214,5 +199,5 @@ func normalizedOr(addr string) string {
 	if n, err := address.Normalize(addr); err == nil {
 		return n
 	}
-	return clip(addr, maxTraced)
+	return trace.Clip(addr, maxTraced)
 }

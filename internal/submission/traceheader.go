@@ -8,6 +8,7 @@ import (
 
 	"mailroom/internal/message"
 	"mailroom/internal/store"
+	"mailroom/internal/trace"
 )
 
 // traceHeader is what the trace records of a message's header, so that an
@@ -27,21 +28,21 @@ func readTraceHeader(h textproto.Header) traceHeader {
 	var th traceHeader
 	if from, err := message.AddressList(h, "From"); err == nil {
 		for _, a := range from[:min(len(from), maxTracedFrom)] {
-			th.from = append(th.from, clip(a.Norm, maxTraced))
+			th.from = append(th.from, trace.Clip(a.Norm, maxTraced))
 		}
 	} else if v := h.Get("From"); v != "" {
-		th.from = []string{clip(oneLine(v), maxTraced)}
+		th.from = []string{trace.Clip(oneLine(v), maxTraced)}
 	}
 	if ss, err := message.AddressList(h, "Sender"); err == nil && len(ss) > 0 {
-		th.sender = clip(ss[0].Norm, maxTraced)
+		th.sender = trace.Clip(ss[0].Norm, maxTraced)
 	} else if err != nil {
-		th.sender = clip(oneLine(h.Get("Sender")), maxTraced)
+		th.sender = trace.Clip(oneLine(h.Get("Sender")), maxTraced)
 	}
 	subject := h.Get("Subject")
 	if d, err := new(mime.WordDecoder).DecodeHeader(subject); err == nil {
 		subject = d
 	}
-	th.subject = clip(oneLine(subject), maxTraced)
+	th.subject = trace.Clip(oneLine(subject), maxTraced)
 	return th
 }
 

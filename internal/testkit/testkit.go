@@ -64,6 +64,8 @@ func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daem
 	cfg.Submission.Listen = "127.0.0.1:0"
 	cfg.Submission.ListenTLS = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.IMAP.Listen = "127.0.0.1:0"
+	cfg.IMAP.ListenTLS = "127.0.0.1:0"
 	cfg.Submission.ShutdownGrace = config.Duration(2 * time.Second)
 	// No test reaches the Internet: unless an option points delivery at a
 	// Remote, every DNS question fails (SERVFAIL) and remote recipients

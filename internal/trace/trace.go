@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"mailroom/internal/store"
 )
@@ -33,6 +34,7 @@ const (
 	KindDropped  = "dropped"  // recipients dropped by an administrator
 	KindTLS      = "tls"      // a failed TLS handshake: what the client offered, why it failed, the fix
 	KindEnded    = "ended"    // a session that ended after EHLO with no AUTH or MAIL: what the client was offered
+	KindAppend   = "append"   // an IMAP APPEND: the folder, the Message-ID, stored or deduplicated, or the refusal
 )
 
 // Statuses, what searches filter on.
@@ -185,4 +187,20 @@ func (w *Writer) run() {
 			close(c)
 		}
 	}
+}
+
+// Clip cuts s to at most n octets, at a rune boundary, marking the cut
+// with "…" (which counts): how a client-supplied string (a user name, an
+// address as typed, a header field) is bounded before it reaches the
+// trace or the log.
+func Clip(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n {
+		return s
+	}
+	i := max(n-len(mark), 0)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + mark
 }

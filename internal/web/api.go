@@ -15,6 +15,7 @@ import (
 
 	"mailroom/internal/admin"
 	"mailroom/internal/store"
+	"mailroom/internal/unit"
 )
 
 // The JSON API under /api/v1. Every handler decodes its request, calls one
@@ -61,6 +62,7 @@ var routes = []route{
 	{"GET", "/api/v1/mailboxes/{address}/app-passwords", listAppPasswords},
 	{"POST", "/api/v1/mailboxes/{address}/app-passwords", addAppPassword},
 	{"DELETE", "/api/v1/mailboxes/{address}/app-passwords/{label}", revokeAppPassword},
+	{"PATCH", "/api/v1/mailboxes/{address}/app-passwords/{label}", patchAppPassword},
 	{"GET", "/api/v1/mailboxes/{address}/folders/{folder}", listFolder},
 	{"GET", "/api/v1/mailboxes/{address}/folders/{folder}/{id}/raw", downloadRaw},
 	{"GET", "/api/v1/grants", listGrants},
@@ -214,11 +216,11 @@ func queryLimit(r *http.Request, def int) (int, error) {
 	return n, nil
 }
 
-// duration reads a Go duration ("720h").
+// duration reads a duration as everything in mailroom does ("30d", "24h").
 func duration(name, v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
+	d, err := unit.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s=%q: want a duration such as \"24h\" or \"30m\"", errInvalidRequest, name, v)
+		return 0, fmt.Errorf("%w: %s=%q: want a duration such as \"1d\", \"24h\" or \"30m\"", errInvalidRequest, name, v)
 	}
 	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"mailroom/internal/admin"
@@ -23,24 +24,48 @@ func apiFolder(name string) (store.Folder, error) {
 
 // folderEntryView is one message of a folder listing.
 type folderEntryView struct {
-	ID        string    `json:"id"` // the queue id; GET .../{id}/raw downloads it
-	Size      int64     `json:"size"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string     `json:"id"` // the queue id; GET .../{id}/raw downloads it
+	From      string     `json:"from"`
+	To        string     `json:"to"`
+	Subject   string     `json:"subject"`
+	Date      *time.Time `json:"date"` // the Date header; null without one
+	Size      int64      `json:"size"`
+	CreatedAt time.Time  `json:"created_at"`
 }
 
+// listFolder lists a page of a folder, newest first: ?q= keeps the
+// messages whose From, To or Subject contain it, ?offset= skips, ?limit=
+// (at most admin.MaxFolderPage) sizes the page. A page shorter than its
+// limit is the last.
 func listFolder(a *admin.Service) handler {
 	return func(r *http.Request) (int, any, error) {
 		f, err := apiFolder(r.PathValue("folder"))
 		if err != nil {
 			return 0, nil, err
 		}
-		es, err := a.Folder(r.Context(), r.PathValue("address"), f)
+		q := r.URL.Query()
+		fq := admin.FolderQuery{Search: q.Get("q")}
+		for _, p := range []struct {
+			name string
+			dst  *int
+		}{{"offset", &fq.Offset}, {"limit", &fq.Limit}} {
+			if v := q.Get(p.name); v != "" {
+				if *p.dst, err = strconv.Atoi(v); err != nil {
+					return 0, nil, fmt.Errorf("%w: %s %q: want a whole number", admin.ErrInvalid, p.name, v)
+				}
+			}
+		}
+		pg, err := a.FolderPage(r.Context(), r.PathValue("address"), f, fq)
 		if err != nil {
 			return 0, nil, err
 		}
-		out := make([]folderEntryView, 0, len(es))
-		for _, e := range es {
-			out = append(out, folderEntryView{ID: e.MessageID, Size: e.Size, CreatedAt: e.CreatedAt})
+		out := make([]folderEntryView, 0, len(pg.Rows))
+		for _, e := range pg.Rows {
+			v := folderEntryView{ID: e.MessageID, From: e.From, To: e.To, Subject: e.Subject, Size: e.Size, CreatedAt: e.CreatedAt}
+			if !e.Date.IsZero() {
+				v.Date = &e.Date
+			}
+			out = append(out, v)
 		}
 		return http.StatusOK, out, nil
 	}

@@ -106,6 +106,7 @@ func getMailbox(a *admin.Service) handler {
 type mailboxPatch struct {
 	DisplayName      *string      `json:"display_name"`
 	SMTPAuth         *bool        `json:"smtp_auth"`
+	IMAP             *bool        `json:"imap"`
 	SaveSent         *bool        `json:"save_sent"`
 	CopySentAs       *bool        `json:"copy_sent_as"`
 	CopySentOnBehalf *bool        `json:"copy_sent_on_behalf"`
@@ -121,7 +122,7 @@ func patchMailbox(a *admin.Service) handler {
 		if err := decode(r, &p); err != nil {
 			return 0, nil, err
 		}
-		c := admin.MailboxChange{DisplayName: p.DisplayName, SMTPAuth: p.SMTPAuth, SaveSent: p.SaveSent, CopySentAs: p.CopySentAs,
+		c := admin.MailboxChange{DisplayName: p.DisplayName, SMTPAuth: p.SMTPAuth, IMAP: p.IMAP, SaveSent: p.SaveSent, CopySentAs: p.CopySentAs,
 			CopySentOnBehalf: p.CopySentOnBehalf, QuotaBytes: p.QuotaBytes, Networks: p.Networks, Limits: p.Limits.change()}
 		if p.SentRetention != nil {
 			var d time.Duration
@@ -246,7 +247,7 @@ func listGrants(a *admin.Service) handler {
 
 // grantSpec is the body of POST /grants and the query of DELETE /grants.
 type grantSpec struct {
-	Kind string `json:"kind"` // send-as or send-on-behalf
+	Kind string `json:"kind"` // send-as, send-on-behalf or full-access
 	On   string `json:"on"`   // an address, or @domain
 	To   string `json:"to"`   // the mailbox given the right
 }

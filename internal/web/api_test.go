@@ -150,8 +150,8 @@ func TestAPI_DomainMailboxGrantCRUD(t *testing.T) {
 
 	var m mailboxJSON
 	if got := call(t, srv, tok, "PATCH", "/api/v1/mailboxes/app@example.com",
-		`{"smtp_auth":false,"save_sent":false,"sent_retention":"720h","networks":["10.0.0.0/8"],"limits":{"concurrent":2,"recipients_per_day":100}}`, &m); got != http.StatusOK ||
-		m.SMTPAuth || m.SaveSent || m.SentRetention != "720h0m0s" || len(m.Networks) != 1 || m.Limits.Concurrent != 2 || m.Limits.RecipientsPerDay != 100 {
+		`{"smtp_auth":false,"imap":false,"save_sent":false,"sent_retention":"720h","networks":["10.0.0.0/8"],"limits":{"concurrent":2,"recipients_per_day":100}}`, &m); got != http.StatusOK ||
+		m.SMTPAuth || m.IMAP || m.SaveSent || m.SentRetention != "720h0m0s" || len(m.Networks) != 1 || m.Limits.Concurrent != 2 || m.Limits.RecipientsPerDay != 100 {
 		t.Fatalf("patch mailbox: %d %+v", got, m)
 	}
 	wantError(t, srv, tok, "PATCH", "/api/v1/mailboxes/app@example.com", `{"networks":["not a net"]}`, http.StatusBadRequest, "invalid")
@@ -213,6 +213,13 @@ func TestAPI_DomainMailboxGrantCRUD(t *testing.T) {
 		t.Errorf("revoke grant: %d", got)
 	}
 	wantError(t, srv, tok, "DELETE", "/api/v1/grants?kind=send-as&on=support@example.com&to=app@example.com", "", http.StatusNotFound, "not_found")
+	if got := call(t, srv, tok, "POST", "/api/v1/grants", `{"kind":"full-access","on":"support@example.com","to":"app@example.com"}`, &g); got != http.StatusCreated || g.Kind != "full-access" {
+		t.Fatalf("add full-access grant: %d %+v", got, g)
+	}
+	wantError(t, srv, tok, "POST", "/api/v1/grants", `{"kind":"full-access","on":"@example.com","to":"app@example.com"}`, http.StatusBadRequest, "invalid")
+	if got := call(t, srv, tok, "DELETE", "/api/v1/grants?kind=full-access&on=support@example.com&to=app@example.com", "", nil); got != http.StatusNoContent {
+		t.Errorf("revoke full-access grant: %d", got)
+	}
 
 	// Queue and trace answer (empty) lists; bad filters are 400.
 	var q []queueJSON

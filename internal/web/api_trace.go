@@ -10,6 +10,7 @@ import (
 
 	"mailroom/internal/admin"
 	"mailroom/internal/store"
+	"mailroom/internal/unit"
 )
 
 // The trace in the API: GET /api/v1/trace lists submission attempts, one
@@ -41,18 +42,14 @@ func traceQuery(v url.Values, def string) (admin.TraceQuery, error) {
 	return q, nil
 }
 
-// agoDuration reads a period back from now: "" or "0" (none), a number of
-// days ("7d"), or a duration ("12h", "30m").
+// agoDuration reads a period back from now: "" or "0" (none), or a
+// duration as unit.ParseDuration reads it ("7d", "12h", "30 minutes").
 func agoDuration(name, v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || v == "0" {
 		return 0, nil
 	}
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		if d, err := strconv.Atoi(n); err == nil && d > 0 && d <= 36500 {
-			return time.Duration(d) * 24 * time.Hour, nil
-		}
-	} else if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+	if d, err := unit.ParseDuration(v); err == nil && d >= 0 {
 		return d, nil
 	}
 	return 0, fmt.Errorf("%w: %s=%q: want a number of days such as 7d, or a duration such as 12h or 30m", admin.ErrInvalid, name, v)

@@ -73,7 +73,7 @@ type session struct {
 // every test.
 func newConsole(a *admin.Service, log *slog.Logger, now func() time.Time, logins *limits.LoginGuard) *console {
 	c := &console{a: a, log: log, now: now, logins: logins, sessions: map[string]*session{}, pages: map[string]*template.Template{}}
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(consoleFiles, "console/layout.html"))
+	base := template.Must(template.New("layout.html").Funcs(funcs).Funcs(formatFuncs).ParseFS(consoleFiles, "console/layout.html"))
 	names, err := fs.Glob(consoleFiles, "console/*.html")
 	if err != nil {
 		panic(err)
@@ -101,6 +101,24 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /mailboxes/{address}", c.auth(c.mailbox))
 	mux.Handle("POST /mailboxes/{address}", c.auth(c.setMailbox))
 	mux.Handle("POST /mailboxes/{address}/password", c.auth(c.setPassword))
+	mux.Handle("POST /mailboxes/{address}/remove", c.auth(c.removeMailbox))
+	mux.Handle("POST /mailboxes/{address}/aliases", c.auth(c.addAlias))
+	mux.Handle("POST /mailboxes/{address}/aliases/remove", c.auth(c.removeAlias))
+	mux.Handle("POST /mailboxes/{address}/app-passwords", c.auth(c.addAppPassword))
+	mux.Handle("POST /mailboxes/{address}/app-passwords/revoke", c.auth(c.revokeAppPassword))
+	mux.Handle("GET /domains", c.auth(c.domains))
+	mux.Handle("POST /domains", c.auth(c.addDomain))
+	mux.Handle("GET /domains/{name}", c.auth(c.domain))
+	mux.Handle("POST /domains/{name}", c.auth(c.setDomain))
+	mux.Handle("POST /domains/{name}/dkim", c.auth(c.addDKIM))
+	mux.Handle("POST /domains/{name}/doctor", c.auth(c.doctor))
+	mux.Handle("POST /domains/{name}/remove", c.auth(c.removeDomain))
+	mux.Handle("GET /access", c.auth(c.access))
+	mux.Handle("POST /access/tokens", c.auth(c.addToken))
+	mux.Handle("POST /access/tokens/revoke", c.auth(c.revokeToken))
+	mux.Handle("POST /access/users", c.auth(c.addUser))
+	mux.Handle("POST /access/users/password", c.auth(c.setUserPassword))
+	mux.Handle("POST /access/users/remove", c.auth(c.removeUser))
 	mux.Handle("GET /permissions", c.auth(c.permissions))
 	mux.Handle("POST /permissions/grant", c.auth(c.grant))
 	mux.Handle("POST /permissions/revoke", c.auth(c.revoke))
@@ -109,6 +127,8 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /connectors", c.auth(c.connectors))
 	mux.Handle("POST /connectors", c.auth(c.addConnector))
 	mux.Handle("POST /connectors/remove", c.auth(c.removeConnector))
+	mux.Handle("GET /connectors/{name}", c.auth(c.connector))
+	mux.Handle("POST /connectors/{name}/settings", c.auth(c.setConnector))
 	mux.Handle("GET /trace", c.auth(c.trace))
 	mux.Handle("GET /trace/{id}", c.auth(c.traceAttempt))
 	mux.Handle("GET /queue", c.auth(c.queue))
@@ -116,6 +136,8 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /messages/{mailbox}", c.auth(c.folder))
 	mux.Handle("GET /messages/{mailbox}/{id}", c.auth(c.message))
 	mux.Handle("GET /messages/{mailbox}/{id}/html", c.auth(c.messageHTML))
+	mux.Handle("GET /messages/{mailbox}/{id}/raw", c.auth(c.messageRaw))
+	mux.Handle("GET /mailboxes/{address}/activity", c.auth(c.activity))
 }
 
 // filesOnly serves files and no directory: a directory is not found, so

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"mailroom/internal/admin"
@@ -56,6 +58,43 @@ func (c *console) removeConnector(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	c.log.Info("console connector remove", "user", s.user, "connector", name)
 	back(w, r, "/connectors", "Connector "+name+" removed.")
+}
+
+// connector shows one connector with its settings form.
+func (c *console) connector(w http.ResponseWriter, r *http.Request, s *session) {
+	c.showConnector(w, r, c.page(r, s, "Connector", "connectors"), http.StatusOK)
+}
+
+func (c *console) showConnector(w http.ResponseWriter, r *http.Request, p page, status int) {
+	cs, err := c.a.Connectors(r.Context())
+	if err != nil {
+		c.fail(w, "connector", p, err)
+		return
+	}
+	name := r.PathValue("name")
+	for _, cn := range cs {
+		if cn.Name == name {
+			p.Title, p.Data = "Connector "+cn.Name, cn
+			c.render(w, status, "connector", p)
+			return
+		}
+	}
+	c.fail(w, "connector", p, fmt.Errorf("connector %s %w", name, admin.ErrNotFound))
+}
+
+// setConnector saves the connector form: every field is sent, so every
+// field is set.
+func (c *console) setConnector(w http.ResponseWriter, r *http.Request, s *session) {
+	mb, nets, fps, legacy := strings.TrimSpace(r.PostFormValue("mailbox")), formList(r.PostFormValue("networks")), formList(r.PostFormValue("fingerprints")), r.PostFormValue("legacy_tls") == "on"
+	name := r.PathValue("name")
+	if _, err := c.a.SetConnector(r.Context(), name, admin.ConnectorChange{Mailbox: &mb, Networks: &nets, Fingerprints: &fps, LegacyTLS: &legacy}); err != nil {
+		p := c.page(r, s, "Connector", "connectors")
+		p.Error = err.Error()
+		c.showConnector(w, r, p, c.status("connector", err))
+		return
+	}
+	c.log.Info("console connector set", "user", s.user, "connector", name)
+	back(w, r, "/connectors/"+url.PathEscape(name), "Connector "+name+" saved: its devices submit as "+mb+".")
 }
 
 // formList splits a list field: one entry per line, or separated by

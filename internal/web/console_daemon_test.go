@@ -1,17 +1,9 @@
 package web_test
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
-
-	"mailroom/internal/admin"
-	"mailroom/internal/testkit"
 )
 
 // TestConsole_MessageViewer: a message with a plain text part, an HTML
@@ -20,18 +12,8 @@ import (
 // the HTML in a sandboxed iframe whose own response forbids remote
 // content.
 func TestConsole_MessageViewer(t *testing.T) {
-	const pw = "correct-horse-battery"
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		_, err := a.AddDomain(ctx, "example.test")
-		testkit.MustAdd(t, err)
-		for _, m := range []admin.NewMailbox{{Address: "app@example.test", Password: pw}, {Address: "bob@example.test", Password: pw}} {
-			_, _, err = a.AddMailbox(ctx, m)
-			testkit.MustAdd(t, err)
-		}
-		_, err = a.AddConsoleUser(ctx, "root", pw)
-		testkit.MustAdd(t, err)
-	})
+	const pw = consolePW
+	s := startConsole(t, nil)
 	msg := "From: app@example.test\r\nTo: bob@example.test\r\nSubject: Invoice 42\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/mixed; boundary=outer\r\n\r\n" +
 		"--outer\r\nContent-Type: multipart/alternative; boundary=alt\r\n\r\n" +
@@ -42,32 +24,10 @@ func TestConsole_MessageViewer(t *testing.T) {
 		"--outer--\r\n"
 	id := s.Send("app@example.test", pw, "app@example.test", []string{"bob@example.test"}, msg)
 
-	base := "http://" + s.Addr("http")
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	get := func(path string) (*http.Response, string) {
-		t.Helper()
-		resp, err := hc.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
-	}
-	_, body := get("/login")
-	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
-	if tok == nil {
-		t.Fatalf("login page:\n%s", body)
-	}
-	resp, err := hc.PostForm(base+"/login", url.Values{"csrf": {tok[1]}, "user": {"root"}, "password": {pw}, "next": {"/messages/app@example.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), id) {
-		t.Fatalf("Sent Items of app@ after login: %d, no %s in\n%s", resp.StatusCode, id, b)
+	get := logIn(t, s, "root", pw).get
+	resp, body := get("/messages/app@example.test")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, id) {
+		t.Fatalf("Sent Items of app@: %d, no %s in\n%s", resp.StatusCode, id, body)
 	}
 
 	resp, body = get("/messages/app@example.test/" + id + "?folder=Sent+Items")

@@ -2,18 +2,12 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
-	"mailroom/internal/admin"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
 )
@@ -22,7 +16,7 @@ import (
 // the remote host is counted and listed on the dashboard with the remote
 // reply and a link to its trace; a delivered one is not.
 func TestConsole_DashboardFailedDeliveries(t *testing.T) {
-	const pw = "correct-horse-battery"
+	const pw = consolePW
 	r := testkit.NewRemote(t)
 	r.MX(t, "remote.test", testkit.MXOptions{Rcpt: func(rcpt string) *smtp.SMTPError {
 		if rcpt == "gone@remote.test" {
@@ -30,15 +24,7 @@ func TestConsole_DashboardFailedDeliveries(t *testing.T) {
 		}
 		return nil
 	}})
-	s := testkit.Start(t, func(a *admin.Service) {
-		ctx := context.Background()
-		_, err := a.AddDomain(ctx, "example.test")
-		testkit.MustAdd(t, err)
-		_, _, err = a.AddMailbox(ctx, admin.NewMailbox{Address: "app@example.test", Password: pw})
-		testkit.MustAdd(t, err)
-		_, err = a.AddConsoleUser(ctx, "root", pw)
-		testkit.MustAdd(t, err)
-	}, testkit.WithRemote(r))
+	s := startConsole(t, nil, testkit.WithRemote(r))
 	id := s.Send("app@example.test", pw, "app@example.test", []string{"gone@remote.test", "bob@remote.test"}, "Subject: x\r\n\r\nx\r\n")
 	testkit.Eventually(t, "one recipient failed, one delivered", func() bool {
 		st := s.QueueStates(id)
@@ -55,26 +41,7 @@ func TestConsole_DashboardFailedDeliveries(t *testing.T) {
 		t.Fatalf("failed %d, failures %+v; want gone@remote.test with the remote 550 5.1.1", d.Failed, d.Failures)
 	}
 
-	base := "http://" + s.Addr("http")
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	resp, err := hc.Get(base + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(b))
-	if tok == nil {
-		t.Fatalf("login page:\n%s", b)
-	}
-	resp, err = hc.PostForm(base+"/login", url.Values{"csrf": {tok[1]}, "user": {"root"}, "password": {pw}, "next": {"/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	body := string(b)
+	resp, body := logIn(t, s, "root", pw).get("/")
 	for _, want := range []string{"Failed deliveries", "failed 1", "gone@remote.test", "550 5.1.1 no such user", `href="/trace?queue_id=` + id + `"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard: no %q", want)

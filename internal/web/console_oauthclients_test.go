@@ -33,7 +33,7 @@ func TestConsole_OAuthClientThroughForm(t *testing.T) {
 	}
 	_, _, body := c.do("GET", loc, nil)
 	if !strings.Contains(body, "OAuth client billing may act as app@example.test.") ||
-		!strings.Contains(body, "<td>"+iss+"</td><td>billing</td><td>app@example.test</td>") {
+		!strings.Contains(body, "<td>"+iss+`</td><td>billing</td><td><a href="/mailboxes/app@example.test">app@example.test</a></td>`) {
 		t.Fatalf("permissions page after the add:\n%s", body)
 	}
 

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"mailroom/internal/admin"
 	"mailroom/internal/store"
@@ -20,22 +19,17 @@ import (
 // is, as the API and the CLI show it.
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Local().Format("2006-01-02 15:04:05")
-	},
-	"join":   func(s []string) string { return strings.Join(s, ", ") },
-	"lines":  func(s []string) string { return strings.Join(s, "\n") },
-	"path":   url.PathEscape,
-	"query":  url.QueryEscape,
-	"limit":  func(n int) string { return limitText(n) },
-	"folder": func(f store.Folder) string { return string(f) },
-	"list":   func(s ...string) []string { return s },
-	"attime": admin.TimeText,
-	"zone":   func() string { return time.Now().Format("MST (-07:00)") },
-	"sub":    func(a, b int) int { return a - b },
+	"when":    when,
+	"join":    func(s []string) string { return strings.Join(s, ", ") },
+	"lines":   func(s []string) string { return strings.Join(s, "\n") },
+	"path":    url.PathEscape,
+	"query":   url.QueryEscape,
+	"limit":   func(n int) string { return limitText(n) },
+	"folder":  func(f store.Folder) string { return string(f) },
+	"list":    func(s ...string) []string { return s },
+	"ago":     ago,
+	"msgsize": msgSize,
+	"sub":     func(a, b int) int { return a - b },
 }
 
 func limitText(n int) string {
@@ -78,46 +72,6 @@ func (c *console) page(r *http.Request, s *session, title, nav string) page {
 	return page{Title: title, Nav: nav, User: s.user, CSRF: s.csrf, Flash: r.URL.Query().Get("flash")}
 }
 
-// chartBar is one hour of the dashboard's bar chart, in SVG units.
-type chartBar struct {
-	X, W                    int
-	AccY, AccH, RefY, RefH  int
-	DefY, DefH              int
-	Label                   string
-	Accepted, Refused, Defd int
-}
-
-const chartH = 120
-
-func (c *console) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Dashboard", "dashboard")
-	d, err := c.a.Dashboard(r.Context(), c.now())
-	if err != nil {
-		c.fail(w, "dashboard", p, err)
-		return
-	}
-	peak := 1
-	for _, h := range d.Hours {
-		peak = max(peak, h.Accepted+h.Refused+h.Deferred)
-	}
-	var bars []chartBar
-	for i, h := range d.Hours {
-		scale := func(n int) int { return n * chartH / peak }
-		b := chartBar{X: 30 + i*22, W: 18, Label: h.Start.Local().Format("15h"), Accepted: h.Accepted, Refused: h.Refused, Defd: h.Deferred}
-		b.AccH, b.RefH, b.DefH = scale(h.Accepted), scale(h.Refused), scale(h.Deferred)
-		b.AccY = chartH - b.AccH
-		b.RefY = b.AccY - b.RefH
-		b.DefY = b.RefY - b.DefH
-		bars = append(bars, b)
-	}
-	p.Data = struct {
-		D    admin.Dashboard
-		Bars []chartBar
-		Peak int
-	}{d, bars, peak}
-	c.render(w, http.StatusOK, "dashboard", p)
-}
-
 func (c *console) mailboxes(w http.ResponseWriter, r *http.Request, s *session) {
 	p := c.page(r, s, "Mailboxes", "mailboxes")
 	c.showMailboxes(w, r, p, http.StatusOK)
@@ -155,127 +109,6 @@ func (c *console) addMailbox(w http.ResponseWriter, r *http.Request, s *session)
 		p.Flash += " Its generated password (shown once): " + pw
 	}
 	c.showMailboxes(w, r, p, http.StatusOK)
-}
-
-// mailboxPage is the data of one mailbox's page.
-type mailboxPage struct {
-	M         store.Mailbox
-	Status    admin.LimitStatus
-	Storage   int64
-	Grants    []store.Grant
-	Retention string
-	Generated string
-}
-
-func (c *console) mailbox(w http.ResponseWriter, r *http.Request, s *session) {
-	c.showMailbox(w, r, c.page(r, s, "Mailbox", "mailboxes"), http.StatusOK, "")
-}
-
-func (c *console) showMailbox(w http.ResponseWriter, r *http.Request, p page, status int, generated string) {
-	ctx := r.Context()
-	addr := r.PathValue("address")
-	m, err := c.a.Mailbox(ctx, addr)
-	if err != nil {
-		c.fail(w, "mailbox", p, err)
-		return
-	}
-	d := mailboxPage{M: m, Generated: generated}
-	if d.Status, err = c.a.LimitStatus(ctx, addr, c.now()); err == nil {
-		d.Storage, err = c.a.Usage(ctx, addr)
-	}
-	if err == nil {
-		d.Grants, err = c.a.Grants(ctx, "", m.Address)
-	}
-	if err != nil {
-		c.fail(w, "mailbox", p, err)
-		return
-	}
-	if m.SentRetention > 0 {
-		d.Retention = m.SentRetention.String()
-	}
-	p.Title = m.Address
-	p.Data = d
-	c.render(w, status, "mailbox", p)
-}
-
-func (c *console) setMailbox(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Mailbox", "mailboxes")
-	ch, err := mailboxChange(r)
-	if err == nil {
-		_, err = c.a.SetMailbox(r.Context(), r.PathValue("address"), ch)
-	}
-	if err != nil {
-		p.Error = err.Error()
-		c.showMailbox(w, r, p, c.status("mailbox", err), "")
-		return
-	}
-	back(w, r, "/mailboxes/"+url.PathEscape(r.PathValue("address")), "Settings saved.")
-}
-
-// mailboxChange reads the settings form: every field is sent (an
-// unchecked box as absent), so every field is set; the SMTP AUTH switch
-// only when the form had it.
-func mailboxChange(r *http.Request) (admin.MailboxChange, error) {
-	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
-	on := func(name string) *bool { v := r.PostFormValue(name) == "on"; return &v }
-	dn := f("display_name")
-	c := admin.MailboxChange{DisplayName: &dn, SaveSent: on("save_sent"), CopySentAs: on("copy_sent_as"), CopySentOnBehalf: on("copy_sent_on_behalf")}
-	if r.PostFormValue("smtp_auth_field") != "" { // shared mailboxes have no switch
-		c.SMTPAuth = on("smtp_auth")
-	}
-	var ret time.Duration
-	if v := f("sent_retention"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("%w: Sent Items retention %q: want a duration such as 720h, or empty to keep forever", admin.ErrInvalid, v)
-		}
-		ret = d
-	}
-	c.SentRetention = &ret
-	quota, err := formInt(f("quota_bytes"), "quota")
-	if err != nil {
-		return c, err
-	}
-	q := int64(quota)
-	c.QuotaBytes = &q
-	nets := formList(f("networks"))
-	c.Networks = &nets
-	for _, l := range []struct {
-		name string
-		dst  **int
-	}{{"concurrent", &c.Limits.Concurrent}, {"messages_per_minute", &c.Limits.MessagesPerMinute},
-		{"recipients_per_message", &c.Limits.RecipientsPerMessage}, {"recipients_per_day", &c.Limits.RecipientsPerDay}} {
-		n, err := formInt(f(l.name), strings.ReplaceAll(l.name, "_", " "))
-		if err != nil {
-			return c, err
-		}
-		*l.dst = &n
-	}
-	return c, nil
-}
-
-// formInt reads a number field; empty is 0.
-func formInt(v, what string) (int, error) {
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %s %q: want a whole number (0: inherit or unlimited)", admin.ErrInvalid, what, v)
-	}
-	return n, nil
-}
-
-func (c *console) setPassword(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Mailbox", "mailboxes")
-	pw, err := c.a.SetPassword(r.Context(), r.PathValue("address"), r.PostFormValue("password"))
-	if err != nil {
-		p.Error = err.Error()
-		c.showMailbox(w, r, p, c.status("mailbox", err), "")
-		return
-	}
-	p.Flash = "Password changed."
-	c.showMailbox(w, r, p, http.StatusOK, pw)
 }
 
 func (c *console) permissions(w http.ResponseWriter, r *http.Request, s *session) {
@@ -333,90 +166,6 @@ func (c *console) revoke(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.log.Info("console revoke", "user", s.user, "kind", g.Kind, "on", g.On, "to", g.To)
 	back(w, r, "/permissions", fmt.Sprintf("Revoked %s on %s from %s.", g.Kind, g.On, g.To))
-}
-
-func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Queue", "queue")
-	state := r.URL.Query().Get("state")
-	if state == "" {
-		state = store.StateQueued
-	}
-	if state == "all" {
-		state = ""
-	}
-	es, err := c.a.Queue(r.Context(), state, r.URL.Query().Get("queue_id"), 500)
-	p.Data = struct {
-		State   string
-		Entries []store.QueueEntry
-	}{r.URL.Query().Get("state"), es}
-	if err != nil {
-		c.fail(w, "queue", p, err)
-		return
-	}
-	c.render(w, http.StatusOK, "queue", p)
-}
-
-func (c *console) queueAction(w http.ResponseWriter, r *http.Request, s *session) {
-	sel := admin.QueueSelection{ID: r.PostFormValue("queue_id"), Recipient: r.PostFormValue("recipient"), All: r.PostFormValue("all") == "on"}
-	var n int
-	var err error
-	switch action := r.PathValue("action"); action {
-	case "retry":
-		n, err = c.a.RetryQueue(r.Context(), sel)
-	case "drop":
-		n, err = c.a.DropQueue(r.Context(), sel)
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		p := c.page(r, s, "Queue", "queue")
-		c.fail(w, "queue", p, err)
-		return
-	}
-	c.log.Info("console queue", "user", s.user, "action", r.PathValue("action"), "queue_id", sel.ID, "recipient", sel.Recipient, "all", sel.All, "rows", n)
-	back(w, r, "/queue", fmt.Sprintf("%s: %d recipient(s).", r.PathValue("action"), n))
-}
-
-// folderOf reads the folder query parameter: Sent Items unless "inbox".
-func folderOf(r *http.Request) store.Folder {
-	if strings.EqualFold(r.URL.Query().Get("folder"), "inbox") {
-		return store.FolderInbox
-	}
-	return store.FolderSent
-}
-
-func (c *console) folder(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Messages", "mailboxes")
-	addr, folder := r.PathValue("mailbox"), folderOf(r)
-	es, err := c.a.Folder(r.Context(), addr, folder)
-	p.Title = string(folder) + " of " + addr
-	p.Data = struct {
-		Mailbox string
-		Folder  store.Folder
-		Entries []store.FolderEntry
-	}{addr, folder, es}
-	if err != nil {
-		c.fail(w, "folder", p, err)
-		return
-	}
-	c.render(w, http.StatusOK, "folder", p)
-}
-
-func (c *console) message(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Message", "mailboxes")
-	addr, folder := r.PathValue("mailbox"), folderOf(r)
-	v, err := c.a.ReadMessage(r.Context(), addr, folder, r.PathValue("id"))
-	p.Data = struct {
-		Mailbox string
-		Folder  store.Folder
-		V       admin.MessageView
-	}{addr, folder, v}
-	if err != nil {
-		c.fail(w, "message", p, err)
-		return
-	}
-	c.render(w, http.StatusOK, "message", p)
 }
 
 // messageCSP is the policy of a message's HTML part, shown in a sandboxed

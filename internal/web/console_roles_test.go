@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestConsole_DomainRoles: the mailboxes page lists each domain with its
+// TestConsole_DomainRoles: the domains page lists each domain with its
 // role.
 func TestConsole_DomainRoles(t *testing.T) {
 	srv, a := consoleServer(t)
@@ -16,9 +16,9 @@ func TestConsole_DomainRoles(t *testing.T) {
 	}
 	c := newConsoleClient(t, srv)
 	c.login("root", "correct-horse-battery")
-	status, _, body := c.do("GET", "/mailboxes", nil)
-	if status != http.StatusOK || !strings.Contains(body, "<td>example.test</td><td>hosted</td>") ||
-		!strings.Contains(body, "<td>relay.example</td><td>relay (mail lives upstream)</td>") {
-		t.Fatalf("mailboxes page: %d\n%s", status, body)
+	status, _, body := c.do("GET", "/domains", nil)
+	if status != http.StatusOK || !strings.Contains(body, `>example.test</a></td><td>hosted</td>`) ||
+		!strings.Contains(body, `>relay.example</a></td><td>relay (mail lives upstream)</td>`) {
+		t.Fatalf("domains page: %d\n%s", status, body)
 	}
 }

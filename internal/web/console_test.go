@@ -101,7 +101,7 @@ func consoleServer(t *testing.T) (*httptest.Server, *admin.Service) {
 func TestConsole_LoginRequired(t *testing.T) {
 	srv, _ := consoleServer(t)
 	c := newConsoleClient(t, srv)
-	for _, p := range []string{"/", "/mailboxes", "/mailboxes/app@example.test", "/permissions", "/trace", "/queue", "/messages/app@example.test"} {
+	for _, p := range []string{"/", "/mailboxes", "/mailboxes/app@example.test", "/domains", "/domains/example.test", "/access", "/permissions", "/trace", "/queue", "/messages/app@example.test"} {
 		if status, loc, _ := c.do("GET", p, nil); status != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=") {
 			t.Errorf("GET %s without a session: %d %q, want 303 to /login", p, status, loc)
 		}
@@ -220,7 +220,7 @@ func TestConsole_GrantThroughForm(t *testing.T) {
 		t.Fatalf("admin.Grants after the form: %+v", gs)
 	}
 	_, _, body := c.do("GET", loc, nil)
-	if !strings.Contains(body, "Granted send-as on support@example.test to app@example.test.") || !strings.Contains(body, "<td>support@example.test</td>") {
+	if !strings.Contains(body, "Granted send-as on support@example.test to app@example.test.") || !strings.Contains(body, `<a href="/mailboxes/support@example.test">support@example.test</a></td>`) {
 		t.Fatalf("permissions page after the grant:\n%s", body)
 	}
 

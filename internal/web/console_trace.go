@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -74,6 +75,6 @@ func (c *console) traceAttempt(w http.ResponseWriter, r *http.Request, s *sessio
 		c.fail(w, "trace_attempt", p, err)
 		return
 	}
-	p.Title = "Trace: " + d.Status + " " + d.AtText()
+	p.Title = fmt.Sprintf("Trace: attempt %d, %s", d.ID, d.Status)
 	c.render(w, http.StatusOK, "trace_attempt", p)
 }

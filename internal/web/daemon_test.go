@@ -114,11 +114,16 @@ func TestAPI_FoldersAndRawDownload(t *testing.T) {
 	}
 	code, _, body := get("/api/v1/mailboxes/alice@example.test/folders/sent")
 	var sent []struct {
-		ID   string `json:"id"`
-		Size int64  `json:"size"`
+		ID      string `json:"id"`
+		Size    int64  `json:"size"`
+		From    string `json:"from"`
+		Subject string `json:"subject"`
 	}
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &sent) != nil || len(sent) != 1 {
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &sent) != nil || len(sent) != 1 || sent[0].Subject != "via api" || sent[0].From != "alice@example.test" {
 		t.Fatalf("sent listing: %d %s", code, body)
+	}
+	if code, _, body := get("/api/v1/mailboxes/alice@example.test/folders/sent?q=other"); code != http.StatusOK || body != "[]\n" {
+		t.Fatalf("sent listing searched for another subject: %d %q", code, body)
 	}
 	code, ct, raw := get("/api/v1/mailboxes/alice@example.test/folders/sent/" + sent[0].ID + "/raw")
 	if code != http.StatusOK || ct != "message/rfc822" || !strings.Contains(raw, "Bcc: secret@example.test") || int64(len(raw)) != sent[0].Size {

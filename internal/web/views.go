@@ -41,6 +41,7 @@ type mailboxJSON struct {
 	DisplayName      string     `json:"display_name"`
 	Shared           bool       `json:"shared"`
 	SMTPAuth         bool       `json:"smtp_auth"`
+	IMAP             bool       `json:"imap"`
 	SaveSent         bool       `json:"save_sent"`
 	CopySentAs       bool       `json:"copy_sent_as"`
 	CopySentOnBehalf bool       `json:"copy_sent_on_behalf"`
@@ -57,7 +58,7 @@ func mailboxView(m store.Mailbox) mailboxJSON {
 	if m.SentRetention > 0 {
 		ret = m.SentRetention.String()
 	}
-	return mailboxJSON{m.Address, m.Domain, m.DisplayName, m.Shared, m.SMTPAuth, m.SaveSent, m.CopySentAs, m.CopySentOnBehalf,
+	return mailboxJSON{m.Address, m.Domain, m.DisplayName, m.Shared, m.SMTPAuth, m.IMAP, m.SaveSent, m.CopySentAs, m.CopySentOnBehalf,
 		ret, m.QuotaBytes, nonNil(m.Networks), limitsView(m.Limits), m.CreatedAt, m.UpdatedAt}
 }
 

@@ -28,6 +28,7 @@ func types() sqlstore.Types {
 		Name:     `TEXT COLLATE "C"`,
 		Bytes:    "BYTEA",
 		Networks: "TEXT[] NOT NULL DEFAULT '{}'",
+		Dialect:  "postgres",
 		Boolean: func(_ string, def bool) string {
 			if def {
 				return "BOOLEAN NOT NULL DEFAULT TRUE"

@@ -23,6 +23,7 @@ func types() sqlstore.Types {
 		Bytes:    "BLOB",
 		Networks: "TEXT NOT NULL DEFAULT '[]'",
 		Strict:   " STRICT",
+		Dialect:  "sqlite",
 		Boolean: func(col string, def bool) string {
 			d := 0
 			if def {

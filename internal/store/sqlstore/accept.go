@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"mailroom/internal/store"
 )
@@ -15,6 +17,8 @@ const (
 	StmtEntry
 	StmtLog
 	StmtBody
+	StmtFolder
+	StmtUID
 )
 
 // AcceptSQL are the statements that write an acceptance: one row shape
@@ -26,10 +30,21 @@ var AcceptSQL = [...]string{
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 	StmtQueue: `INSERT INTO queue (message_id, recipient, state, attempts, next_attempt_at, last_reply, updated_at)
 		VALUES ($1, $2, $3, 0, $4, '', $5)`,
-	StmtEntry: `INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
+	StmtEntry: `INSERT INTO folder_entries (mailbox_id, folder, message_id, blob, size, created_at, uid, flags, appended)
+		VALUES ($1, $2, $3, $4, $5, $6, (SELECT uid_next - 1 FROM folders WHERE mailbox_id = $1 AND name = $2), $7, $8)`,
 	StmtLog:  `INSERT INTO submission_log (mailbox_id, at, recipients) VALUES ($1, $2, $3)`,
 	StmtBody: `INSERT INTO bodies (key, part, data, stored_at) VALUES ($1, 0, $2, $3)`,
+	// StmtFolder makes the folder an entry goes to when it is missing
+	// (without taking an id when it is not: PostgreSQL spends an identity
+	// value on every INSERT that makes a row, conflicting or not).
+	StmtFolder: `INSERT INTO folders (mailbox_id, name, special_use, created_at)
+		SELECT CAST($1 AS BIGINT), $2, $3, CAST($4 AS BIGINT)
+		WHERE NOT EXISTS (SELECT 1 FROM folders WHERE mailbox_id = $1 AND name = $2)
+		ON CONFLICT (mailbox_id, name) DO NOTHING`,
+	// StmtUID takes the folder's next UID for the entry StmtEntry writes
+	// next. Its row lock (PostgreSQL) is held to the commit, so a
+	// folder's UIDs ascend in commit order.
+	StmtUID: `UPDATE folders SET uid_next = uid_next + 1, changes = changes + 1 WHERE mailbox_id = $1 AND name = $2`,
 }
 
 // Row is one statement of an acceptance: which of AcceptSQL, its
@@ -71,9 +86,7 @@ func (db *DB) AcceptanceRows(a store.Acceptance, logged bool) ([]Row, error) {
 			return fmt.Errorf("insert queue row for %s: %w", rcpt, err)
 		}})
 	}
-	for _, e := range a.Entries {
-		rows = append(rows, db.EntryRow(msg.ID, created, e))
-	}
+	rows = append(rows, db.EntryRows(msg.ID, created, a.Entries)...)
 	for _, b := range a.Bodies {
 		if len(b.Data) > store.BodyPartSize {
 			return nil, fmt.Errorf("body %s: %d bytes is more than one part", b.Key, len(b.Data))
@@ -93,23 +106,47 @@ func (db *DB) AcceptanceRows(a store.Acceptance, logged bool) ([]Row, error) {
 	return rows, nil
 }
 
-// EntryRow returns the row of one folder entry of message id created at
-// created; an entry's empty MessageID or zero CreatedAt takes the
-// message's. A missing mailbox (or message) is store.ErrNotFound.
-func (db *DB) EntryRow(id string, created int64, e store.FolderEntry) Row {
-	msgID, at := e.MessageID, created
-	if msgID == "" {
-		msgID = id
-	}
-	if !e.CreatedAt.IsZero() {
-		at = Nanos(e.CreatedAt)
-	}
-	return Row{StmtEntry, []any{e.MailboxID, string(e.Folder), msgID, e.Blob, e.Size, at}, func(err error) error {
-		if db.d.IsForeignKey(err) {
-			return fmt.Errorf("folder entry for mailbox %d, message %s: %w", e.MailboxID, msgID, store.ErrNotFound)
+// EntryRows returns the rows of folder entries of message id created at
+// created (an entry's empty MessageID or zero CreatedAt takes these):
+// for each, its folder made when missing, its UID taken, the entry. They
+// go in (mailbox, folder) order, so two transactions that lock the same
+// folders lock them in the same order and never deadlock. A missing
+// mailbox (or message) is store.ErrNotFound.
+func (db *DB) EntryRows(id string, created int64, es []store.FolderEntry) []Row {
+	es = slices.Clone(es)
+	slices.SortStableFunc(es, func(a, b store.FolderEntry) int {
+		return cmp.Or(cmp.Compare(a.MailboxID, b.MailboxID), cmp.Compare(a.Folder, b.Folder))
+	})
+	rows := make([]Row, 0, 3*len(es))
+	for _, e := range es {
+		msgID, at := e.MessageID, created
+		if msgID == "" {
+			msgID = id
 		}
-		return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
-	}}
+		if !e.CreatedAt.IsZero() {
+			at = Nanos(e.CreatedAt)
+		}
+		notFound := func(err error) error {
+			if db.d.IsForeignKey(err) {
+				return fmt.Errorf("folder entry for mailbox %d, message %s: %w", e.MailboxID, msgID, store.ErrNotFound)
+			}
+			return fmt.Errorf("insert folder entry for mailbox %d: %w", e.MailboxID, err)
+		}
+		rows = append(rows,
+			Row{StmtFolder, []any{e.MailboxID, string(e.Folder), SpecialUse(e.Folder), at}, notFound},
+			Row{StmtUID, []any{e.MailboxID, string(e.Folder)}, notFound},
+			Row{StmtEntry, []any{e.MailboxID, string(e.Folder), msgID, e.Blob, e.Size, at, JoinFlags(e.Flags), e.Appended}, notFound})
+	}
+	return rows
+}
+
+// SpecialUse is the special-use attribute a folder gets when an entry
+// makes it: Sent Items is \Sent.
+func SpecialUse(f store.Folder) string {
+	if f == store.FolderSent {
+		return store.SpecialUseSent
+	}
+	return ""
 }
 
 // execRows runs rows in tx, one statement each, and returns the first

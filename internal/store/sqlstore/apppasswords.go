@@ -58,6 +58,23 @@ func (db *DB) RevokeAppPassword(ctx context.Context, mailbox, label string) erro
 	return nil
 }
 
+// SetAppPasswordNetworks replaces the networks of the app password
+// labelled label of the mailbox with address mailbox; its secret stays.
+// store.ErrNotFound if absent.
+func (db *DB) SetAppPasswordNetworks(ctx context.Context, mailbox, label string, networks []string) error {
+	nets, err := db.d.Networks(networks)
+	if err == nil {
+		err = db.changeDirectory(ctx,
+			`UPDATE app_passwords SET networks = $1
+			 WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $2) AND label = $3`,
+			nets, mailbox, label)
+	}
+	if err != nil {
+		return fmt.Errorf("set networks of app password %q of %q: %w", label, mailbox, err)
+	}
+	return nil
+}
+
 // AppPasswords lists the app passwords of the mailbox with address mailbox,
 // or of all mailboxes when mailbox is "", ordered by mailbox address, then
 // label. An unknown mailbox has none.

@@ -220,12 +220,12 @@ func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) (store.Mailbox
 			return err
 		}
 		err = tx.QueryRowContext(ctx,
-			`INSERT INTO mailboxes (address, domain_id, display_name, password_hash, smtp_auth, shared,
+			`INSERT INTO mailboxes (address, domain_id, display_name, password_hash, smtp_auth, shared, imap_enabled,
 			 save_sent, copy_sent_as, copy_sent_on_behalf, sent_retention, quota_bytes, networks,
 			 limit_concurrent, limit_messages_per_minute, limit_recipients_per_message, limit_recipients_per_day,
 			 created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-			m.Address, domainID, m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+			m.Address, domainID, m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared, m.IMAP,
 			m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes, networks,
 			m.Limits.Concurrent, m.Limits.MessagesPerMinute, m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay,
 			Nanos(m.CreatedAt), Nanos(m.UpdatedAt)).Scan(&m.ID)
@@ -253,12 +253,13 @@ func (db *DB) UpdateMailbox(ctx context.Context, m store.Mailbox) error {
 		`UPDATE mailboxes SET display_name = $1, password_hash = $2, smtp_auth = $3, shared = $4,
 		 save_sent = $5, copy_sent_as = $6, copy_sent_on_behalf = $7, sent_retention = $8, quota_bytes = $9,
 		 networks = $10, limit_concurrent = $11, limit_messages_per_minute = $12,
-		 limit_recipients_per_message = $13, limit_recipients_per_day = $14, updated_at = $15
-		 WHERE address = $16`,
+		 limit_recipients_per_message = $13, limit_recipients_per_day = $14, updated_at = $15,
+		 imap_enabled = $16
+		 WHERE address = $17`,
 		m.DisplayName, m.PasswordHash, m.SMTPAuth, m.Shared,
 		m.SaveSent, m.CopySentAs, m.CopySentOnBehalf, int64(m.SentRetention), m.QuotaBytes,
 		networks, m.Limits.Concurrent, m.Limits.MessagesPerMinute,
-		m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay, Nanos(db.Stamp()), m.Address)
+		m.Limits.RecipientsPerMessage, m.Limits.RecipientsPerDay, Nanos(db.Stamp()), m.IMAP, m.Address)
 	if err != nil {
 		return fmt.Errorf("update mailbox %q: %w", m.Address, err)
 	}
@@ -296,7 +297,7 @@ func (db *DB) DeleteMailbox(ctx context.Context, address string) error {
 
 // selectMailbox is the column list scanMailbox reads.
 const selectMailbox = `SELECT m.id, m.address, d.name, m.display_name, m.password_hash,
-	m.smtp_auth, m.shared, m.save_sent, m.copy_sent_as, m.copy_sent_on_behalf, m.sent_retention,
+	m.smtp_auth, m.shared, m.imap_enabled, m.save_sent, m.copy_sent_as, m.copy_sent_on_behalf, m.sent_retention,
 	m.quota_bytes, m.networks, m.limit_concurrent, m.limit_messages_per_minute,
 	m.limit_recipients_per_message, m.limit_recipients_per_day, m.created_at, m.updated_at
 	FROM mailboxes m JOIN domains d ON d.id = m.domain_id`
@@ -306,7 +307,7 @@ func (db *DB) scanMailbox(row interface{ Scan(...any) error }) (store.Mailbox, e
 	var m store.Mailbox
 	var retention, created, updated int64
 	err := row.Scan(&m.ID, &m.Address, &m.Domain, &m.DisplayName, &m.PasswordHash,
-		&m.SMTPAuth, &m.Shared, &m.SaveSent, &m.CopySentAs, &m.CopySentOnBehalf, &retention,
+		&m.SMTPAuth, &m.Shared, &m.IMAP, &m.SaveSent, &m.CopySentAs, &m.CopySentOnBehalf, &retention,
 		&m.QuotaBytes, db.d.ScanNetworks(&m.Networks), &m.Limits.Concurrent, &m.Limits.MessagesPerMinute,
 		&m.Limits.RecipientsPerMessage, &m.Limits.RecipientsPerDay, &created, &updated)
 	if err != nil {

@@ -11,10 +11,10 @@ import (
 // grantKind validates a grant kind.
 func grantKind(kind string) error {
 	switch kind {
-	case store.GrantSendAs, store.GrantSendOnBehalf:
+	case store.GrantSendAs, store.GrantSendOnBehalf, store.GrantFullAccess:
 		return nil
 	}
-	return fmt.Errorf("grant kind %q: want %q or %q", kind, store.GrantSendAs, store.GrantSendOnBehalf)
+	return fmt.Errorf("grant kind %q: want %q, %q or %q", kind, store.GrantSendAs, store.GrantSendOnBehalf, store.GrantFullAccess)
 }
 
 // AddGrant records that g.Grantee may send as, or on behalf of, g.On, and

@@ -24,6 +24,9 @@ var migrationFiles embed.FS
 // name them (0001_init.sql says what each means).
 type Types struct {
 	ID, RowID, Int64, Name, Bytes, Networks, Strict string
+	// Dialect is "sqlite" or "postgres", for the rare statement the two
+	// spell differently (a migration tests it with {{if eq .Dialect ...}}).
+	Dialect string
 	// Boolean is the type, NOT NULL and default of flag column col.
 	Boolean func(col string, def bool) string
 }

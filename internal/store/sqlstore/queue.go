@@ -108,6 +108,7 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		skipped, noticed = 0, false
 		noticeDue := false
+		var entries []store.FolderEntry // written last, all together: EntryRows orders their locks
 		for _, o := range outcomes {
 			n, err := recordOutcome(ctx, tx, now, o)
 			if err != nil {
@@ -121,16 +122,24 @@ func (db *DB) Record(ctx context.Context, at time.Time, outcomes []store.Outcome
 				noticeDue = true
 			}
 			if o.Entry != nil {
-				if err := execRows(ctx, tx, []Row{db.EntryRow(o.Entry.MessageID, now, *o.Entry)}); err != nil {
-					return err
-				}
+				entries = append(entries, *o.Entry)
 			}
 		}
-		if notice == nil || !noticeDue {
-			return nil
+		if notice != nil && noticeDue {
+			noticed = true
+			n := *notice
+			for _, e := range n.Entries {
+				if e.MessageID == "" {
+					e.MessageID = n.Message.ID
+				}
+				entries = append(entries, e)
+			}
+			n.Entries = nil
+			if err := db.insertNotice(ctx, tx, n, now); err != nil {
+				return err
+			}
 		}
-		noticed = true
-		return db.insertNotice(ctx, tx, *notice, now)
+		return execRows(ctx, tx, db.EntryRows("", now, entries))
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("record delivery outcomes: %w", err)
@@ -160,7 +169,8 @@ func recordOutcome(ctx context.Context, tx *sql.Tx, now int64, o store.Outcome) 
 	return res.RowsAffected()
 }
 
-// insertNotice writes a DSN: its message row, queue rows and entries.
+// insertNotice writes a DSN: its message row, queue rows and entries
+// (Record writes them with the outcomes' instead).
 func (db *DB) insertNotice(ctx context.Context, tx *sql.Tx, a store.Acceptance, now int64) error {
 	if a.Message.CreatedAt.IsZero() {
 		a.Message.CreatedAt = FromNanos(now)

@@ -137,6 +137,7 @@ func testMailboxCreateAndGet(t *testing.T, s store.Store) {
 		PasswordHash:     "",
 		SMTPAuth:         false,
 		Shared:           true,
+		IMAP:             true,
 		SaveSent:         false,
 		CopySentAs:       true,
 		CopySentOnBehalf: true,
@@ -200,6 +201,7 @@ func testMailboxUpdate(t *testing.T, s store.Store) {
 	upd.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3$bmV3"
 	upd.SMTPAuth = false
 	upd.Shared = true
+	upd.IMAP = !m.IMAP
 	upd.SaveSent = false
 	upd.CopySentAs = true
 	upd.CopySentOnBehalf = true
@@ -398,7 +400,7 @@ func equalMailbox(tb testing.TB, got, want store.Mailbox) {
 	tb.Helper()
 	same := got.ID == want.ID && got.Address == want.Address && got.Domain == want.Domain &&
 		got.DisplayName == want.DisplayName && got.PasswordHash == want.PasswordHash &&
-		got.SMTPAuth == want.SMTPAuth && got.Shared == want.Shared &&
+		got.SMTPAuth == want.SMTPAuth && got.Shared == want.Shared && got.IMAP == want.IMAP &&
 		got.SaveSent == want.SaveSent && got.CopySentAs == want.CopySentAs &&
 		got.CopySentOnBehalf == want.CopySentOnBehalf && got.SentRetention == want.SentRetention &&
 		got.QuotaBytes == want.QuotaBytes && slices.Equal(got.Networks, want.Networks) &&

@@ -23,6 +23,7 @@ var grantTests = []test{
 	{"AddMissingGranteeNotFound", testGrantMissingGrantee},
 	{"AddDuplicateConflict", testGrantDuplicate},
 	{"RemoveMissingNotFound", testGrantRemoveMissing},
+	{"FullAccessBesideSending", testGrantFullAccess},
 }
 
 var appPasswordTests = []test{
@@ -31,6 +32,7 @@ var appPasswordTests = []test{
 	{"AddDuplicateLabelConflict", testAppPasswordDuplicate},
 	{"Revoke", testAppPasswordRevoke},
 	{"Touch", testAppPasswordTouch},
+	{"SetNetworks", testAppPasswordSetNetworks},
 }
 
 func testDomainCreateDefaults(t *testing.T, s store.Store) {
@@ -480,6 +482,7 @@ func testVersionSenderWrites(t *testing.T, s store.Store) {
 	step("remove grant", s.RemoveGrant(ctx, g))
 	_, err = s.AddAppPassword(ctx, store.AppPassword{Mailbox: "alice@example.org", Label: "phone", PasswordHash: "h"})
 	step("add app password", err)
+	step("set app password networks", s.SetAppPasswordNetworks(ctx, "alice@example.org", "phone", []string{"192.0.2.0/24"}))
 	step("revoke app password", s.RevokeAppPassword(ctx, "alice@example.org", "phone"))
 }
 
@@ -520,6 +523,7 @@ func testVersionSenderUnchanged(t *testing.T, s store.Store) {
 	_, err = s.AddAppPassword(ctx, store.AppPassword{Mailbox: "nobody@example.org", Label: "phone", PasswordHash: "h"})
 	fail("app password of missing mailbox", err)
 	fail("revoke missing app password", s.RevokeAppPassword(ctx, "alice@example.org", "car"))
+	fail("set networks of a missing app password", s.SetAppPasswordNetworks(ctx, "alice@example.org", "car", nil))
 	fail("touch missing app password", s.TouchAppPassword(ctx, p.ID+100, base, "192.0.2.1"))
 
 	// Message-side writes are not directory changes either.
@@ -608,5 +612,53 @@ func equalAppPassword(tb testing.TB, got, want store.AppPassword) {
 		got.LastUsedFrom == want.LastUsedFrom
 	if !same {
 		tb.Fatalf("app password\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// testAppPasswordSetNetworks: the networks of one app password change
+// (and clear) in place; its hash, id and the other app passwords stay.
+func testAppPasswordSetNetworks(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	setup(t, s)
+	p := mustAddAppPassword(t, s, "alice@example.org", "phone")
+	other := mustAddAppPassword(t, s, "alice@example.org", "car")
+	bobs := mustAddAppPassword(t, s, "bob@example.org", "phone")
+	for _, nets := range [][]string{{"192.0.2.0/24", "2001:db8::/32"}, nil} {
+		noErr(t, s.SetAppPasswordNetworks(ctx, "alice@example.org", "phone", nets), "set networks")
+		ps, err := s.AppPasswords(ctx, "")
+		noErr(t, err, "list app passwords")
+		want := p
+		want.Networks = nets
+		if len(ps) != 3 {
+			t.Fatalf("%d app passwords, want 3", len(ps))
+		}
+		equalAppPassword(t, ps[0], other)
+		equalAppPassword(t, ps[1], want)
+		equalAppPassword(t, ps[2], bobs)
+	}
+	wantErr(t, s.SetAppPasswordNetworks(ctx, "alice@example.org", "laptop", nil), store.ErrNotFound, "set networks of a missing label")
+	wantErr(t, s.SetAppPasswordNetworks(ctx, "nobody@example.org", "phone", nil), store.ErrNotFound, "set networks of a missing mailbox")
+}
+
+// testGrantFullAccess: a full-access grant is a third kind beside the
+// sending ones on the same target and grantee, listed and removed alone.
+func testGrantFullAccess(t *testing.T, s store.Store) {
+	setup(t, s)
+	ctx := t.Context()
+	full := store.Grant{Kind: store.GrantFullAccess, On: "alice@example.org", Grantee: "bob@example.org"}
+	mustAddGrant(t, s, store.Grant{Kind: store.GrantSendAs, On: "alice@example.org", Grantee: "bob@example.org"})
+	mustAddGrant(t, s, full)
+	_, err := s.AddGrant(ctx, full)
+	wantErr(t, err, store.ErrConflict, "same full-access grant twice")
+	gs, err := s.Grants(ctx)
+	noErr(t, err, "list grants")
+	if len(gs) != 2 || gs[0].Kind != store.GrantFullAccess || gs[1].Kind != store.GrantSendAs {
+		t.Fatalf("grants %v, want full-access and send-as on alice@", grantStrings(gs))
+	}
+	noErr(t, s.RemoveGrant(ctx, full), "remove full access")
+	gs, err = s.Grants(ctx)
+	noErr(t, err, "list grants")
+	if len(gs) != 1 || gs[0].Kind != store.GrantSendAs {
+		t.Fatalf("grants after removing full access %v, want the send-as alone", grantStrings(gs))
 	}
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Retention", retentionTests},
 		{"SubmissionLog", submissionLogTests},
 		{"Queue", queueTests},
+		{"Folders", folderTests},
 		{"DKIM", dkimTests},
 		{"Trace", traceTests},
 		{"TraceAttempts", attemptTests},

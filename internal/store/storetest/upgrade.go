@@ -89,4 +89,15 @@ func CheckMainFixture(t *testing.T, s store.Store) {
 	if rows, err := s.QueueRows(ctx, ""); err != nil || len(rows) != 2 {
 		t.Errorf("queue after a new acceptance = %+v, %v", rows, err)
 	}
+	// The entry the fixture had is UID 1 of a Sent Items made for it; the new one 2.
+	f, err := s.Folder(ctx, mb.ID, store.FolderSent)
+	noErr(t, err, "read Sent Items folder")
+	if f.SpecialUse != store.SpecialUseSent || f.UIDNext != 3 || f.Messages != 2 || f.UIDValidity == 0 {
+		t.Errorf("Sent Items = %+v", f)
+	}
+	ms, err := s.FolderMessages(ctx, mb.ID, store.FolderSent)
+	noErr(t, err, "list Sent Items")
+	if len(ms) != 2 || ms[0].MessageID != "Q1" || ms[0].UID != 1 || ms[1].UID != 2 {
+		t.Errorf("Sent Items messages = %+v", ms)
+	}
 }
