@@ -12,7 +12,7 @@ func TestCLI_DurationsTakeDays(t *testing.T) {
 	cfg := writeConfig(t)
 	run(t, "", "domain", "add", "example.test", "--config", cfg)
 	run(t, "", "mailbox", "add", "alice@example.test", "--config", cfg)
-	if out := run(t, "", "trace", "--since", "1d", "--config", cfg); !strings.Contains(out, "no trace events match") {
+	if out := run(t, "", "trace", "--since", "1d", "--config", cfg); !strings.Contains(out, "no submission attempts match") {
 		t.Errorf("trace --since 1d:\n%s", out)
 	}
 	run(t, "", "trace", "--since", "1d12h", "--config", cfg)

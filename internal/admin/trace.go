@@ -10,17 +10,27 @@ import (
 	"mailroom/internal/address"
 	"mailroom/internal/store"
 	"mailroom/internal/trace"
+	"mailroom/internal/unit"
 )
 
-// TraceQuery filters a trace search. Zero values do not filter.
+// TraceQuery filters the trace, the same for the console, the CLI and the
+// API. Zero values do not filter. An address filter that is a whole
+// address matches it exactly; anything else matches the addresses that
+// begin with it ("bob@"). TraceAttempts reads every field; Trace (the
+// per-session timelines) reads Sender and Recipient (whole addresses),
+// MessageID, QueueID, Status, Since and Limit.
 type TraceQuery struct {
-	Sender    string // envelope sender
+	Mailbox   string // the logged-in mailbox, or the connector's
+	Sender    string // the envelope sender, a header From or the header Sender
 	Recipient string // an envelope recipient
+	Subject   string // part of the Subject, ASCII case ignored
 	MessageID string // the Message-ID header, with or without <>
 	QueueID   string
-	Status    string // one of trace.Statuses
+	Status    string // one of AttemptStatuses
 	Since     time.Duration
-	Limit     int // timelines; default 50
+	Until     time.Duration // what happened up to this long ago
+	Cursor    string        // AttemptPage.Next of the page before
+	Limit     int           // attempts a page, default DefaultTracePage, at most MaxTracePage (Trace: timelines, default 50)
 }
 
 // Timeline is the trace of one submission attempt: the events of one
@@ -166,7 +176,7 @@ func timelines(events []store.TraceEvent) []Timeline {
 // FormatEvent is one line of a timeline, as the CLI prints it.
 func FormatEvent(e store.TraceEvent) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %-8s", e.At.Local().Format("2006-01-02 15:04:05.000"), e.Kind)
+	fmt.Fprintf(&b, "%s  %-8s", e.At.Local().Format("2006-01-02 15:04:05.000 MST"), e.Kind)
 	add := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(&b, " %s=%s", k, v)
@@ -196,7 +206,7 @@ func FormatEvent(e store.TraceEvent) string {
 	add("to", strings.Join(e.Recipients, ","))
 	add("msgid", e.MessageID)
 	if e.Size > 0 {
-		add("size", fmt.Sprint(e.Size))
+		add("size", strings.ReplaceAll(unit.Size(e.Size), " ", ""))
 	}
 	add("reason", e.Reason)
 	if e.Code != 0 {

@@ -33,6 +33,16 @@ type TraceEvent struct {
 	Enhanced   string // its enhanced status code, "5.7.60"
 	Text       string // its text
 	Detail     string // anything else worth showing ("Sent Items", "next attempt at ...")
+
+	// Attempt marks the event that ends a submission attempt (an
+	// acceptance, a refused AUTH, MAIL, DATA or BDAT, a failed TLS
+	// handshake, a session with no command): the trace lists it as one
+	// row, and SearchAttempts finds it by every address below.
+	Attempt      bool
+	HeaderFrom   []string // the From: addresses (normalized), as accepted or refused
+	HeaderSender string   // the Sender: address (normalized), as accepted or refused
+	Subject      string   // the Subject:, decoded and clipped
+	Connector    string   // the connector that admitted the client, "" after AUTH
 }
 
 // TraceFilter selects trace events. Set fields are ANDed; Sessions and
@@ -50,6 +60,38 @@ type TraceFilter struct {
 	Limit     int // at most this many events, newest first; 0: no limit
 }
 
+// AttemptFilter selects submission attempts (events with Attempt set).
+// Set fields are ANDed. Addresses compare byte for byte; with a Prefix
+// flag they match every address that starts with them.
+type AttemptFilter struct {
+	Mailbox       string // the logged-in mailbox (or the connector's)
+	MailboxPrefix bool
+	// Sender matches the envelope sender, a header From address or the
+	// header Sender: "bob@" finds bob's send-on-behalf messages too.
+	Sender          string
+	SenderPrefix    bool
+	Recipient       string // an envelope recipient
+	RecipientPrefix bool
+	Subject         string // a substring of the Subject, ASCII case ignored
+	MessageID       string
+	QueueID         string
+	// Status is the attempt's own status (accepted, refused, tls_failed,
+	// no_command); Delivery a status a delivery event of its queue id had
+	// (deferred, delivered, failed).
+	Status   string
+	Delivery string
+	Since    time.Time // at or after
+	Until    time.Time // before
+	// After is the keyset cursor: attempts older than (AfterAt, AfterID)
+	// in the list's order (at, then id, both descending).
+	AfterAt time.Time
+	AfterID int64
+	Limit   int // at most this many; required (1 to MaxAttemptPage)
+}
+
+// MaxAttemptPage bounds one page of SearchAttempts.
+const MaxAttemptPage = 1024
+
 // Trace is the append-only store of trace events. It is kept small and
 // plain SQL so that every store implements it alike.
 type Trace interface {
@@ -58,6 +100,10 @@ type Trace interface {
 	// SearchTrace returns the events f selects, newest first when f.Limit
 	// is set, else oldest first.
 	SearchTrace(ctx context.Context, f TraceFilter) ([]TraceEvent, error)
+	// SearchAttempts returns the attempts f selects, newest first.
+	SearchAttempts(ctx context.Context, f AttemptFilter) ([]TraceEvent, error)
+	// TraceEvent returns the event with that id; ErrNotFound if none.
+	TraceEvent(ctx context.Context, id int64) (TraceEvent, error)
 	// DeleteTraceBefore deletes events older than cutoff and returns how many went.
 	DeleteTraceBefore(ctx context.Context, cutoff time.Time) (int, error)
 }

@@ -50,6 +50,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	case err != nil:
 		return "", replyMalformedHeader(err)
 	}
+	t.hdr = readTraceHeader(h) // as sent, for a refusal's trace
 	snap := o.Directory.Snapshot()
 	mb, ok := snap.Mailbox(s.mailbox)
 	if !ok {
@@ -59,6 +60,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	t.hdr = readTraceHeader(h) // as accepted: with the Sender: send-on-behalf adds
 
 	now := o.Now()
 	id := queue.NewID(now)
@@ -169,7 +171,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	}
 	t.hold.Commit(now) // the same time the submission log records
 	metricAcceptSeconds.Observe(time.Since(dataEnd).Seconds())
-	s.traceAccepted(a, copies)
+	s.traceAccepted(t, a, copies)
 	s.log.Info("accepted", "queue_id", id, "msgid", trace.Clip(msgID, maxTraced), "from", t.from, "rcpts", len(t.rcpts), "local", len(a.Delivered), "sent_copies", len(copies), "size", size)
 	return id, nil
 }

@@ -24,7 +24,7 @@ func (s *Session) admitConnector() {
 		return
 	}
 	c := m.Connector
-	s.mailbox = c.Mailbox
+	s.mailbox, s.connector = c.Mailbox, c.Name
 	s.log = s.log.With("mailbox", s.mailbox, "connector", c.Name)
 	s.log.Info("connector", "by", m.By)
 	detail := fmt.Sprintf("connector=%s by=%s: the client sends without AUTH as %s", c.Name, m.By, c.Mailbox)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"mailroom/internal/admin"
 	"mailroom/internal/daemon"
@@ -63,6 +64,21 @@ func TestConnector_Network(t *testing.T) {
 	c.MustCmd("RCPT TO:<carol@example.test>", 250, "2.0.0")
 	c.Expect(c.SendData("From: alice@example.test\nSubject: not mine\n\nhi\n"), 554, "5.7.60")
 	c.MustCmd("QUIT", 221, "2.0.0")
+	// The trace's rows: three attempts, each naming the connector; the
+	// refusal after DATA with the header it refused.
+	s.Daemon.FlushTrace()
+	page, err := s.Admin.TraceAttempts(context.Background(), admin.TraceQuery{Mailbox: "app@example.test"}, time.Now())
+	if err != nil || len(page.Attempts) != 3 {
+		t.Fatalf("attempts of app@: %+v %v", page, err)
+	}
+	for _, a := range page.Attempts {
+		if a.Connector != "printers" || a.Login() != "connector printers (app@example.test)" {
+			t.Errorf("attempt without its connector: %+v", a)
+		}
+	}
+	if a := page.Attempts[0]; a.Status != trace.StatusRefused || a.Command != "DATA" || strings.Join(a.HeaderFrom, ",") != "alice@example.test" || a.Subject != "not mine" {
+		t.Errorf("refusal after DATA: %+v", a)
+	}
 
 	other := testkit.DialFrom(t, s.Addr(daemon.ListenSubmission), "127.0.0.82")
 	other.MustCmd("EHLO elsewhere.example.test", 250, "")

@@ -31,7 +31,7 @@ func (s *Session) traceNoCommand() {
 	}
 	remote := remoteAddr(s.c)
 	s.log.Info("session ended without AUTH or MAIL")
-	s.traceEvent(store.TraceEvent{Kind: trace.KindEnded, Status: trace.StatusNoCommand, Reason: reasonNoCommand,
+	s.traceEvent(store.TraceEvent{Kind: trace.KindEnded, Status: trace.StatusNoCommand, Reason: reasonNoCommand, Attempt: true,
 		Detail: noCommandDetail(s.tls, remote, s.b.connectors())})
 }
 

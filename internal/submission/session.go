@@ -37,6 +37,9 @@ type Session struct {
 	helo string // the EHLO argument of this session, validated
 
 	mailbox string // canonical address after a successful AUTH, or of the connector that admitted the client (connector.go)
+	// connector is the name of the connector that admitted the client, ""
+	// after AUTH; the trace shows it as the login.
+	connector string
 	// acted is set by AUTH and MAIL: a session that ends without either
 	// is traced as such (traceNoCommand).
 	acted bool
@@ -50,6 +53,10 @@ type txn struct {
 	from  string
 	rcpts []string
 	hold  limits.Hold // the mailbox's slot and reservations
+	hdr   traceHeader // what the trace records of the message's header, once read
+	// unsent is what the trace records of the refused RCPTs, for a
+	// transaction that ends without DATA (traceUnsent).
+	unsent refusedRcpts
 }
 
 var (
@@ -251,6 +258,7 @@ func (s *Session) Reset() {
 	s.mu.Unlock()
 	if t != nil {
 		t.hold.Abort()
+		s.traceUnsent(t)
 	}
 	s.tc.inTx.Store(false)
 }

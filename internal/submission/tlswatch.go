@@ -284,7 +284,7 @@ func (c *trackedConn) tlsFailed() {
 	}
 	metricTLSFailures.WithLabelValues(reason).Inc()
 	c.b.log.Info("tls handshake failed", "conn", c.id, "remote", c.RemoteAddr().String(), "reason", reason, "detail", detail)
-	c.b.o.Trace.Record(store.TraceEvent{Kind: trace.KindTLS, Status: trace.StatusTLSFailed, Session: c.id, At: c.b.o.Now(),
+	c.b.o.Trace.Record(store.TraceEvent{Kind: trace.KindTLS, Status: trace.StatusTLSFailed, Session: c.id, At: c.b.o.Now(), Attempt: true,
 		Remote: c.RemoteAddr().String(), Reason: reason, Detail: detail})
 }
 

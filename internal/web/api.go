@@ -79,6 +79,7 @@ var routes = []route{
 	{"POST", "/api/v1/queue/retry", retryQueue},
 	{"POST", "/api/v1/queue/drop", dropQueue},
 	{"GET", "/api/v1/trace", searchTrace},
+	{"GET", "/api/v1/trace/{id}", traceAttempt},
 }
 
 // mountAPI registers the API on mux: /api/v1/openapi.json without a token,

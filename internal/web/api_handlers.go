@@ -347,24 +347,3 @@ func changeQueue(a *admin.Service, drop bool) handler {
 
 func retryQueue(a *admin.Service) handler { return changeQueue(a, false) }
 func dropQueue(a *admin.Service) handler  { return changeQueue(a, true) }
-
-func searchTrace(a *admin.Service) handler {
-	return func(r *http.Request) (int, any, error) {
-		q := r.URL.Query()
-		tq := admin.TraceQuery{Sender: q.Get("sender"), Recipient: q.Get("recipient"), MessageID: q.Get("message_id"),
-			QueueID: q.Get("queue_id"), Status: q.Get("status"), Since: 24 * time.Hour}
-		if v := q.Get("since"); v != "" {
-			d, err := duration("since", v)
-			if err != nil {
-				return 0, nil, err
-			}
-			tq.Since = d
-		}
-		var err error
-		if tq.Limit, err = queryLimit(r, 50); err != nil {
-			return 0, nil, err
-		}
-		ts, err := a.Trace(r.Context(), tq, time.Now())
-		return http.StatusOK, mapList(ts, timelineView), err
-	}
-}

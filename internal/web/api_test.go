@@ -229,12 +229,14 @@ func TestAPI_DomainMailboxGrantCRUD(t *testing.T) {
 	wantError(t, srv, tok, "GET", "/api/v1/queue?state=lost", "", http.StatusBadRequest, "invalid")
 	wantError(t, srv, tok, "POST", "/api/v1/queue/retry", `{"queue_id":"nope"}`, http.StatusNotFound, "not_found")
 	wantError(t, srv, tok, "POST", "/api/v1/queue/drop", `{}`, http.StatusBadRequest, "invalid")
-	var tl []timelineJSON
-	if got := call(t, srv, tok, "GET", "/api/v1/trace?sender=app@example.com&since=1h", "", &tl); got != http.StatusOK || len(tl) != 0 {
+	var tl attemptPageJSON
+	if got := call(t, srv, tok, "GET", "/api/v1/trace?sender=app@example.com&since=1h", "", &tl); got != http.StatusOK || len(tl.Attempts) != 0 || tl.Next != "" {
 		t.Errorf("trace: %d %+v", got, tl)
 	}
 	wantError(t, srv, tok, "GET", "/api/v1/trace?status=lost", "", http.StatusBadRequest, "invalid")
 	wantError(t, srv, tok, "GET", "/api/v1/trace?since=yesterday", "", http.StatusBadRequest, "invalid")
+	wantError(t, srv, tok, "GET", "/api/v1/trace?cursor=x", "", http.StatusBadRequest, "invalid")
+	wantError(t, srv, tok, "GET", "/api/v1/trace/12345", "", http.StatusNotFound, "not_found")
 
 	// A domain with mailboxes cannot go; without, it can.
 	wantError(t, srv, tok, "DELETE", "/api/v1/domains/example.com", "", http.StatusConflict, "conflict")

@@ -130,6 +130,7 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("GET /connectors/{name}", c.auth(c.connector))
 	mux.Handle("POST /connectors/{name}/settings", c.auth(c.setConnector))
 	mux.Handle("GET /trace", c.auth(c.trace))
+	mux.Handle("GET /trace/{id}", c.auth(c.traceAttempt))
 	mux.Handle("GET /queue", c.auth(c.queue))
 	mux.Handle("POST /queue/{action}", c.auth(c.queueAction))
 	mux.Handle("GET /messages/{mailbox}", c.auth(c.folder))

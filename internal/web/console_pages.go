@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"mailroom/internal/admin"
 	"mailroom/internal/store"
@@ -30,6 +29,7 @@ var funcs = template.FuncMap{
 	"list":    func(s ...string) []string { return s },
 	"ago":     ago,
 	"msgsize": msgSize,
+	"sub":     func(a, b int) int { return a - b },
 }
 
 func limitText(n int) string {
@@ -166,34 +166,6 @@ func (c *console) revoke(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.log.Info("console revoke", "user", s.user, "kind", g.Kind, "on", g.On, "to", g.To)
 	back(w, r, "/permissions", fmt.Sprintf("Revoked %s on %s from %s.", g.Kind, g.On, g.To))
-}
-
-func (c *console) trace(w http.ResponseWriter, r *http.Request, s *session) {
-	p := c.page(r, s, "Trace", "trace")
-	q := r.URL.Query()
-	tq := admin.TraceQuery{Sender: q.Get("sender"), Recipient: q.Get("recipient"), MessageID: q.Get("message_id"), QueueID: q.Get("queue_id"), Status: q.Get("status"), Limit: 50}
-	since := q.Get("since")
-	if since == "" {
-		since = "24h"
-	}
-	var tls []admin.Timeline
-	d, err := time.ParseDuration(since)
-	if err != nil {
-		err = fmt.Errorf("%w: since %q: want a duration such as 24h or 30m", admin.ErrInvalid, since)
-	} else {
-		tq.Since = d
-		tls, err = c.a.Trace(r.Context(), tq, c.now())
-	}
-	p.Data = struct {
-		Q         admin.TraceQuery
-		Since     string
-		Timelines []admin.Timeline
-	}{tq, since, tls}
-	if err != nil {
-		c.fail(w, "trace", p, err)
-		return
-	}
-	c.render(w, http.StatusOK, "trace", p)
 }
 
 // messageCSP is the policy of a message's HTML part, shown in a sandboxed

@@ -57,24 +57,18 @@ func TestAPI_RealListener(t *testing.T) {
 	c := testkit.Ready(t, s, "app@example.test", pw)
 	c.MustCmd("MAIL FROM:<support@example.test>", 550, "5.7.60")
 	s.Daemon.FlushTrace()
-	var tl []struct {
-		Status string `json:"status"`
-		Events []struct {
-			Kind, Reason, Enhanced, Text, Sender string
-			Code                                 int
-		} `json:"events"`
+	var tl struct {
+		Attempts []struct {
+			ID                             int64
+			Status, Reason, Reply, Command string
+			EnvelopeFrom                   string `json:"envelope_from"`
+		} `json:"attempts"`
 	}
-	if got := do("GET", "/api/v1/trace?status=refused&sender=support@example.test", "", tok, &tl); got != http.StatusOK || len(tl) != 1 || tl[0].Status != "refused" {
+	if got := do("GET", "/api/v1/trace?status=refused&sender=support@example.test", "", tok, &tl); got != http.StatusOK || len(tl.Attempts) != 1 {
 		t.Fatalf("trace: %d %+v", got, tl)
 	}
-	found := false
-	for _, ev := range tl[0].Events {
-		if ev.Kind == "refused" && ev.Reason == "send_as_denied" && ev.Code == 550 && ev.Enhanced == "5.7.60" && strings.HasPrefix(ev.Text, "SendAsDenied:") {
-			found = true
-		}
-	}
-	if !found {
-		t.Fatalf("no send_as_denied refusal in %+v", tl)
+	if a := tl.Attempts[0]; a.Status != "refused" || a.Command != "MAIL" || a.Reason != "send_as_denied" || !strings.HasPrefix(a.Reply, "550 5.7.60 SendAsDenied:") || a.EnvelopeFrom != "support@example.test" {
+		t.Fatalf("refused attempt: %+v", a)
 	}
 
 	if got := do("POST", "/api/v1/grants", `{"kind":"send-as","on":"support@example.test","to":"app@example.test"}`, tok, nil); got != http.StatusCreated {

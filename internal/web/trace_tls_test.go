@@ -34,9 +34,9 @@ func TestConsole_TraceTLSFailed(t *testing.T) {
 	now := time.Now()
 	if err := st.AppendTrace(ctx, []store.TraceEvent{
 		{At: now, Session: "s1", Kind: trace.KindSession, Remote: "192.0.2.7:4000", Detail: "EHLO printer"},
-		{At: now, Session: "s1", Kind: trace.KindTLS, Status: trace.StatusTLSFailed, Remote: "192.0.2.7:4000", Reason: "tls_version",
+		{At: now, Session: "s1", Kind: trace.KindTLS, Status: trace.StatusTLSFailed, Remote: "192.0.2.7:4000", Reason: "tls_version", Attempt: true,
 			Detail: "client offered TLS 1.0; cipher suites TLS_RSA_WITH_AES_128_CBC_SHA; SNI (none); TLS 1.2 is the minimum. Allow TLS 1.0 and 1.1 for this device only with: mailroom connector add NAME --mailbox ADDRESS --networks 192.0.2.7/32 --legacy-tls"},
-		{At: now, Session: "s2", Kind: trace.KindEnded, Status: trace.StatusNoCommand, Remote: "192.0.2.8:4000", Reason: "no_command", Detail: "the client ended the session after EHLO without AUTH or MAIL."},
+		{At: now, Session: "s2", Kind: trace.KindEnded, Status: trace.StatusNoCommand, Remote: "192.0.2.8:4000", Reason: "no_command", Attempt: true, Detail: "the client ended the session after EHLO without AUTH or MAIL."},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestConsole_TraceTLSFailed(t *testing.T) {
 	c.login("root", "correct-horse-battery")
 
 	status, _, body := c.do("GET", "/trace?status=tls_failed&since=1h", nil)
-	for _, want := range []string{"<option selected>tls_failed</option>", "<b>tls</b>", `<span class="badge">tls_failed</span>`, "tls_version", "remote 192.0.2.7:4000",
+	for _, want := range []string{"<option selected>tls_failed</option>", `<span class="badge st-tls_failed">tls_failed</span>`, "tls_version", "192.0.2.7:4000",
 		"client offered TLS 1.0", "--networks 192.0.2.7/32 --legacy-tls"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("trace page: no %q", want)

@@ -162,22 +162,6 @@ type eventJSON struct {
 	Detail     string    `json:"detail,omitempty"`
 }
 
-type timelineJSON struct {
-	Session  string      `json:"session"`
-	QueueIDs []string    `json:"queue_ids"`
-	Status   string      `json:"status"`
-	Events   []eventJSON `json:"events"`
-}
-
-func timelineView(t admin.Timeline) timelineJSON {
-	v := timelineJSON{Session: t.Session, QueueIDs: nonNil(t.QueueIDs), Status: t.Status}
-	for _, e := range t.Events {
-		v.Events = append(v.Events, eventJSON{e.ID, e.At, e.Kind, e.Status, e.Session, e.QueueID, e.Command, e.Remote, e.TLS, e.Mailbox,
-			e.Sender, e.Recipients, e.MessageID, e.Size, e.Reason, e.Code, e.Enhanced, e.Text, e.Detail})
-	}
-	return v
-}
-
 // nonNil makes empty lists encode as [], not null.
 func nonNil[T any](s []T) []T {
 	if s == nil {

@@ -27,7 +27,20 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 				return err
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		// The attempts' addresses name their ids: a second batch.
+		var ab pgx.Batch
+		for _, e := range events {
+			for _, args := range sqlstore.TraceAddresses(e) {
+				ab.Queue(sqlstore.InsertTraceAddress, args...)
+			}
+		}
+		if ab.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, &ab).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("append %d trace events: %w", len(events), err)

@@ -77,23 +77,7 @@ func TestMigrate_0002KeepsExistingRows(t *testing.T) {
 
 func TestDeleteUnreferenced_UsesIndexes(t *testing.T) {
 	db := mustOpen(t, filepath.Join(t.TempDir(), "mailroom.db"))
-	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+sqlstore.Unreferenced, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := queryPlan(t, db, sqlstore.Unreferenced, 10)
 	all := strings.Join(plan, "\n")
 	for _, want := range []string{"folder_entries_message", "queue_message"} {
 		if !strings.Contains(all, want) {

@@ -22,6 +22,7 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 			return err
 		}
 		defer st.Close()
+		var addrs *sql.Stmt // prepared at the first attempt
 		for i := range events {
 			res, err := st.ExecContext(ctx, db.TraceArgs(&events[i])...)
 			if err != nil {
@@ -29,6 +30,17 @@ func (db *DB) AppendTrace(ctx context.Context, events []store.TraceEvent) error 
 			}
 			if events[i].ID, err = res.LastInsertId(); err != nil {
 				return err
+			}
+			for _, args := range sqlstore.TraceAddresses(events[i]) {
+				if addrs == nil {
+					if addrs, err = tx.PrepareContext(ctx, positional(sqlstore.InsertTraceAddress)); err != nil {
+						return err
+					}
+					defer addrs.Close()
+				}
+				if _, err := addrs.ExecContext(ctx, args...); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

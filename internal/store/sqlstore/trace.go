@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -14,8 +13,9 @@ import (
 // arguments TraceArgs returns. PostgreSQL appends RETURNING id; SQLite
 // reads the id as the last insert id.
 const InsertTrace = `INSERT INTO trace_events
-	(at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+	(at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail,
+	 attempt, header_from, header_sender, subject, connector)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`
 
 // TraceArgs returns the arguments of InsertTrace for e, first setting a
 // zero e.At to the current time.
@@ -24,7 +24,8 @@ func (db *DB) TraceArgs(e *store.TraceEvent) []any {
 		e.At = db.Stamp()
 	}
 	return []any{Nanos(e.At), e.Session, e.QueueID, e.Kind, e.Status, e.Command, e.Remote, e.TLS, e.Mailbox, e.Sender,
-		joinRecipients(e.Recipients), e.MessageID, e.Size, e.Reason, e.Code, e.Enhanced, e.Text, e.Detail}
+		joinRecipients(e.Recipients), e.MessageID, e.Size, e.Reason, e.Code, e.Enhanced, e.Text, e.Detail,
+		e.Attempt, joinRecipients(e.HeaderFrom), e.HeaderSender, e.Subject, e.Connector}
 }
 
 // joinRecipients stores recipients as ",a,b," so one matches as ",a,".
@@ -90,8 +91,7 @@ func (db *DB) SearchTrace(ctx context.Context, f store.TraceFilter) ([]store.Tra
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
-	q := `SELECT id, at, session, queue_id, kind, status, command, remote, tls, mailbox, sender, recipients, message_id, size, reason, code, enhanced, text, detail
-		FROM trace_events`
+	q := `SELECT ` + traceColumns + ` FROM trace_events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -101,16 +101,7 @@ func (db *DB) SearchTrace(ctx context.Context, f store.TraceFilter) ([]store.Tra
 	} else {
 		q += " ORDER BY at, id"
 	}
-	out, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (store.TraceEvent, error) {
-		var e store.TraceEvent
-		var at int64
-		var rcpts string
-		err := r.Scan(&e.ID, &at, &e.Session, &e.QueueID, &e.Kind, &e.Status, &e.Command, &e.Remote, &e.TLS, &e.Mailbox,
-			&e.Sender, &rcpts, &e.MessageID, &e.Size, &e.Reason, &e.Code, &e.Enhanced, &e.Text, &e.Detail)
-		e.At = FromNanos(at)
-		e.Recipients = splitRecipients(rcpts)
-		return e, err
-	}, q, args...)
+	out, err := QueryAll(ctx, db.sql, scanTraceEvent, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search trace: %w", err)
 	}
@@ -119,6 +110,11 @@ func (db *DB) SearchTrace(ctx context.Context, f store.TraceFilter) ([]store.Tra
 
 // DeleteTraceBefore deletes events older than cutoff.
 func (db *DB) DeleteTraceBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	// The addresses first: an address left without its event is never
+	// read; an event left without its addresses would not be found.
+	if _, err := db.exec(ctx, `DELETE FROM trace_addresses WHERE event_id IN (SELECT id FROM trace_events WHERE at < $1)`, Bound(cutoff)); err != nil {
+		return 0, fmt.Errorf("delete trace addresses before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
 	n, err := db.exec(ctx, `DELETE FROM trace_events WHERE at < $1`, Bound(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("delete trace before %s: %w", cutoff.Format(time.RFC3339), err)

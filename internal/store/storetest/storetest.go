@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Folders", folderTests},
 		{"DKIM", dkimTests},
 		{"Trace", traceTests},
+		{"TraceAttempts", attemptTests},
 		{"APIToken", apiTokenTests},
 		{"Stats", statsTests},
 		{"ConsoleUser", consoleTests},

@@ -78,7 +78,7 @@ try {
   await page.fill('#trace-search input[name=sender]', 'support@example.test');
   await page.selectOption('#trace-search select[name=status]', 'refused');
   await Promise.all([page.waitForURL(/status=refused/), page.click('#trace-search button[type=submit]')]);
-  const refusal = page.locator('.timeline li.kind-refused').first();
+  const refusal = page.locator('#attempts tr.attempt').first();
   const reason = (await refusal.locator('.reason').textContent()).trim();
   const reply = (await refusal.locator('.reply').textContent()).trim();
   console.log(JSON.stringify({ reason, reply }));
@@ -87,6 +87,18 @@ try {
   }
   await shot('trace-refused');
   await visit('/trace', 'trace');
+
+  step('open a refused attempt and an accepted one from the trace');
+  await Promise.all([page.waitForURL(/\/trace\/\d+$/), page.locator('#attempts tr.attempt.st-refused td a').first().click()]);
+  const detail = await page.textContent('#attempt');
+  if (!detail.includes('send_as_denied') || !detail.includes('support@example.test')) throw new Error('attempt detail: ' + detail);
+  if ((await page.locator('#session-events li.kind-auth').count()) < 1) throw new Error('the detail does not show the session\'s AUTH');
+  await shot('trace-attempt-refused');
+  await page.goto(base + '/trace');
+  await Promise.all([page.waitForURL(/\/trace\/\d+$/), page.locator('#attempts tr.attempt.st-accepted td a').first().click()]);
+  if ((await page.locator('#deliveries').count()) !== 1) throw new Error('the accepted attempt shows no deliveries');
+  await shot('trace-attempt-accepted');
+  await Promise.all([page.waitForURL(/\/messages\//), page.click('a.message-link')]);
 
   step('dashboard');
   await page.click('nav >> text=Dashboard');
