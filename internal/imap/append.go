@@ -135,7 +135,7 @@ func (ss *session) traceAppend(t target, msgID string, size int64, outcome strin
 	e := store.TraceEvent{Kind: trace.KindAppend, Command: "APPEND", Mailbox: t.Mailbox.Address, MessageID: trace.Clip(msgID, maxUserBytes), Size: size,
 		Detail: fmt.Sprintf("imap %s: %s", t.Folder, outcome)}
 	if err != nil {
-		e.Status = trace.StatusRefused
+		e.Status, e.Attempt = trace.StatusRefused, true // a row of the readable trace
 		var ie *goimap.Error
 		if errors.As(err, &ie) {
 			e.Reason, e.Text = string(ie.Code), fmt.Sprintf("NO [%s] %s", ie.Code, ie.Text)

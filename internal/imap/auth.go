@@ -175,7 +175,9 @@ func (ss *session) traceLogin(cmd, username string, reason policy.Reason, detail
 		ss.trace(e)
 		return
 	}
-	e.Status, e.Reason, e.Mailbox = trace.StatusRefused, string(reason), normalizedOr(username)
+	// A refused login is a row of the readable trace (admin.TraceAttempts),
+	// as a refused SMTP AUTH is; successful logins are events only.
+	e.Status, e.Reason, e.Mailbox, e.Attempt = trace.StatusRefused, string(reason), normalizedOr(username), true
 	var ie *goimap.Error
 	if errors.As(err, &ie) {
 		e.Text = fmt.Sprintf("NO [%s] %s", ie.Code, ie.Text)

@@ -265,6 +265,20 @@ func TestIMAP_Refusals(t *testing.T) {
 	if err := c.Authenticate(plainClient("bob@example.test", pw)); code(err) != goimap.ResponseCodeAuthorizationFailed {
 		t.Errorf("AUTHENTICATE PLAIN with IMAP off: %v", err)
 	}
+
+	// The refusals are rows of the readable trace, as SMTP's are.
+	s.Daemon.FlushTrace()
+	page, err := s.Admin.TraceAttempts(ctx, admin.TraceQuery{Mailbox: "bob@example.test", Status: trace.StatusRefused}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, a := range page.Attempts {
+		reasons = append(reasons, a.Command+" "+a.Reason)
+	}
+	if len(page.Attempts) != 3 || !slices.Contains(reasons, "LOGIN imap_disabled") || !slices.Contains(reasons, "AUTHENTICATE imap_disabled") {
+		t.Errorf("bob's refused IMAP logins in the trace: %q, want 2 imap_disabled and 1 bad_credentials", reasons)
+	}
 }
 
 // TestIMAP_NoLoginBeforeTLS: the STARTTLS port advertises LOGINDISABLED
