@@ -7,10 +7,12 @@ import (
 	"text/tabwriter"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/store"
 )
 
 const queueUsage = `mailroom queue COMMAND [--config FILE]
   list [--state queued|delivered|failed|all] [--id QUEUE_ID] [--limit N]
+       (--state is the stored state: queued lists the rows shown deferred too)
   retry QUEUE_ID [--recipient ADDRESS] | retry --all
   drop QUEUE_ID [--recipient ADDRESS] | drop --all`
 
@@ -27,7 +29,7 @@ func runQueue(ctx context.Context, args []string, s ioSet) error {
 	)
 	switch args[0] {
 	case "list":
-		fs.StringVar(&state, "state", "queued", "queued, delivered, failed or all")
+		fs.StringVar(&state, "state", "queued", "queued (waiting: shown queued or deferred), delivered, failed or all")
 		fs.StringVar(&id, "id", "", "only this message's recipients")
 		fs.IntVar(&limit, "limit", 1000, "at most this many rows")
 	case "retry", "drop":
@@ -53,14 +55,14 @@ func runQueue(ctx context.Context, args []string, s ioSet) error {
 			fmt.Fprintln(tw, "QUEUE ID\tFROM\tRECIPIENT\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST REPLY")
 			for _, e := range es {
 				next := "-"
-				if e.State == "queued" {
+				if e.State == store.StateQueued {
 					next = e.NextAttemptAt.Local().Format("2006-01-02 15:04:05")
 				}
 				from := e.EnvelopeFrom
 				if from == "" {
 					from = "<>"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.MessageID, from, e.Recipient, e.State, e.Attempts, next, e.LastReply)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.MessageID, from, e.Recipient, store.ShownState(e.State, e.Attempts), e.Attempts, next, e.LastReply)
 			}
 			return tw.Flush()
 		}

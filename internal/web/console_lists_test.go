@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -152,6 +153,37 @@ func TestConsole_QueueDeferredAsMetrics(t *testing.T) {
 	}
 	if strings.Contains(page, "gets a failure notice") {
 		t.Errorf("queue page promises a failure notice that drop does not send")
+	}
+
+	// The API's rows say the same; ?state=queued filters on the stored
+	// state, so it lists them.
+	_, apiTok, err := s.Admin.AddToken(context.Background(), "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"", "?state=queued"} {
+		req, _ := http.NewRequest("GET", "http://"+s.Addr("http")+"/api/v1/queue"+q, nil)
+		req.Header.Set("Authorization", "Bearer "+apiTok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []struct {
+			QueueID       string     `json:"queue_id"`
+			State         string     `json:"state"`
+			Attempts      int        `json:"attempts"`
+			NextAttemptAt *time.Time `json:"next_attempt_at"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&rows)
+		resp.Body.Close()
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("GET /api/v1/queue%s: %d %v %+v", q, resp.StatusCode, err, rows)
+		}
+		for _, r := range rows {
+			if r.State != store.StateDeferred || r.Attempts != 3 || r.NextAttemptAt == nil || !r.NextAttemptAt.After(time.Now()) {
+				t.Errorf("GET /api/v1/queue%s: row %+v; want deferred with its next attempt time", q, r)
+			}
+		}
 	}
 
 	d, err := s.Admin.Dashboard(context.Background(), time.Now())

@@ -112,8 +112,11 @@ type queueJSON struct {
 	AcceptedAt    time.Time  `json:"accepted_at"`
 }
 
+// queueView is a queue row as the API shows it: in the state /metrics and
+// the console report (store.ShownState), with its next attempt time while
+// it waits.
 func queueView(e store.QueueEntry) queueJSON {
-	v := queueJSON{QueueID: e.MessageID, MessageID: e.HeaderID, From: e.EnvelopeFrom, Recipient: e.Recipient, State: e.State,
+	v := queueJSON{QueueID: e.MessageID, MessageID: e.HeaderID, From: e.EnvelopeFrom, Recipient: e.Recipient, State: store.ShownState(e.State, e.Attempts),
 		Attempts: e.Attempts, LastReply: e.LastReply, Size: e.Size, AcceptedAt: e.AcceptedAt}
 	if e.State == store.StateQueued {
 		v.NextAttemptAt = &e.NextAttemptAt
