@@ -19,17 +19,16 @@ import (
 // is, as the API and the CLI show it.
 
 var funcs = template.FuncMap{
-	"when":    when,
-	"join":    func(s []string) string { return strings.Join(s, ", ") },
-	"lines":   func(s []string) string { return strings.Join(s, "\n") },
-	"path":    url.PathEscape,
-	"query":   url.QueryEscape,
-	"limit":   func(n int) string { return limitText(n) },
-	"folder":  func(f store.Folder) string { return string(f) },
-	"list":    func(s ...string) []string { return s },
-	"ago":     ago,
-	"msgsize": msgSize,
-	"sub":     func(a, b int) int { return a - b },
+	"when":   when,
+	"join":   func(s []string) string { return strings.Join(s, ", ") },
+	"lines":  func(s []string) string { return strings.Join(s, "\n") },
+	"path":   url.PathEscape,
+	"query":  url.QueryEscape,
+	"limit":  func(n int) string { return limitText(n) },
+	"folder": func(f store.Folder) string { return string(f) },
+	"list":   func(s ...string) []string { return s },
+	"ago":    ago,
+	"sub":    func(a, b int) int { return a - b },
 }
 
 func limitText(n int) string {

@@ -39,17 +39,3 @@ func ago(now, t time.Time) string {
 	}
 	return fmt.Sprintf("%d d", int(d/(24*time.Hour)))
 }
-
-// msgSize is a message size in the units people read: "812 B",
-// "12.4 KiB", "3.1 MiB".
-func msgSize(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-}
