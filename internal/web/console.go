@@ -106,6 +106,7 @@ func mountConsole(mux *http.ServeMux, c *console) {
 	mux.Handle("POST /mailboxes/{address}/aliases/remove", c.auth(c.removeAlias))
 	mux.Handle("POST /mailboxes/{address}/app-passwords", c.auth(c.addAppPassword))
 	mux.Handle("POST /mailboxes/{address}/app-passwords/revoke", c.auth(c.revokeAppPassword))
+	mux.Handle("POST /mailboxes/{address}/app-passwords/networks", c.auth(c.setAppPasswordNetworks))
 	mux.Handle("GET /domains", c.auth(c.domains))
 	mux.Handle("POST /domains", c.auth(c.addDomain))
 	mux.Handle("GET /domains/{name}", c.auth(c.domain))

@@ -271,3 +271,21 @@ func (c *console) revokeAppPassword(w http.ResponseWriter, r *http.Request, s *s
 	c.log.Info("console app password revoke", "user", s.user, "mailbox", r.PathValue("address"), "label", label)
 	back(w, r, mailboxPath(r), "App password "+label+" revoked: the device using it can no longer log in.")
 }
+
+// setAppPasswordNetworks changes the networks an app password may log in
+// from, keeping its secret (admin.SetAppPasswordNetworks, as the CLI's
+// app-password set and the API's PATCH): the device keeps working.
+func (c *console) setAppPasswordNetworks(w http.ResponseWriter, r *http.Request, s *session) {
+	label := r.PostFormValue("label")
+	ap, err := c.a.SetAppPasswordNetworks(r.Context(), r.PathValue("address"), label, formList(r.PostFormValue("networks")))
+	if err != nil {
+		c.mailboxFailed(w, r, s, err)
+		return
+	}
+	c.log.Info("console app password networks", "user", s.user, "mailbox", ap.Mailbox, "label", ap.Label, "networks", strings.Join(ap.Networks, ","))
+	where := "wherever " + ap.Mailbox + " may log in"
+	if len(ap.Networks) > 0 {
+		where = strings.Join(ap.Networks, ", ")
+	}
+	back(w, r, mailboxPath(r), "App password "+ap.Label+" may now log in from "+where+"; its password is unchanged.")
+}

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -51,5 +53,72 @@ func TestConsole_MailboxTraceLinks(t *testing.T) {
 		if _, body := b.get(c.path); !strings.Contains(body, c.want) || strings.Contains(body, c.not) {
 			t.Errorf("%s: want %q, not %q", c.path, c.want, c.not)
 		}
+	}
+}
+
+// TestConsole_AppPasswordNetworks: an app password's networks are changed
+// from its row on the mailbox page without reissuing it: bound to
+// 192.0.2.0/24 it cannot log in from 127.0.0.1 (535 5.7.139); after the
+// form binds it to 127.0.0.0/8 the same password logs in, and after the
+// form empties it it logs in wherever the mailbox may. The form needs the
+// CSRF token; a bad network and an unknown label are refused on the page.
+func TestConsole_AppPasswordNetworks(t *testing.T) {
+	var secret string
+	s := startConsole(t, func(ctx context.Context, a *admin.Service) {
+		var err error
+		_, secret, err = a.AddAppPassword(ctx, admin.NewAppPassword{Mailbox: "app@example.test", Label: "printer", Networks: []string{"192.0.2.0/24"}})
+		testkit.MustAdd(t, err)
+	})
+	login := func() testkit.Reply {
+		t.Helper()
+		c := testkit.Dial(t, s.Addr("submission"))
+		defer c.Close()
+		c.MustCmd("EHLO client.example.test", 250, "")
+		c.StartTLS(s.TLSConfig())
+		return c.AuthPlain("app@example.test", secret)
+	}
+	if r := login(); r.Code != 535 || r.Enhanced != "5.7.139" {
+		t.Fatalf("login from 127.0.0.1 with an app password bound to 192.0.2.0/24: %q", r.String())
+	}
+
+	b := logIn(t, s, "root", consolePW)
+	const page = "/mailboxes/app@example.test"
+	_, body := b.get(page)
+	form := rowOf(t, body, "<td>printer</td>")
+	for _, want := range []string{`action="/mailboxes/app@example.test/app-passwords/networks"`, `name="label" value="printer"`, `name="networks" value="192.0.2.0/24"`, `name="csrf"`} {
+		if !strings.Contains(form, want) {
+			t.Errorf("app password row: no %q in\n%s", want, form)
+		}
+	}
+	tok := csrfField.FindStringSubmatch(body)[1]
+	set := func(v url.Values) (int, string) {
+		t.Helper()
+		resp, body := b.post(page+"/app-passwords/networks", v)
+		return resp.StatusCode, body
+	}
+	if code, _ := set(url.Values{"label": {"printer"}, "networks": {"127.0.0.0/8"}}); code != http.StatusForbidden {
+		t.Errorf("without the CSRF token: %d", code)
+	}
+	if code, body := set(url.Values{"csrf": {tok}, "label": {"printer"}, "networks": {"not-a-net"}}); code != http.StatusBadRequest || !strings.Contains(body, "not-a-net") {
+		t.Errorf("a bad network: %d\n%s", code, body)
+	}
+	if code, body := set(url.Values{"csrf": {tok}, "label": {"scanner"}, "networks": {"127.0.0.0/8"}}); code != http.StatusNotFound || !strings.Contains(body, "no app password labelled scanner") {
+		t.Errorf("an unknown label: %d\n%s", code, body)
+	}
+	s.SyncDirectory()
+	if r := login(); r.Code != 535 {
+		t.Fatalf("refused changes let the app password in: %q", r.String())
+	}
+
+	code, body := set(url.Values{"csrf": {tok}, "label": {"printer"}, "networks": {"127.0.0.0/8"}})
+	if code != http.StatusOK || !strings.Contains(body, "App password printer may now log in from 127.0.0.0/8") || !strings.Contains(body, "<td>printer</td><td>127.0.0.0/8</td>") {
+		t.Fatalf("set networks: %d\n%s", code, body)
+	}
+	s.SyncDirectory()
+	if r := login(); r.Code != 235 || r.Enhanced != "2.0.0" {
+		t.Fatalf("login with the same app password after the change: %q", r.String())
+	}
+	if code, body := set(url.Values{"csrf": {tok}, "label": {"printer"}, "networks": {""}}); code != http.StatusOK || !strings.Contains(body, "wherever the mailbox may log in") {
+		t.Fatalf("clear networks: %d\n%s", code, body)
 	}
 }
