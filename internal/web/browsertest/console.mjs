@@ -135,6 +135,16 @@ try {
   await Promise.all([page.waitForURL(/\/app-passwords$/), page.click('#add-app-password button[type=submit]')]);
   if (!(await page.textContent('#new-app-password')).includes('printer-3f')) throw new Error('no app password shown');
   await shot('mailbox-app-password');
+  const apRow = page.locator('#app-passwords tr', { hasText: 'printer-3f' });
+  await apRow.locator('input[name=networks]').fill('127.0.0.0/8');
+  await Promise.all([page.waitForURL(/\/mailboxes\/app@example\.test\?flash=/), apRow.locator('.app-password-networks button[type=submit]').click()]);
+  if (!(await page.textContent('.flash')).includes('may now log in from 127.0.0.0/8')) throw new Error('no confirmation of the networks change');
+  if (!(await page.locator('#app-passwords tr', { hasText: 'printer-3f' }).textContent()).includes('127.0.0.0/8')) throw new Error('the app password does not show its new networks');
+  await shot('mailbox-app-password-networks');
+  await Promise.all([page.waitForURL(/\/trace\?mailbox=app%40example\.test$/), page.click('a[href^="/trace?mailbox="]')]);
+  if ((await page.locator('#attempts tr.attempt', { hasText: 'Invoice 42' }).count()) !== 1) throw new Error('the mailbox\'s Trace link does not find what it submitted');
+  await shot('trace-mailbox');
+  await page.goto(base + '/mailboxes/app@example.test');
   await page.fill('#mailbox-settings input[name=quota]', '50 MiB');
   await page.fill('#mailbox-settings input[name=sent_retention]', '30 days');
   await Promise.all([page.waitForURL(/\/mailboxes\/app@example\.test\?flash=/), page.click('#mailbox-settings button[type=submit]')]);
