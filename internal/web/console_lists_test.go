@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -252,7 +253,7 @@ func TestConsole_FolderList(t *testing.T) {
 			t.Errorf("folder row: no %q in\n%s", want, row)
 		}
 	}
-	if !strings.Contains(page, "52 messages") || strings.Contains(page, invoice) || !strings.Contains(page, `rel="next" href="?folder=Sent%2bItems&q=&offset=50"`) {
+	if !strings.Contains(page, "52 messages") || strings.Contains(page, invoice) || !strings.Contains(page, `rel="next" href="?folder=Sent%20Items&q=&offset=50"`) {
 		t.Errorf("first page: want 52 messages, the oldest on the next page, a link to it")
 	}
 	if _, page = b.get("/messages/app@example.test?folder=Sent+Items&offset=50"); !strings.Contains(page, "Invoice €42") || !strings.Contains(page, `rel="prev"`) {
@@ -266,12 +267,19 @@ func TestConsole_FolderList(t *testing.T) {
 	if _, page = b.get("/messages/bob@example.test?folder=inbox&q=" + url.QueryEscape("bob b")); !strings.Contains(page, "52 match") {
 		t.Errorf("search by To in bob's Inbox: want 52 matches")
 	}
+	// The link to the next page keeps the search as typed (a space is
+	// not read back as "+").
+	if next := regexp.MustCompile(`rel="next" href="([^"]+)"`).FindStringSubmatch(page); next == nil {
+		t.Errorf("search by To in bob's Inbox: no link to the next page")
+	} else if _, page = b.get("/messages/bob@example.test" + html.UnescapeString(next[1])); !strings.Contains(page, "52 match") || !strings.Contains(page, `rel="prev"`) {
+		t.Errorf("next page of the search %s: want the same 52 matches and a link back", next[1])
+	}
 	if resp, _ := b.get("/messages/app@example.test?q=" + strings.Repeat("x", admin.MaxFolderSearch+1)); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a search one octet over the bound: %d, want 400", resp.StatusCode)
 	}
 
 	_, page = b.get("/messages/app@example.test/" + invoice + "?folder=Sent+Items")
-	link := `/messages/app@example.test/` + invoice + `/raw?folder=Sent%2bItems`
+	link := `/messages/app@example.test/` + invoice + `/raw?folder=Sent%20Items`
 	if !strings.Contains(page, `href="`+link+`" download`) {
 		t.Fatalf("message page: no download link %s in\n%s", link, page)
 	}

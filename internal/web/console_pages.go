@@ -23,7 +23,6 @@ var funcs = template.FuncMap{
 	"join":   func(s []string) string { return strings.Join(s, ", ") },
 	"lines":  func(s []string) string { return strings.Join(s, "\n") },
 	"path":   url.PathEscape,
-	"query":  url.QueryEscape,
 	"limit":  func(n int) string { return limitText(n) },
 	"folder": func(f store.Folder) string { return string(f) },
 	"list":   func(s ...string) []string { return s },
