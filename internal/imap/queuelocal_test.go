@@ -9,21 +9,31 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mailroom/internal/admin"
+	"mailroom/internal/config"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
 )
 
 // TestIMAP_QueueDeliveredSizeWithoutBcc: a recipient that becomes local
 // after acceptance is delivered to its Inbox by the queue; the entry names
-// the copy without Bcc:, and IMAP's RFC822.SIZE is that copy's size.
+// the copy without Bcc:, and IMAP's RFC822.SIZE is that copy's size,
+// whether the body is in the database or a file.
 func TestIMAP_QueueDeliveredSizeWithoutBcc(t *testing.T) {
+	t.Run("database", func(t *testing.T) { queueDeliveredSize(t) })
+	t.Run("files", func(t *testing.T) {
+		queueDeliveredSize(t, func(c *config.Config) { c.Store.Bodies = config.BodiesFiles })
+	})
+	t.Run("postgres", func(t *testing.T) { queueDeliveredSize(t, testkit.WithPostgres(t)) })
+}
+
+func queueDeliveredSize(t *testing.T, opts ...testkit.Option) {
 	r := testkit.NewRemote(t)
 	var tried atomic.Int32
 	r.MX(t, "later.test", testkit.MXOptions{Rcpt: func(string) *smtp.SMTPError {
 		tried.Add(1)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "try again"}
 	}})
-	s := testkit.Start(t, fixture, testkit.WithRemote(r))
+	s := testkit.Start(t, fixture, append(opts, testkit.WithRemote(r))...)
 	msg := strings.Replace(message("m1@example.test", "Later"), "To: bob@example.test", "To: carol@later.test", 1)
 	submit(t, s, []string{"carol@later.test"}, msg)
 	testkit.Eventually(t, "the remote MX is tried", func() bool { return tried.Load() > 0 })
