@@ -223,8 +223,12 @@ func attemptOf(e store.TraceEvent, dels []store.TraceEvent) Attempt {
 	if e.Status == trace.StatusRefused {
 		a.Command = e.Command
 	}
-	if e.Code != 0 && e.Status != trace.StatusAccepted {
+	switch {
+	case e.Status == trace.StatusAccepted:
+	case e.Code != 0:
 		a.Reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", e.Code, e.Enhanced, e.Text))
+	case e.Status == trace.StatusRefused:
+		a.Reply = e.Text // an IMAP refusal has no SMTP code: "NO [OVERQUOTA] …"
 	}
 	if e.QueueID != "" {
 		a.Delivery, a.Deliveries = deliveryState(e, dels)

@@ -30,6 +30,11 @@ type IMAP struct {
 	// MaxIdle caps the sessions in IDLE at once, server-wide; one more is
 	// answered NO and the client polls instead. Default 10000.
 	MaxIdle int `toml:"max_idle"`
+	// IdleKeepalive is how often a session in IDLE sends "* OK Still
+	// here", selected or not, so NAT and firewalls keep the connection
+	// (Dovecot's imap_idle_notify_interval). Default "2m"; at most "29m",
+	// under the 30 minutes after which RFC 9051 lets a server log out.
+	IdleKeepalive Duration `toml:"idle_keepalive"`
 	// LoginTimeout is how long a connection may stay unauthenticated
 	// before it is closed. Default "60s".
 	LoginTimeout Duration `toml:"login_timeout"`
@@ -41,7 +46,7 @@ type IMAP struct {
 
 // DefaultIMAP is the [imap] section's default: off.
 func DefaultIMAP() IMAP {
-	return IMAP{MaxConnectionsPerAddress: 50, MaxIdle: 10000, LoginTimeout: Duration(time.Minute), PreAuthBytes: 64 << 10}
+	return IMAP{MaxConnectionsPerAddress: 50, MaxIdle: 10000, IdleKeepalive: Duration(2 * time.Minute), LoginTimeout: Duration(time.Minute), PreAuthBytes: 64 << 10}
 }
 
 func (m IMAP) validate() error {
@@ -58,6 +63,9 @@ func (m IMAP) validate() error {
 	}
 	if m.MaxIdle <= 0 {
 		return &FieldError{"imap.max_idle", m.MaxIdle, "must be positive"}
+	}
+	if k := m.IdleKeepalive.Std(); k <= 0 || k > 29*time.Minute {
+		return &FieldError{"imap.idle_keepalive", k, "must be positive and at most 29m"}
 	}
 	if m.LoginTimeout.Std() <= 0 {
 		return &FieldError{"imap.login_timeout", m.LoginTimeout.Std(), "must be positive"}

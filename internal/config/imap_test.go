@@ -3,11 +3,12 @@ package config
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestLoad_IMAP(t *testing.T) {
 	c, err := Load("")
-	if err != nil || c.IMAP.Listen != "" || c.IMAP.ListenTLS != "" || c.IMAP.MaxIdle != 10000 {
+	if err != nil || c.IMAP.Listen != "" || c.IMAP.ListenTLS != "" || c.IMAP.MaxIdle != 10000 || c.IMAP.IdleKeepalive.Std() != 2*time.Minute {
 		t.Fatalf("default [imap] = %+v, %v; want off", c.IMAP, err)
 	}
 	c, err = Load(write(t, "[imap]\nlisten = \":143\"\nlisten_tls = \":993\"\n"))
@@ -19,6 +20,8 @@ func TestLoad_IMAP(t *testing.T) {
 		{"[imap]\nlisten_tls = \"x\"\n", "imap.listen_tls"},
 		{"[imap]\nmax_idle = 0\n", "imap.max_idle"},
 		{"[imap]\nmax_connections_per_address = -1\n", "imap.max_connections_per_address"},
+		{"[imap]\nidle_keepalive = \"0s\"\n", "imap.idle_keepalive"},
+		{"[imap]\nidle_keepalive = \"30m\"\n", "imap.idle_keepalive"},
 		{"[imap]\nlogin_timeout = \"0s\"\n", "imap.login_timeout"},
 		{"[imap]\npreauth_bytes = 1023\n", "imap.preauth_bytes"},
 	} {

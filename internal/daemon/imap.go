@@ -25,7 +25,7 @@ func (d *Daemon) startIMAP(tlsConfig *tls.Config, guard *limits.LoginGuard, st s
 		Directory: d.dir, Store: st, Blobs: d.blobs, Logins: guard, Trace: d.trace, Log: d.log,
 		Conns:     &limits.Connections{PerAddress: c.MaxConnectionsPerAddress},
 		TLSConfig: tlsConfig, HashWait: d.cfg.Submission.HashWait.Std(), MaxMessageBytes: d.cfg.Submission.MaxMessageBytes,
-		MaxIdle: c.MaxIdle, LoginTimeout: c.LoginTimeout.Std(), PreAuthBytes: c.PreAuthBytes,
+		MaxIdle: c.MaxIdle, IdleKeepalive: c.IdleKeepalive.Std(), LoginTimeout: c.LoginTimeout.Std(), PreAuthBytes: c.PreAuthBytes,
 	})
 	for _, l := range []struct {
 		name, addr string

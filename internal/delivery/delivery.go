@@ -158,27 +158,9 @@ func (d *Deliverer) Close() { d.dests.closeIdle() }
 func (d *Deliverer) Deliver(ctx context.Context, env queue.Envelope, domain string, rcpts []string) []queue.Result {
 	// A relay domain's mail lives upstream: remote, by its route.
 	if d.o.Directory != nil && d.o.Directory.Snapshot().Hosts(domain) {
-		return d.local(rcpts)
+		return d.local(env, rcpts)
 	}
 	return d.remote(ctx, env, domain, rcpts)
-}
-
-// local delivers into Inboxes: the queue writes the entries when it
-// records the results.
-func (d *Deliverer) local(rcpts []string) []queue.Result {
-	snap := d.o.Directory.Snapshot()
-	out := make([]queue.Result, len(rcpts))
-	for i, r := range rcpts {
-		// Resolve, as the RCPT check does: an alias, a plus-address or
-		// postmaster@ (a DSN's copy to delivery.postmaster) reaches its
-		// mailbox.
-		if mb, ok := snap.Resolve(r); ok {
-			out[i] = queue.Result{Status: queue.Delivered, Code: 250, Enhanced: "2.0.0", Text: "delivered to the Inbox of " + r, Inbox: mb.ID}
-		} else {
-			out[i] = queue.Result{Status: queue.Permanent, Code: 550, Enhanced: "5.1.1", Text: "no mailbox " + r + " here"}
-		}
-	}
-	return out
 }
 
 // hop is one host to try, with how to talk to it.

@@ -16,6 +16,8 @@
 //   - imapserver does not bound what a client sends before it logs in,
 //     nor how long it may stay unauthenticated: the listener's connections
 //     count their bytes and carry a login deadline (listener.go).
+//   - imapserver writes no untagged OK: IDLE's keepalive, "* OK Still
+//     here" as Dovecot sends it, goes to the connection directly (idle.go).
 //   - EXAMINE is not read-only in imapserver ("TODO: forbid write
 //     commands"), and a FETCH of BODY[] does not set \Seen: the session
 //     does both.
@@ -61,6 +63,9 @@ type Options struct {
 	MaxMessageBytes int64
 	// MaxIdle bounds the sessions in IDLE at once.
 	MaxIdle int
+	// IdleKeepalive is how often IDLE sends "* OK Still here"; default
+	// two minutes, Dovecot's imap_idle_notify_interval.
+	IdleKeepalive time.Duration
 	// LoginTimeout closes a connection that has not logged in by then;
 	// PreAuthBytes one that sent more before it logged in.
 	LoginTimeout time.Duration
@@ -106,6 +111,9 @@ func New(o Options) *Server {
 	}
 	if o.MaxIdle <= 0 {
 		o.MaxIdle = 10000
+	}
+	if o.IdleKeepalive <= 0 {
+		o.IdleKeepalive = 2 * time.Minute
 	}
 	s := &Server{o: o, log: o.Log.With("proto", "imap")}
 	s.watch = newWatcher(o.Store, o.PollInterval, s.log)

@@ -171,35 +171,6 @@ func (ss *session) update(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	return nil
 }
 
-// Idle reports changes of the selected folder as they happen, until stop:
-// the server's watcher probes the store and wakes the session.
-func (ss *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if n := ss.s.idle.Add(1); n > int64(ss.s.o.MaxIdle) {
-		ss.s.idle.Add(-1)
-		return no(goimap.ResponseCodeLimit, "Too many IDLE sessions on this server; poll with NOOP instead")
-	}
-	defer ss.s.idle.Add(-1)
-	if ss.sel == nil {
-		<-stop
-		return nil
-	}
-	wake := ss.s.watch.subscribe(ss.sel.t.Mailbox.ID)
-	defer ss.s.watch.unsubscribe(wake)
-	if err := ss.update(w, true); err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-stop:
-			return nil
-		case <-wake.c:
-			if err := ss.update(w, true); err != nil {
-				return err
-			}
-		}
-	}
-}
-
 // Expunge removes the messages flagged \Deleted (of uids, for UID
 // EXPUNGE) and reports them.
 func (ss *session) Expunge(w *imapserver.ExpungeWriter, uids *goimap.UIDSet) error {

@@ -172,6 +172,22 @@ func TestIMAP_AppendOverQuota(t *testing.T) {
 	if _, err := bob.Copy(goimap.SeqSetNum(1), "Sent Items").Wait(); code(err) != goimap.ResponseCodeOverQuota {
 		t.Fatalf("copy over quota: %v, want OVERQUOTA", err)
 	}
+
+	// The refused APPEND is a row of the readable trace, with its reason
+	// and the reply sent.
+	s.Daemon.FlushTrace()
+	page, err := s.Admin.TraceAttempts(context.Background(), admin.TraceQuery{Mailbox: "bob@example.test", Status: trace.StatusRefused}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Attempts) != 1 {
+		t.Fatalf("bob's refused attempts in the trace: %+v, want the APPEND", page.Attempts)
+	}
+	a := page.Attempts[0]
+	if a.Command != "APPEND" || a.Reason != string(goimap.ResponseCodeOverQuota) || a.Size != int64(len(body)) ||
+		!strings.HasPrefix(a.Reply, "NO [OVERQUOTA] ") {
+		t.Errorf("the refused APPEND in the trace: %+v", a)
+	}
 }
 
 // TestIMAP_MoveExpungeSearch: MOVE gives new UIDs in the target and

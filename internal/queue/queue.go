@@ -418,7 +418,7 @@ func (q *Queue) decide(e store.QueueEntry, r Result, now time.Time, shutdown boo
 	case Delivered:
 		o.State = store.StateDelivered
 		if r.Inbox != 0 {
-			o.Entry = &store.FolderEntry{MailboxID: r.Inbox, Folder: store.FolderInbox, MessageID: e.MessageID, Blob: e.DeliveryBlob, Size: e.Size, CreatedAt: now}
+			o.Entry = &store.FolderEntry{MailboxID: r.Inbox, Folder: store.FolderInbox, MessageID: e.MessageID, Blob: e.DeliveryBlob, Size: r.Size, CreatedAt: now}
 		}
 		return o, nil
 	case Permanent:

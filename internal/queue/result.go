@@ -54,6 +54,10 @@ type Result struct {
 	// the message. The queue writes that Inbox entry in the transaction
 	// that marks the recipient delivered, so local delivery happens once.
 	Inbox int64
+	// Size, with Inbox, is the size of the copy the Inbox entry names
+	// (Envelope.Blob, without Bcc:), which IMAP reports as RFC822.SIZE;
+	// Envelope.Size is the full copy's.
+	Size int64
 }
 
 // Reply returns the reply as one line: "550 5.1.1 No such user".
