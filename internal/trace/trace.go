@@ -52,9 +52,6 @@ const (
 	StatusNoCommand = "no_command"
 )
 
-// Statuses lists the statuses a search may filter on.
-var Statuses = []string{StatusAccepted, StatusRefused, StatusDeferred, StatusDelivered, StatusFailed, StatusTLSFailed, StatusNoCommand}
-
 // Defaults of a Writer.
 const (
 	FlushInterval = 100 * time.Millisecond
