@@ -21,6 +21,24 @@ import (
 // Exchange cannot show. TraceQuery is the one filter of the console, the
 // CLI and the API.
 
+// TraceQuery filters the trace, the same for the console, the CLI and the
+// API. Zero values do not filter. An address filter that is a whole
+// address matches it exactly; anything else matches the addresses that
+// begin with it ("bob@").
+type TraceQuery struct {
+	Mailbox   string // the logged-in mailbox, or the connector's
+	Sender    string // the envelope sender, a header From or the header Sender
+	Recipient string // an envelope recipient
+	Subject   string // part of the Subject, ASCII case ignored
+	MessageID string // the Message-ID header, with or without <>
+	QueueID   string
+	Status    string // one of AttemptStatuses
+	Since     time.Duration
+	Until     time.Duration // what happened up to this long ago
+	Cursor    string        // AttemptPage.Next of the page before
+	Limit     int           // attempts a page, default DefaultTracePage, at most MaxTracePage
+}
+
 // Page sizes of TraceAttempts.
 const (
 	DefaultTracePage = 50

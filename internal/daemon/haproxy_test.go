@@ -66,6 +66,6 @@ func TestProxy_HAProxyInFrontOfTwoNodes(t *testing.T) {
 // traced reports whether s's trace has the message msgID.
 func traced(s *testkit.Server, msgID string) bool {
 	s.Daemon.FlushTrace()
-	tls, err := s.Admin.Trace(context.Background(), admin.TraceQuery{MessageID: msgID}, time.Now())
-	return err == nil && len(tls) > 0
+	page, err := s.Admin.TraceAttempts(context.Background(), admin.TraceQuery{MessageID: msgID}, time.Now())
+	return err == nil && len(page.Attempts) > 0
 }

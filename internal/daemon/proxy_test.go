@@ -14,7 +14,6 @@ import (
 	"mailroom/internal/daemon"
 	"mailroom/internal/store"
 	"mailroom/internal/testkit"
-	"mailroom/internal/trace"
 )
 
 // The load balancer in these tests is 127.0.0.2 (every 127/8 address is
@@ -40,24 +39,19 @@ func header(v int, src string) []byte {
 	return testkit.ProxyV2(s, d)
 }
 
-// sessionRemote returns the Remote of the trace events of the session
-// that submitted the message msgID (all of them must agree).
+// sessionRemote returns the Remote of the attempt that submitted the
+// message msgID (its session's events must all agree).
 func sessionRemote(t *testing.T, s *testkit.Server, msgID string) string {
 	t.Helper()
-	s.Daemon.FlushTrace()
-	tls, err := s.Admin.Trace(context.Background(), admin.TraceQuery{MessageID: msgID}, time.Now())
-	if err != nil || len(tls) != 1 {
-		t.Fatalf("trace of %s: %v %+v", msgID, err, tls)
+	ds := s.TraceDetails(admin.TraceQuery{MessageID: msgID})
+	if len(ds) != 1 {
+		t.Fatalf("trace of %s: %+v", msgID, ds)
 	}
-	remote := ""
-	for _, e := range tls[0].Events {
-		if e.Kind == trace.KindDelivery || e.Remote == "" {
-			continue // delivery events carry the remote host, not the client
-		}
-		if remote != "" && e.Remote != remote {
+	remote := ds[0].Remote
+	for _, e := range ds[0].Events {
+		if e.Remote != "" && e.Remote != remote {
 			t.Fatalf("events of one session disagree on the remote: %q, %q", remote, e.Remote)
 		}
-		remote = e.Remote
 	}
 	return remote
 }

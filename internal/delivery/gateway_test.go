@@ -107,10 +107,12 @@ func TestRoute_RefusedTwiceWaits(t *testing.T) {
 	if len(up.Messages()) != 0 {
 		t.Error("a message went upstream without a login")
 	}
-	s.Daemon.FlushTrace()
-	tl, err := s.Admin.Trace(context.Background(), admin.TraceQuery{QueueID: id}, time.Now())
-	if err != nil || len(tl) == 0 || !strings.Contains(admin.FormatEvent(tl[0].Events[len(tl[0].Events)-1]), "535 5.7.3") {
-		t.Errorf("trace %+v, %v: want the last event to carry the upstream's 535", tl, err)
+	ds := s.TraceDetails(admin.TraceQuery{QueueID: id})
+	if len(ds) != 1 || len(ds[0].ByRecipient) != 1 || len(ds[0].ByRecipient[0].Events) == 0 {
+		t.Fatalf("trace of %s: %+v", id, ds)
+	}
+	if evs := ds[0].ByRecipient[0].Events; !strings.Contains(admin.FormatEvent(evs[len(evs)-1]), "535 5.7.3") {
+		t.Errorf("deliveries %+v: want the last to carry the upstream's 535", evs)
 	}
 }
 

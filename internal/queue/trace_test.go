@@ -13,8 +13,8 @@ import (
 )
 
 // TestQueue_TraceDeliveryAttempts: each remote attempt is traced with the
-// remote reply and the state it leads to, and the submission's timeline
-// ends in its final state.
+// remote reply and the state it leads to, and the submission's detail
+// shows each recipient's attempts, a drop last.
 func TestQueue_TraceDeliveryAttempts(t *testing.T) {
 	r := testkit.NewRemote(t)
 	r.MX(t, "remote.test", testkit.MXOptions{Rcpt: func(rcpt string) *smtp.SMTPError {
@@ -37,18 +37,19 @@ func TestQueue_TraceDeliveryAttempts(t *testing.T) {
 	c.Close()
 
 	ctx := context.Background()
-	var tl []admin.Timeline
+	var d admin.AttemptDetail
 	testkit.Eventually(t, "three delivery events", func() bool {
-		s.Daemon.FlushTrace()
-		var err error
-		tl, err = s.Admin.Trace(ctx, admin.TraceQuery{MessageID: "q-trace@example.test"}, time.Now())
-		if err != nil || len(tl) != 1 {
+		ds := s.TraceDetails(admin.TraceQuery{MessageID: "q-trace@example.test"})
+		if len(ds) != 1 {
 			return false
 		}
+		d = ds[0]
 		n := 0
-		for _, e := range tl[0].Events {
-			if e.Kind == trace.KindDelivery {
-				n++
+		for _, r := range d.ByRecipient {
+			for _, e := range r.Events {
+				if e.Kind == trace.KindDelivery {
+					n++
+				}
 			}
 		}
 		return n >= 3
@@ -61,30 +62,41 @@ func TestQueue_TraceDeliveryAttempts(t *testing.T) {
 		"later@remote.test":  {trace.StatusDeferred, 451},
 		"nobody@remote.test": {trace.StatusFailed, 550},
 	}
-	for _, e := range tl[0].Events {
-		if e.Kind != trace.KindDelivery {
-			continue
-		}
-		w := want[e.Recipients[0]]
-		if e.Status != w.status || e.Code != w.code || e.QueueID == "" || e.Remote == "" {
-			t.Errorf("delivery event for %s: %+v, want %s with %d", e.Recipients[0], e, w.status, w.code)
+	for _, r := range d.ByRecipient {
+		for _, e := range r.Events {
+			if e.Kind != trace.KindDelivery {
+				continue
+			}
+			w := want[e.Recipients[0]]
+			if e.Recipients[0] != r.Recipient || e.Status != w.status || e.Code != w.code || e.QueueID != d.QueueID || e.Remote == "" {
+				t.Errorf("delivery event for %s: %+v, want %s with %d", r.Recipient, e, w.status, w.code)
+			}
 		}
 	}
-	if tl[0].Session == "" {
-		t.Errorf("delivery events not joined to the submission's session: %+v", tl[0])
+	if d.Session == "" || d.QueueID == "" {
+		t.Errorf("delivery events not joined to the submission's session: %+v", d)
 	}
-	failed, err := s.Admin.Trace(ctx, admin.TraceQuery{Status: trace.StatusFailed, Recipient: "nobody@remote.test"}, time.Now())
-	if err != nil || len(failed) != 1 {
+	failed, err := s.Admin.TraceAttempts(ctx, admin.TraceQuery{Status: trace.StatusFailed, Recipient: "nobody@remote.test"}, time.Now())
+	if err != nil || len(failed.Attempts) != 1 {
 		t.Errorf("search failed deliveries: %v %+v", err, failed)
 	}
 
 	// Dropping the deferred recipient is traced too.
-	id := tl[0].QueueIDs[0]
+	id := d.QueueID
 	if n, err := s.Admin.DropQueue(ctx, admin.QueueSelection{ID: id, Recipient: "later@remote.test"}); err != nil || n != 1 {
 		t.Fatalf("drop: %d %v", n, err)
 	}
-	dropped, err := s.Admin.Trace(ctx, admin.TraceQuery{QueueID: id, Status: trace.StatusFailed}, time.Now())
-	if err != nil || len(dropped) != 1 || dropped[0].Events[len(dropped[0].Events)-1].Kind != trace.KindDropped {
-		t.Fatalf("dropped: %v %+v", err, dropped)
+	dropped := s.TraceDetails(admin.TraceQuery{QueueID: id, Status: trace.StatusFailed})
+	if len(dropped) != 1 {
+		t.Fatalf("dropped: %+v", dropped)
+	}
+	last := ""
+	for _, r := range dropped[0].ByRecipient {
+		if r.Recipient == "later@remote.test" && len(r.Events) > 0 {
+			last = r.Events[len(r.Events)-1].Kind
+		}
+	}
+	if last != trace.KindDropped {
+		t.Fatalf("later@'s last event %q, want %s: %+v", last, trace.KindDropped, dropped[0].ByRecipient)
 	}
 }

@@ -45,19 +45,17 @@ type TraceEvent struct {
 	Connector    string   // the connector that admitted the client, "" after AUTH
 }
 
-// TraceFilter selects trace events. Set fields are ANDed; Sessions and
-// QueueIDs, when set, select events of any of those sessions OR queue ids.
+// TraceFilter selects trace events (an attempt's detail, the dashboard's
+// counts); AttemptFilter selects the trace's rows. Set fields are ANDed;
+// Sessions and QueueIDs, when set, select events of any of those sessions
+// OR queue ids.
 type TraceFilter struct {
-	Sender    string // events whose Sender is this address
-	Recipient string // events whose Recipients include this address
-	MessageID string
-	QueueID   string
-	Mailbox   string
-	Status    string
-	Since     time.Time // events at or after
-	Sessions  []string
-	QueueIDs  []string
-	Limit     int // at most this many events, newest first; 0: no limit
+	Mailbox  string
+	Status   string
+	Since    time.Time // events at or after
+	Sessions []string
+	QueueIDs []string
+	Limit    int // at most this many events, newest first; 0: no limit
 }
 
 // AttemptFilter selects submission attempts (events with Attempt set).

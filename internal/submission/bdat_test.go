@@ -1,7 +1,6 @@
 package submission_test
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -45,14 +44,9 @@ func TestBDAT_ResetBetweenChunks(t *testing.T) {
 	c.Expect(c.Read(), 250, "2.0.0")
 	assertInboxCount(t, s, "carol@example.test", 1)
 
-	s.Daemon.FlushTrace()
-	ts, err := s.Admin.Trace(context.Background(), admin.TraceQuery{Status: trace.StatusRefused, Since: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	abandoned := 0
-	for _, tl := range ts {
-		for _, e := range tl.Events {
+	for _, d := range s.TraceDetails(admin.TraceQuery{Status: trace.StatusRefused, Since: time.Hour}) {
+		for _, e := range d.Events {
 			if e.Code == 451 {
 				t.Errorf("the trace records a reply the client never got: %+v", e)
 			}

@@ -67,11 +67,7 @@ func TestOAuthApp_ActsAsItsMailboxes(t *testing.T) {
 		}
 		c.Close()
 
-		s.Daemon.FlushTrace()
-		ts, err := s.Admin.Trace(context.Background(), admin.TraceQuery{Sender: mb, Since: time.Hour}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		ts := s.TraceDetails(admin.TraceQuery{Sender: mb, Since: time.Hour})
 		want := "method=xoauth2 issuer=" + p.Issuer + " client=" + appClient + " jti=" + jti
 		if e, ok := findEvent(ts, trace.KindAuth, "AUTH"); !ok || e.Detail != want || e.Mailbox != mb {
 			t.Errorf("as %s: auth event %+v, want detail %q", mb, e, want)

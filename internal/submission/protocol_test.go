@@ -2,7 +2,6 @@ package submission_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -225,14 +224,9 @@ func TestEHLO_ArgumentBounded(t *testing.T) {
 	c.MustCmd("RCPT TO:<"+long+"@remote.example>", 501, "5.1.3")
 	c.MustCmd("QUIT", 221, "")
 
-	s.Daemon.FlushTrace()
-	ts, err := s.Admin.Trace(context.Background(), admin.TraceQuery{Since: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	events := 0
-	for _, tl := range ts {
-		for _, e := range tl.Events {
+	for _, d := range s.TraceDetails(admin.TraceQuery{Since: time.Hour}) {
+		for _, e := range d.Events {
 			events++
 			for _, f := range append([]string{e.Sender, e.Detail, e.Text, e.Mailbox}, e.Recipients...) {
 				if len(f) > 1000 {

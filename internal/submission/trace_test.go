@@ -2,6 +2,7 @@ package submission_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,10 +14,14 @@ import (
 )
 
 // findEvent returns the first event of kind (and, when not "", command)
-// in ts.
-func findEvent(ts []admin.Timeline, kind, cmd string) (store.TraceEvent, bool) {
-	for _, t := range ts {
-		for _, e := range t.Events {
+// in the details' session events and deliveries.
+func findEvent(ds []admin.AttemptDetail, kind, cmd string) (store.TraceEvent, bool) {
+	for _, d := range ds {
+		evs := d.Events
+		for _, r := range d.ByRecipient {
+			evs = append(slices.Clip(evs), r.Events...)
+		}
+		for _, e := range evs {
 			if e.Kind == kind && (cmd == "" || e.Command == cmd) {
 				return e, true
 			}
@@ -49,13 +54,7 @@ func TestTrace_RefusedAndAccepted(t *testing.T) {
 	bad.Expect(bad.AuthPlain("app@example.test", "wrong-password"), 535, "5.7.3")
 	bad.Close()
 
-	s.Daemon.FlushTrace()
-	now := time.Now()
-
-	refused, err := s.Admin.Trace(ctx, admin.TraceQuery{Status: trace.StatusRefused, Since: time.Hour}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	refused := s.TraceDetails(admin.TraceQuery{Status: trace.StatusRefused, Since: time.Hour})
 	e, ok := findEvent(refused, trace.KindRefused, "MAIL")
 	if !ok || e.Reason != "send_as_denied" || e.Code != 550 || e.Enhanced != "5.7.60" || !strings.HasPrefix(e.Text, "SendAsDenied:") ||
 		e.Sender != "support@example.test" || e.Mailbox != "app@example.test" || e.TLS == "" {
@@ -65,24 +64,25 @@ func TestTrace_RefusedAndAccepted(t *testing.T) {
 		t.Fatalf("failed AUTH event: %+v (found %v)", a, ok)
 	}
 	if _, ok := findEvent(refused, trace.KindSession, ""); !ok {
-		t.Fatalf("refused timeline without its session event: %+v", refused)
+		t.Fatalf("refused attempt without its session event: %+v", refused)
 	}
 
-	bySender, err := s.Admin.Trace(ctx, admin.TraceQuery{Sender: "support@example.test"}, now)
-	if err != nil || len(bySender) != 1 || bySender[0].Status != trace.StatusRefused {
+	now := time.Now()
+	bySender, err := s.Admin.TraceAttempts(ctx, admin.TraceQuery{Sender: "support@example.test"}, now)
+	if err != nil || len(bySender.Attempts) != 1 || bySender.Attempts[0].Status != trace.StatusRefused {
 		t.Fatalf("search by refused sender: %v %+v", err, bySender)
 	}
 
-	acc, err := s.Admin.Trace(ctx, admin.TraceQuery{MessageID: "<trace-1@example.test>"}, now)
-	if err != nil || len(acc) != 1 {
-		t.Fatalf("search by Message-ID: %v %+v", err, acc)
+	acc := s.TraceDetails(admin.TraceQuery{MessageID: "<trace-1@example.test>"})
+	if len(acc) != 1 {
+		t.Fatalf("search by Message-ID: %+v", acc)
 	}
 	a, ok := findEvent(acc, trace.KindAccepted, "")
 	if !ok || a.QueueID == "" || a.Sender != "app@example.test" || len(a.Recipients) != 1 || a.Recipients[0] != "carol@example.test" || a.Size == 0 || a.Code != 250 {
 		t.Fatalf("accepted event: %+v", a)
 	}
-	if _, ok := findEvent(acc, trace.KindCopy, ""); !ok {
-		t.Errorf("no Sent Items copy event: %+v", acc)
+	if !slices.Contains(acc[0].Copies, "app@example.test") {
+		t.Errorf("no Sent Items copy: %+v", acc[0])
 	}
 	if d, ok := findEvent(acc, trace.KindDelivery, ""); !ok || d.Status != trace.StatusDelivered {
 		t.Errorf("local delivery event: %+v (found %v)", d, ok)
@@ -90,11 +90,11 @@ func TestTrace_RefusedAndAccepted(t *testing.T) {
 	if au, ok := findEvent(acc, trace.KindAuth, ""); !ok || au.Mailbox != "app@example.test" || au.Status != "" {
 		t.Errorf("AUTH event of the accepted session: %+v (found %v)", au, ok)
 	}
-	byQueue, err := s.Admin.Trace(ctx, admin.TraceQuery{QueueID: a.QueueID, Recipient: "carol@example.test"}, now)
-	if err != nil || len(byQueue) != 1 || byQueue[0].Session != acc[0].Session {
+	byQueue, err := s.Admin.TraceAttempts(ctx, admin.TraceQuery{QueueID: a.QueueID, Recipient: "carol@example.test"}, now)
+	if err != nil || len(byQueue.Attempts) != 1 || byQueue.Attempts[0].Session != acc[0].Session {
 		t.Fatalf("search by queue id and recipient: %v %+v", err, byQueue)
 	}
-	if _, err := s.Admin.Trace(ctx, admin.TraceQuery{Status: "lost"}, now); err == nil {
+	if _, err := s.Admin.TraceAttempts(ctx, admin.TraceQuery{Status: "lost"}, now); err == nil {
 		t.Error("unknown status accepted")
 	}
 }

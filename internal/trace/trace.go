@@ -1,6 +1,6 @@
 // Package trace owns the message trace's writing: the event kinds and
 // statuses (stable contracts, like reply codes) and a Writer that batches
-// events into the store. Searching is admin's (admin.Trace), over store.Trace.
+// events into the store. Searching is admin's (admin.TraceAttempts), over store.Trace.
 //
 // Durability. Events are buffered and written by one goroutine every
 // FlushInterval or BatchSize events, in one transaction, so tracing adds
@@ -51,9 +51,6 @@ const (
 	// or MAIL: a client that gave up on what EHLO offered it.
 	StatusNoCommand = "no_command"
 )
-
-// Statuses lists the statuses a search may filter on.
-var Statuses = []string{StatusAccepted, StatusRefused, StatusDeferred, StatusDelivered, StatusFailed, StatusTLSFailed, StatusNoCommand}
 
 // Defaults of a Writer.
 const (

@@ -28,7 +28,8 @@ func (db *DB) TraceArgs(e *store.TraceEvent) []any {
 		e.Attempt, joinRecipients(e.HeaderFrom), e.HeaderSender, e.Subject, e.Connector}
 }
 
-// joinRecipients stores recipients as ",a,b," so one matches as ",a,".
+// joinRecipients stores addresses as ",a,b," (SearchAttempts finds an
+// address in trace_addresses, not here).
 func joinRecipients(rs []string) string {
 	if len(rs) == 0 {
 		return ""
@@ -51,21 +52,6 @@ func (db *DB) SearchTrace(ctx context.Context, f store.TraceFilter) ([]store.Tra
 	add := func(cond string, a any) {
 		args = append(args, a)
 		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.Sender != "" {
-		add("sender = $%d", f.Sender)
-	}
-	if f.Recipient != "" {
-		// recipients holds ",a,b,": it holds ",r," exactly when r is one.
-		// REPLACE compares bytes in both databases (LIKE ignores ASCII case
-		// in SQLite and not in PostgreSQL).
-		add("REPLACE(recipients, $%d, '') <> recipients", ","+f.Recipient+",")
-	}
-	if f.MessageID != "" {
-		add("message_id = $%d", f.MessageID)
-	}
-	if f.QueueID != "" {
-		add("queue_id = $%d", f.QueueID)
 	}
 	if f.Mailbox != "" {
 		add("mailbox = $%d", f.Mailbox)
