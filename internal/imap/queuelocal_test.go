@@ -38,10 +38,16 @@ func queueDeliveredSize(t *testing.T, opts ...testkit.Option) {
 	submit(t, s, []string{"carol@later.test"}, msg)
 	testkit.Eventually(t, "the remote MX is tried", func() bool { return tried.Load() > 0 })
 
+	// The domain comes first as a relay (its mail still goes to its MX),
+	// then, with carol in it, turns hosted: a retry between the two steps
+	// must not find a hosted domain without carol (a 550).
 	ctx := context.Background()
-	_, err := s.Admin.AddDomain(ctx, "later.test")
+	_, err := s.Admin.AddDomainWithRole(ctx, "later.test", store.DomainRelay)
 	testkit.MustAdd(t, err)
 	_, _, err = s.Admin.AddMailbox(ctx, admin.NewMailbox{Address: "carol@later.test", Password: pw})
+	testkit.MustAdd(t, err)
+	hosted := store.DomainHosted
+	_, err = s.Admin.SetDomain(ctx, "later.test", admin.DomainChange{Role: &hosted})
 	testkit.MustAdd(t, err)
 	s.SyncDirectory()
 	testkit.Eventually(t, "the queue delivers to carol's Inbox", func() bool {
