@@ -39,6 +39,7 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet goimap.NumSet, option
 	}
 	headOnly := headerOnly(options)
 	read := headOnly || needsBody(options)
+	br := bufio.NewReader(nil) // reused: a header is parsed from it per message
 	for len(idx) > 0 {
 		batch := idx[:min(len(idx), headBatch)]
 		idx = idx[len(batch):]
@@ -54,7 +55,7 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet goimap.NumSet, option
 					return err
 				}
 			}
-			if err := writeFetch(w, i, sel.msgs[i], data, options); err != nil {
+			if err := writeFetch(w, br, i, sel.msgs[i], data, options); err != nil {
 				return err
 			}
 		}
@@ -64,8 +65,8 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet goimap.NumSet, option
 
 // writeFetch writes the FETCH response of the view's message i (m),
 // whose stored copy (or only its header, when that is all options need)
-// is data.
-func writeFetch(w *imapserver.FetchWriter, i int, m store.FolderEntry, data []byte, options *goimap.FetchOptions) error {
+// is data; br is the reader its header is parsed from.
+func writeFetch(w *imapserver.FetchWriter, br *bufio.Reader, i int, m store.FolderEntry, data []byte, options *goimap.FetchOptions) error {
 	rw := w.CreateMessage(uint32(i + 1))
 	rw.WriteUID(goimap.UID(m.UID))
 	if options.Flags {
@@ -78,7 +79,8 @@ func writeFetch(w *imapserver.FetchWriter, i int, m store.FolderEntry, data []by
 		rw.WriteRFC822Size(m.Size)
 	}
 	if options.Envelope {
-		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(data)))
+		br.Reset(bytes.NewReader(data))
+		h, err := textproto.ReadHeader(br) // copies what it keeps: br may be reset
 		if err != nil {
 			h = textproto.Header{}
 		}
