@@ -95,7 +95,7 @@ func fetchHeaderOnlyAsWhole(t *testing.T, filler int, opts ...testkit.Option) {
 }
 
 // appendMessage APPENDs msg to c's INBOX.
-func appendMessage(t *testing.T, c *imapclient.Client, msg string, i int) {
+func appendMessage(t testing.TB, c *imapclient.Client, msg string, i int) {
 	t.Helper()
 	cmd := c.Append("INBOX", int64(len(msg)), nil)
 	if _, err := io.WriteString(cmd, msg); err != nil {
