@@ -2,7 +2,6 @@ package imap_test
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
@@ -24,16 +23,7 @@ func benchServer(b *testing.B) *imapclient.Client {
 	text := strings.Repeat("All work and no play makes a dull message.\r\n", 45)
 	for i := range benchInbox {
 		msg := strings.Replace(message(fmt.Sprintf("b%d@example.test", i), fmt.Sprintf("Bench %d", i)), "Hello Bob.\r\n", text, 1)
-		cmd := bob.Append("INBOX", int64(len(msg)), nil)
-		if _, err := io.WriteString(cmd, msg); err != nil {
-			b.Fatal(err)
-		}
-		if err := cmd.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := cmd.Wait(); err != nil {
-			b.Fatalf("append %d: %v", i, err)
-		}
+		appendMessage(b, bob, msg, i)
 	}
 	return bob
 }

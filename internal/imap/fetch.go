@@ -37,46 +37,62 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet goimap.NumSet, option
 			options.Flags = true
 		}
 	}
-	body := needsBody(options)
-	header := options.Envelope
-	for _, i := range idx {
-		m := sel.msgs[i]
-		var data []byte
-		var h textproto.Header
-		if body || header {
-			var err error
-			if data, err = ss.readBody(m, !body); err != nil {
+	headOnly := headerOnly(options)
+	read := headOnly || needsBody(options)
+	br := bufio.NewReader(nil) // reused: a header is parsed from it per message
+	for len(idx) > 0 {
+		batch := idx[:min(len(idx), headBatch)]
+		idx = idx[len(batch):]
+		var heads map[string][]byte
+		if headOnly {
+			heads = ss.readHeads(sel.msgs, batch)
+		}
+		for _, i := range batch {
+			data, ok := heads[sel.msgs[i].Blob]
+			if read && !ok {
+				var err error
+				if data, err = ss.readBody(sel.msgs[i], headOnly); err != nil {
+					return err
+				}
+			}
+			if err := writeFetch(w, br, i, sel.msgs[i], data, options); err != nil {
 				return err
 			}
-			if h, err = textproto.ReadHeader(bufio.NewReader(bytes.NewReader(data))); err != nil {
-				h = textproto.Header{}
-			}
-		}
-		rw := w.CreateMessage(uint32(i + 1))
-		rw.WriteUID(goimap.UID(m.UID))
-		if options.Flags {
-			rw.WriteFlags(imapFlags(m.Flags))
-		}
-		if options.InternalDate {
-			rw.WriteInternalDate(m.CreatedAt)
-		}
-		if options.RFC822Size {
-			rw.WriteRFC822Size(m.Size)
-		}
-		if options.Envelope {
-			rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
-		}
-		if options.BodyStructure != nil {
-			rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(data)))
-		}
-		if err := writeSections(rw, data, options); err != nil {
-			return err
-		}
-		if err := rw.Close(); err != nil {
-			return err
 		}
 	}
 	return nil
+}
+
+// writeFetch writes the FETCH response of the view's message i (m),
+// whose stored copy (or only its header, when that is all options need)
+// is data; br is the reader its header is parsed from.
+func writeFetch(w *imapserver.FetchWriter, br *bufio.Reader, i int, m store.FolderEntry, data []byte, options *goimap.FetchOptions) error {
+	rw := w.CreateMessage(uint32(i + 1))
+	rw.WriteUID(goimap.UID(m.UID))
+	if options.Flags {
+		rw.WriteFlags(imapFlags(m.Flags))
+	}
+	if options.InternalDate {
+		rw.WriteInternalDate(m.CreatedAt)
+	}
+	if options.RFC822Size {
+		rw.WriteRFC822Size(m.Size)
+	}
+	if options.Envelope {
+		br.Reset(bytes.NewReader(data))
+		h, err := textproto.ReadHeader(br) // copies what it keeps: br may be reset
+		if err != nil {
+			h = textproto.Header{}
+		}
+		rw.WriteEnvelope(envelope(h))
+	}
+	if options.BodyStructure != nil {
+		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(data)))
+	}
+	if err := writeSections(rw, data, options); err != nil {
+		return err
+	}
+	return rw.Close()
 }
 
 // writeSections writes the body sections options ask for.

@@ -235,6 +235,9 @@ type Acceptance struct {
 // shorter last part.
 const BodyPartSize = 1 << 20
 
+// MaxBodyHeads bounds the keys of one BodyHeads call.
+const MaxBodyHeads = 1000
+
 // SplitBody reads r to its end in parts of BodyPartSize (the last one
 // shorter, or empty when r is) and calls put with each, in order: how
 // every driver's PutBody cuts a body into rows.
@@ -385,6 +388,11 @@ type Bodies interface {
 	// BodyPart returns part n (from 0) of the body named key;
 	// ErrNotFound if the body or that part does not exist.
 	BodyPart(ctx context.Context, key string, n int) ([]byte, error)
+	// BodyHeads returns, in one read, the first max bytes (at most
+	// BodyPartSize) of part 0 of each body named keys (at most
+	// MaxBodyHeads of them): what a reader of many message headers needs.
+	// A key with no body in the database is absent from the map.
+	BodyHeads(ctx context.Context, keys []string, max int) (map[string][]byte, error)
 	// DeleteBodies removes the bodies named keys in one transaction; a
 	// missing body is not an error.
 	DeleteBodies(ctx context.Context, keys []string) error

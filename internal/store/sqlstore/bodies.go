@@ -54,6 +54,45 @@ func (db *DB) BodyPart(ctx context.Context, key string, n int) ([]byte, error) {
 	return data, nil
 }
 
+// BodyHeads returns the first max bytes of part 0 of the bodies named
+// keys that the database holds, by one query; substr counts bytes of a
+// BLOB (SQLite) and of a bytea (PostgreSQL) alike.
+func (db *DB) BodyHeads(ctx context.Context, keys []string, max int) (map[string][]byte, error) {
+	if len(keys) > store.MaxBodyHeads {
+		return nil, fmt.Errorf("read %d body heads: more than %d", len(keys), store.MaxBodyHeads)
+	}
+	if max < 0 || max > store.BodyPartSize {
+		return nil, fmt.Errorf("read body heads of %d bytes: not within 0..%d", max, store.BodyPartSize)
+	}
+	heads := make(map[string][]byte, len(keys))
+	if len(keys) == 0 {
+		return heads, nil
+	}
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, max)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	type head struct {
+		key  string
+		data []byte
+	}
+	hs, err := QueryAll(ctx, db.sql, func(r *sql.Rows) (head, error) {
+		var h head
+		return h, r.Scan(&h.key, &h.data)
+	}, `SELECT key, substr(data, 1, $1) FROM bodies WHERE part = 0 AND key IN (`+In(2, len(keys))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read body heads: %w", err)
+	}
+	for _, h := range hs {
+		if h.data == nil {
+			h.data = []byte{}
+		}
+		heads[h.key] = h.data
+	}
+	return heads, nil
+}
+
 // DeleteBodies removes every part of the bodies named keys, in one
 // transaction.
 func (db *DB) DeleteBodies(ctx context.Context, keys []string) error {

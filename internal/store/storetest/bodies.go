@@ -18,6 +18,7 @@ var bodyTests = []test{
 	{"AcceptanceAllOrNothing", testBodyAcceptanceAtomic},
 	{"DeleteAndKeys", testBodyDeleteAndKeys},
 	{"DeleteOrphans", testBodyDeleteOrphans},
+	{"Heads", testBodyHeads},
 }
 
 // bodyOf reads every part of the body named key back.
@@ -145,4 +146,36 @@ func testBodyDeleteOrphans(t *testing.T, s store.Store) {
 	}
 	_, err = s.BodyPart(t.Context(), "Q2.eml", 0)
 	wantErr(t, err, store.ErrNotFound, "the orphan after the sweep")
+}
+
+func testBodyHeads(t *testing.T, s store.Store) {
+	long := bytes.Repeat([]byte("h"), store.BodyPartSize+10) // two parts: only part 0 counts
+	noErr(t, s.PutBody(t.Context(), "H1", bytes.NewReader(long)), "put long body")
+	noErr(t, s.PutBody(t.Context(), "H2", strings.NewReader("Subject: x\r\n\r\nshort")), "put short body")
+	noErr(t, s.PutBody(t.Context(), "H3", bytes.NewReader(nil)), "put empty body")
+	heads, err := s.BodyHeads(t.Context(), []string{"H1", "H2", "H3", "NOPE"}, 16)
+	noErr(t, err, "read body heads")
+	want := map[string]string{"H1": strings.Repeat("h", 16), "H2": "Subject: x\r\n\r\nsh", "H3": ""}
+	if len(heads) != len(want) {
+		t.Errorf("heads of %d bodies, want %d: %q", len(heads), len(want), heads)
+	}
+	for k, w := range want {
+		if h, ok := heads[k]; !ok || string(h) != w {
+			t.Errorf("head of %s: %q (present %v), want %q", k, h, ok, w)
+		}
+	}
+	whole, err := s.BodyHeads(t.Context(), []string{"H2"}, store.BodyPartSize)
+	noErr(t, err, "read a whole short body")
+	if got := string(whole["H2"]); got != "Subject: x\r\n\r\nshort" {
+		t.Errorf("whole head of H2: %q", got)
+	}
+	none, err := s.BodyHeads(t.Context(), nil, 16)
+	noErr(t, err, "read no heads")
+	if len(none) != 0 {
+		t.Errorf("heads of no keys: %q", none)
+	}
+	_, err = s.BodyHeads(t.Context(), make([]string, store.MaxBodyHeads+1), 16)
+	if err == nil {
+		t.Error("heads of more than MaxBodyHeads keys read")
+	}
 }
