@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"mailroom/internal/admin"
-	"mailroom/internal/policy"
 	"mailroom/internal/store"
+	"mailroom/internal/unit"
 )
 
 const mailboxUsage = `mailroom mailbox COMMAND [--config FILE]
@@ -227,9 +227,9 @@ func showMailbox(ctx context.Context, a *admin.Service, s ioSet, addr string) er
 	fmt.Fprintf(tw, "sent retention:\t%s\n", formatDays(m.SentRetention))
 	quota := "unlimited"
 	if m.QuotaBytes > 0 {
-		quota = policy.HumanBytes(m.QuotaBytes)
+		quota = unit.Size(m.QuotaBytes)
 	}
-	fmt.Fprintf(tw, "storage:\t%s used of %s\n", policy.HumanBytes(usage), quota)
+	fmt.Fprintf(tw, "storage:\t%s used of %s\n", unit.Size(usage), quota)
 	fmt.Fprintf(tw, "networks:\t%s\n", orAny(m.Networks))
 	ls, err := a.LimitStatus(ctx, m.Address, time.Now())
 	if err != nil {

@@ -213,7 +213,7 @@ func TestQuota(t *testing.T) {
 	c := testkit.Ready(t, s, "alice@example.test", pw)
 	c.Expect(submit(t, c, "alice@example.test", "carol@example.test", "Subject: small\n\n"+strings.Repeat("x", 500)+"\n"), 250, "2.0.0")
 	r := c.Expect(submit(t, c, "alice@example.test", "carol@example.test", "Subject: big\n\n"+strings.Repeat("x", 1800)+"\n"), 554, "5.2.2")
-	for _, want := range []string{"alice@example.test", "of its 2.0 KiB storage quota", "mailroom mailbox set alice@example.test --quota"} {
+	for _, want := range []string{"alice@example.test", "of its 2 KiB storage quota", "mailroom mailbox set alice@example.test --quota"} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("554 5.2.2 text %q lacks %q", r.Text, want)
 		}
