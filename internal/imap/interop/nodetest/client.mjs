@@ -28,7 +28,8 @@ async function folder(path) {
   const lock = await client.getMailboxLock(path);
   try {
     const out = [];
-    if (client.mailbox.exists === 0) return out;
+    const uidValidity = String(client.mailbox.uidValidity);
+    if (client.mailbox.exists === 0) return { uidValidity, messages: out };
     for await (const m of client.fetch('1:*', { uid: true, flags: true, envelope: true, source: true })) {
       out.push({
         uid: m.uid,
@@ -38,7 +39,7 @@ async function folder(path) {
         size: m.source.length,
       });
     }
-    return { uidValidity: String(client.mailbox.uidValidity), messages: out };
+    return { uidValidity, messages: out };
   } finally {
     lock.release();
   }
@@ -52,8 +53,7 @@ async function read() {
     await client.mailboxOpen('INBOX');
     await client.messageFlagsAdd(String(inbox.messages[0].uid), ['\\Flagged'], { uid: true });
   }
-  const ns = await client.run('NAMESPACE').catch((e) => ({ error: String(e) }));
-  return { list, inbox, sent, namespace: client.namespace || ns };
+  return { list, inbox, sent };
 }
 
 async function idle() {
