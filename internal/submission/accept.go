@@ -60,7 +60,7 @@ func (s *Session) accept(t *txn, r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t.hdr = readTraceHeader(h) // as accepted: with the Sender: send-on-behalf adds
+	t.hdr.sender = traceSender(h) // as accepted: with the Sender: send-on-behalf adds
 
 	now := o.Now()
 	id := queue.NewID(now)

@@ -33,17 +33,26 @@ func readTraceHeader(h textproto.Header) traceHeader {
 	} else if v := h.Get("From"); v != "" {
 		th.from = []string{trace.Clip(oneLine(v), maxTraced)}
 	}
-	if ss, err := message.AddressList(h, "Sender"); err == nil && len(ss) > 0 {
-		th.sender = trace.Clip(ss[0].Norm, maxTraced)
-	} else if err != nil {
-		th.sender = trace.Clip(oneLine(h.Get("Sender")), maxTraced)
-	}
+	th.sender = traceSender(h)
 	subject := h.Get("Subject")
 	if d, err := new(mime.WordDecoder).DecodeHeader(subject); err == nil {
 		subject = d
 	}
 	th.subject = trace.Clip(oneLine(subject), maxTraced)
 	return th
+}
+
+// traceSender is h's Sender: address for the trace: normalized, or as
+// typed (clipped) when it does not parse.
+func traceSender(h textproto.Header) string {
+	ss, err := message.AddressList(h, "Sender")
+	switch {
+	case err != nil:
+		return trace.Clip(oneLine(h.Get("Sender")), maxTraced)
+	case len(ss) > 0:
+		return trace.Clip(ss[0].Norm, maxTraced)
+	}
+	return ""
 }
 
 // fill sets e's header fields from th.
