@@ -85,8 +85,10 @@ type Server struct {
 	watch *watcher
 	idle  atomic.Int64 // sessions in IDLE
 
-	mu     sync.Mutex
-	closed bool
+	mu        sync.Mutex
+	closed    bool
+	listeners map[net.Listener]struct{} // being served; guarded by mu
+	serving   sync.WaitGroup            // Serve calls running; Add under mu while not closed
 }
 
 // New returns a server; call Serve with each listener.
@@ -115,7 +117,7 @@ func New(o Options) *Server {
 	if o.IdleKeepalive <= 0 {
 		o.IdleKeepalive = 2 * time.Minute
 	}
-	s := &Server{o: o, log: o.Log.With("proto", "imap")}
+	s := &Server{o: o, log: o.Log.With("proto", "imap"), listeners: make(map[net.Listener]struct{})}
 	s.watch = newWatcher(o.Store, o.PollInterval, s.log)
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
@@ -133,14 +135,36 @@ func New(o Options) *Server {
 	return s
 }
 
-// Serve accepts connections on l (from Listen or ListenTLS) until Close.
-func (s *Server) Serve(l net.Listener) error { return s.srv.Serve(l) }
+// Serve accepts connections on l (from Listen or ListenTLS) until Close;
+// after Close it closes l and returns net.ErrClosed.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return net.ErrClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.serving.Add(1)
+	s.mu.Unlock()
+	defer s.serving.Done()
+	return s.srv.Serve(l)
+}
 
 // Close closes every listener and connection and stops the IDLE poller.
+// It closes the listeners itself and waits for every Serve to return
+// before imapserver's Close: imapserver.Serve adds to its WaitGroup after
+// releasing its lock, so its Close, waiting on that group, raced with a
+// Serve just starting (the race detector caught it at a daemon shutdown
+// right after its start).
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
+	for l := range s.listeners {
+		l.Close()
+	}
 	s.mu.Unlock()
+	s.serving.Wait()
 	s.watch.close()
 	return s.srv.Close()
 }
