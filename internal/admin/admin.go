@@ -172,9 +172,8 @@ func (s *Service) AddDomain(ctx context.Context, name string) (store.Domain, err
 	return s.AddDomainWithRole(ctx, name, store.DomainHosted)
 }
 
-// AddDomainWithRole adds a domain with role ("" is store.DomainHosted; a
-// relay domain is created hosted and then made relay, before any mailbox
-// can be in it).
+// AddDomainWithRole adds a domain with role ("" is store.DomainHosted), in
+// one directory change: a relay domain is never seen hosted and empty.
 func (s *Service) AddDomainWithRole(ctx context.Context, name, role string) (store.Domain, error) {
 	d, err := address.Domain(name)
 	if err != nil {
@@ -183,15 +182,11 @@ func (s *Service) AddDomainWithRole(ctx context.Context, name, role string) (sto
 	if role, err = ParseRole(role); err != nil {
 		return store.Domain{}, err
 	}
-	dom, err := s.st.CreateDomain(ctx, d)
+	dom, err := s.st.CreateDomain(ctx, d, role)
 	if errors.Is(err, store.ErrConflict) {
 		return dom, fmt.Errorf("domain %s: %w", d, ErrExists)
 	}
-	if err != nil || role == dom.Role {
-		return dom, err
-	}
-	dom.Role = role
-	return dom, s.st.UpdateDomain(ctx, dom)
+	return dom, err
 }
 
 // ParseRole validates a domain role: hosted (also "") or relay.

@@ -221,7 +221,7 @@ func TestDB_AbortLeavesNothing(t *testing.T) {
 
 func mustMailbox(t *testing.T, st *sqlite.DB) store.Mailbox {
 	t.Helper()
-	if _, err := st.CreateDomain(t.Context(), "example.org"); err != nil {
+	if _, err := st.CreateDomain(t.Context(), "example.org", ""); err != nil {
 		t.Fatal(err)
 	}
 	mb, err := st.CreateMailbox(t.Context(), store.Mailbox{Address: "a@example.org", Domain: "example.org", PasswordHash: "x"})

@@ -26,7 +26,7 @@ func openAddresses(t *testing.T, o Options, mailboxes []string, aliases map[stri
 	}
 	t.Cleanup(func() { st.Close() })
 	for _, d := range []string{"example.com", "example.org"} {
-		if _, err := st.CreateDomain(ctx, d); err != nil {
+		if _, err := st.CreateDomain(ctx, d, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

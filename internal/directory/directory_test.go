@@ -19,7 +19,7 @@ func openDirectory(t *testing.T, ttl time.Duration) (*Directory, *sqlite.DB, *ti
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := st.CreateDomain(ctx, "example.com"); err != nil {
+	if _, err := st.CreateDomain(ctx, "example.com", ""); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := HashPassword("old-password", Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32})
@@ -107,7 +107,7 @@ func BenchmarkVerify(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer st.Close()
-			st.CreateDomain(ctx, "example.com")
+			st.CreateDomain(ctx, "example.com", "")
 			h, _ := HashPassword("benchpass123", DefaultParams)
 			st.CreateMailbox(ctx, store.Mailbox{Address: "a@example.com", Domain: "example.com", PasswordHash: h, SMTPAuth: true})
 			d, err := New(ctx, st, Options{AuthCacheTTL: tc.ttl})

@@ -51,7 +51,7 @@ func newEnvOn(t *testing.T, r *testkit.Remote, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateDomain(ctx, "example.test"); err != nil {
+	if _, err := st.CreateDomain(ctx, "example.test", ""); err != nil {
 		t.Fatal(err)
 	}
 	alice, err := st.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.test", Domain: "example.test"})

@@ -268,9 +268,10 @@ type Body struct {
 
 // Directory is the read and write access to domains and mailboxes.
 type Directory interface {
-	// CreateDomain adds a domain with DisplayNameClient, no network
-	// restriction and inherited limits; ErrConflict if it exists.
-	CreateDomain(ctx context.Context, name string) (Domain, error)
+	// CreateDomain adds a domain with role (DomainHosted or DomainRelay;
+	// "" is DomainHosted), DisplayNameClient, no network restriction and
+	// inherited limits, in one directory change; ErrConflict if it exists.
+	CreateDomain(ctx context.Context, name, role string) (Domain, error)
 	// Domains lists all domains by name.
 	Domains(ctx context.Context) ([]Domain, error)
 	// DeleteDomain removes a domain; ErrNotFound if absent, ErrConflict if it still has mailboxes.

@@ -19,7 +19,7 @@ func TestWrite_LostCommitReplyIsMaybeCommitted(t *testing.T) {
 	proxy := pgtest.NewProxy(t, dsn)
 	db := mustOpen(t, proxy.DSN)
 	ctx := t.Context()
-	d, err := direct.CreateDomain(ctx, "example.org")
+	d, err := direct.CreateDomain(ctx, "example.org", "")
 	if err != nil {
 		t.Fatal(err)
 	}

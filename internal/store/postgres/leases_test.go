@@ -19,7 +19,7 @@ func leaseFixture(t *testing.T) (a, b *DB, mailbox int64) {
 	t.Helper()
 	dsn := pgtest.DSN(t)
 	a, b = mustOpen(t, dsn), mustOpen(t, dsn)
-	if _, err := a.CreateDomain(t.Context(), "example.org"); err != nil {
+	if _, err := a.CreateDomain(t.Context(), "example.org", ""); err != nil {
 		t.Fatal(err)
 	}
 	m, err := a.CreateMailbox(t.Context(), store.Mailbox{Address: "alice@example.org"})
@@ -249,7 +249,7 @@ func TestListenDirectory(t *testing.T) {
 	go func() { done <- b.ListenDirectory(ctx, func() { calls.Add(1) }) }()
 	go func() { done <- other.ListenDirectory(ctx, func() { otherCalls.Add(1) }) }()
 	waitUntil(t, func() bool { return calls.Load() == 1 && otherCalls.Load() == 1 }) // the call on listening
-	if _, err := a.CreateDomain(t.Context(), "example.net"); err != nil {
+	if _, err := a.CreateDomain(t.Context(), "example.net", ""); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, func() bool { return calls.Load() == 2 })

@@ -83,7 +83,7 @@ func TestAddress_MailboxOrAliasNotBoth(t *testing.T) {
 	dsn := pgtest.WithParam(t, pgtest.DSN(t), "application_name", app)
 	a, b := mustOpen(t, dsn), mustOpen(t, dsn)
 	ctx := t.Context()
-	if _, err := a.CreateDomain(ctx, "example.org"); err != nil {
+	if _, err := a.CreateDomain(ctx, "example.org", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.CreateMailbox(ctx, store.Mailbox{Address: "owner@example.org"}); err != nil {

@@ -26,7 +26,7 @@ func BenchmarkAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			db.CreateDomain(ctx, "example.com")
+			db.CreateDomain(ctx, "example.com", "")
 			m, err := db.CreateMailbox(ctx, store.Mailbox{Address: "a@example.com", Domain: "example.com", SMTPAuth: true, SaveSent: true})
 			if err != nil {
 				b.Fatal(err)

@@ -12,7 +12,7 @@ import (
 func TestOpen_FilesPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mailroom.db")
 	db := mustOpen(t, path)
-	if _, err := db.CreateDomain(t.Context(), "example.com"); err != nil { // a write makes the WAL
+	if _, err := db.CreateDomain(t.Context(), "example.com", ""); err != nil { // a write makes the WAL
 		t.Fatal(err)
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {

@@ -59,7 +59,7 @@ func TestDSN_EscapesURIReservedCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := mustOpen(t, path)
-	if _, err := db.CreateDomain(t.Context(), "example.org"); err != nil {
+	if _, err := db.CreateDomain(t.Context(), "example.org", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); err != nil {

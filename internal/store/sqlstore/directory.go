@@ -58,18 +58,22 @@ func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// CreateDomain adds a domain with store.DisplayNameClient, no network
-// restriction and inherited limits; store.ErrConflict if it exists.
-func (db *DB) CreateDomain(ctx context.Context, name string) (store.Domain, error) {
-	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, Role: store.DomainHosted, CreatedAt: db.Stamp()}
+// CreateDomain adds a domain with role ("" is store.DomainHosted),
+// store.DisplayNameClient, no network restriction and inherited limits, in
+// one directory change; store.ErrConflict if it exists.
+func (db *DB) CreateDomain(ctx context.Context, name, role string) (store.Domain, error) {
+	if role == "" {
+		role = store.DomainHosted
+	}
+	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, Role: role, CreatedAt: db.Stamp()}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		none, err := db.d.Networks(nil)
 		if err != nil {
 			return err
 		}
 		err = tx.QueryRowContext(ctx,
-			`INSERT INTO domains (name, display_name, networks, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			name, d.DisplayName, none, Nanos(d.CreatedAt)).Scan(&d.ID)
+			`INSERT INTO domains (name, display_name, role, networks, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			name, d.DisplayName, d.Role, none, Nanos(d.CreatedAt)).Scan(&d.ID)
 		if err := db.mapInsert(err, "domain"); err != nil {
 			return err
 		}

@@ -104,7 +104,7 @@ func testDomainCreateListDelete(t *testing.T, s store.Store) {
 
 func testDomainCreateDuplicate(t *testing.T, s store.Store) {
 	first := mustCreateDomain(t, s, "example.org")
-	_, err := s.CreateDomain(t.Context(), "example.org")
+	_, err := s.CreateDomain(t.Context(), "example.org", "")
 	wantErr(t, err, store.ErrConflict, "create domain twice")
 	ds, err := s.Domains(t.Context())
 	noErr(t, err, "list domains")
@@ -336,9 +336,9 @@ func testVersionIncreases(t *testing.T, s store.Store) {
 		}
 		last = v
 	}
-	_, err := s.CreateDomain(ctx, "example.org")
+	_, err := s.CreateDomain(ctx, "example.org", "")
 	step("create domain", err)
-	_, err = s.CreateDomain(ctx, "other.example")
+	_, err = s.CreateDomain(ctx, "other.example", "")
 	step("create second domain", err)
 	m, err := s.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org", Domain: "example.org"})
 	step("create mailbox", err)
@@ -360,7 +360,7 @@ func testVersionUnchanged(t *testing.T, s store.Store) {
 	_, _ = s.Mailboxes(ctx, "")
 	_, _ = s.Mailboxes(ctx, "example.org")
 	_, _ = s.DirectoryVersion(ctx)
-	if _, err := s.CreateDomain(ctx, "example.org"); err == nil {
+	if _, err := s.CreateDomain(ctx, "example.org", ""); err == nil {
 		t.Fatal("duplicate domain created")
 	}
 	if _, err := s.CreateMailbox(ctx, store.Mailbox{Address: "alice@example.org", Domain: "example.org"}); err == nil {

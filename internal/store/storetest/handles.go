@@ -153,7 +153,7 @@ func twoHandlesShareWrites(t *testing.T, server, cli store.Store) {
 	if _, err := server.Mailbox(ctx, m.Address); err != nil {
 		t.Fatalf("server: read mailbox the cli created: %v", err)
 	}
-	_, err := server.CreateDomain(ctx, "example.org")
+	_, err := server.CreateDomain(ctx, "example.org", "")
 	wantErr(t, err, store.ErrConflict, "server: create domain the cli created")
 	mustAccept(t, server, acceptance("Q1", m, time.Now(), "x@remote.example"))
 	rows, err := cli.QueueRows(ctx, "Q1")

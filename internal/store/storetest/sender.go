@@ -45,6 +45,22 @@ func testDomainCreateDefaults(t *testing.T, s store.Store) {
 		t.Fatalf("listed %d domains, want 1", len(ds))
 	}
 	equalDomain(t, ds[0], want)
+
+	// A relay domain is created relay, in one directory change.
+	v, err := s.DirectoryVersion(t.Context())
+	noErr(t, err, "directory version")
+	r, err := s.CreateDomain(t.Context(), "relay.example", store.DomainRelay)
+	noErr(t, err, "create relay domain")
+	after, err := s.DirectoryVersion(t.Context())
+	noErr(t, err, "directory version")
+	if after != v+1 {
+		t.Errorf("creating a relay domain made %d directory versions, want 1", after-v)
+	}
+	ds, err = s.Domains(t.Context())
+	noErr(t, err, "list domains")
+	if len(ds) != 2 || ds[1].Role != store.DomainRelay || r.Role != store.DomainRelay {
+		t.Fatalf("domains %+v (created %+v), want relay.example relay", ds, r)
+	}
 }
 
 func testDomainUpdate(t *testing.T, s store.Store) {

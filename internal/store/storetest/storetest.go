@@ -91,7 +91,7 @@ func noErr(tb testing.TB, err error, what string) {
 // mustCreateDomain creates domain name.
 func mustCreateDomain(tb testing.TB, s store.Store, name string) store.Domain {
 	tb.Helper()
-	d, err := s.CreateDomain(tb.Context(), name)
+	d, err := s.CreateDomain(tb.Context(), name, "")
 	noErr(tb, err, "create domain "+name)
 	return d
 }
