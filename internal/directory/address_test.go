@@ -41,6 +41,9 @@ func openAddresses(t *testing.T, o Options, mailboxes []string, aliases map[stri
 			t.Fatal(err)
 		}
 	}
+	if o.HashParams == (Params{}) {
+		o.HashParams = testParams
+	}
 	d, err := New(ctx, st, o)
 	if err != nil {
 		t.Fatal(err)

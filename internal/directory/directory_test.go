@@ -11,7 +11,18 @@ import (
 	"mailroom/internal/store/sqlite"
 )
 
+// testParams make cheap hashes: argon2id at DefaultParams takes seconds
+// under the race detector. Tests of the production cost use DefaultParams.
+var testParams = Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32}
+
 func openDirectory(t *testing.T, ttl time.Duration) (*Directory, *sqlite.DB, *time.Time) {
+	t.Helper()
+	return openDirectoryWith(t, ttl, testParams)
+}
+
+// openDirectoryWith is openDirectory with the directory's hash params
+// (Params{} is DefaultParams).
+func openDirectoryWith(t *testing.T, ttl time.Duration, params Params) (*Directory, *sqlite.DB, *time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
@@ -22,12 +33,12 @@ func openDirectory(t *testing.T, ttl time.Duration) (*Directory, *sqlite.DB, *ti
 	if _, err := st.CreateDomain(ctx, "example.com", ""); err != nil {
 		t.Fatal(err)
 	}
-	h, _ := HashPassword("old-password", Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32})
+	h, _ := HashPassword("old-password", testParams)
 	if _, err := st.CreateMailbox(ctx, store.Mailbox{Address: "a@example.com", Domain: "example.com", PasswordHash: h, SMTPAuth: true, SaveSent: true}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	d, err := New(ctx, st, Options{AuthCacheTTL: ttl, Now: func() time.Time { return now }})
+	d, err := New(ctx, st, Options{AuthCacheTTL: ttl, Now: func() time.Time { return now }, HashParams: params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +70,7 @@ func TestVerify_AuthCache(t *testing.T) {
 
 	// A password change (any directory write) drops every entry.
 	m, _ := st.Mailbox(ctx, "a@example.com")
-	m.PasswordHash, _ = HashPassword("new-password", Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32})
+	m.PasswordHash, _ = HashPassword("new-password", testParams)
 	if err := st.UpdateMailbox(ctx, m); err != nil {
 		t.Fatal(err)
 	}

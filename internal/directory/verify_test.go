@@ -14,7 +14,7 @@ import (
 // mailbox without a password and an app password's prefix each cost
 // exactly one hash, so no outcome is cheaper than another.
 func TestVerify_OneHashWhateverTheUser(t *testing.T) {
-	d, st, _ := openDirectory(t, 0)
+	d, st, _ := openDirectoryWith(t, 0, Params{})
 	ctx := context.Background()
 	if _, err := st.CreateMailbox(ctx, store.Mailbox{Address: "shared@example.com", Domain: "example.com", Shared: true}); err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestNew_MaxHashes(t *testing.T) {
 	if want := max(1, runtime.NumCPU()/2); cap(d.slots) != want {
 		t.Fatalf("%d slots, want %d", cap(d.slots), want)
 	}
-	d2, err := New(context.Background(), st, Options{MaxHashes: 3})
+	d2, err := New(context.Background(), st, Options{MaxHashes: 3, HashParams: testParams})
 	if err != nil {
 		t.Fatal(err)
 	}

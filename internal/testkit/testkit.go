@@ -77,6 +77,9 @@ func StartWith(tb testing.TB, setup func(a *admin.Service), daemonOpt func(*daem
 		o(&cfg)
 	}
 	ctx := context.Background()
+	if err := seedDatabase(cfg); err != nil {
+		tb.Fatal(err)
+	}
 	st, err := admin.OpenStore(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
