@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
+	"mailroom/internal/blob"
+	"mailroom/internal/message"
 	"mailroom/internal/store"
 )
 
@@ -34,7 +37,37 @@ func (s *Service) summary(key string) Summary {
 		return Summary{}
 	}
 	defer f.Close()
-	h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(f, maxSummaryHeader)))
+	return summarize(bufio.NewReader(io.LimitReader(f, maxSummaryHeader)))
+}
+
+// summaries returns the Summary of each entry's body: the headers the
+// database holds are read in batches (blob.Heads), the others one by one.
+func (s *Service) summaries(ctx context.Context, es []store.FolderEntry) []Summary {
+	keys := make([]string, len(es))
+	for i, e := range es {
+		keys[i] = e.Blob
+	}
+	var heads map[string][]byte
+	if s.Blobs != nil {
+		heads, _ = blob.Heads(ctx, s.Blobs, keys) // what it could not read is read below
+	}
+	out := make([]Summary, len(es))
+	br := bufio.NewReader(nil)
+	for i, e := range es {
+		if h, ok := heads[e.Blob]; ok {
+			br.Reset(bytes.NewReader(h))
+			out[i] = summarize(br)
+		} else {
+			out[i] = s.summary(e.Blob)
+		}
+	}
+	return out
+}
+
+// summarize reads a message header from r into a Summary (empty when
+// there is no header to read).
+func summarize(r *bufio.Reader) Summary {
+	h, err := textproto.ReadHeader(r)
 	if err != nil && h.Len() == 0 {
 		return Summary{}
 	}
@@ -45,7 +78,7 @@ func (s *Service) summary(key string) Summary {
 	if sum.Subject, err = mh.Subject(); err != nil {
 		sum.Subject = mh.Get("Subject")
 	}
-	sum.Date, _ = mh.Date()
+	sum.Date, _ = message.ParseDate(mh.Get("Date")) // net/mail's answer, sooner
 	return sum
 }
 
@@ -97,7 +130,7 @@ const (
 	MaxFolderSearch = 200
 	// FolderSearchScan is how many of a folder's newest messages a search
 	// reads the header of; older ones are not searched (FolderPage.Partial).
-	FolderSearchScan = 2000
+	FolderSearchScan = 10000
 )
 
 // FolderRow is one message of a folder listing.
@@ -141,8 +174,9 @@ func (s *Service) FolderPage(ctx context.Context, addr string, folder store.Fold
 	if q.Search == "" {
 		p.Matched = len(es)
 		end := min(q.Offset+q.Limit, len(es))
-		for _, e := range es[min(q.Offset, len(es)):end] {
-			p.Rows = append(p.Rows, FolderRow{e, s.summary(e.Blob)})
+		page := es[min(q.Offset, len(es)):end]
+		for i, sum := range s.summaries(ctx, page) {
+			p.Rows = append(p.Rows, FolderRow{page[i], sum})
 		}
 		if end < len(es) {
 			p.Next = end
@@ -152,17 +186,20 @@ func (s *Service) FolderPage(ctx context.Context, addr string, folder store.Fold
 	if len(es) > FolderSearchScan {
 		es, p.Partial = es[:FolderSearchScan], true
 	}
-	for _, e := range es {
+	for len(es) > 0 {
 		if err := ctx.Err(); err != nil {
 			return p, err
 		}
-		sum := s.summary(e.Blob)
-		if !sum.matches(q.Search) {
-			continue
-		}
-		p.Matched++
-		if p.Matched > q.Offset && len(p.Rows) < q.Limit {
-			p.Rows = append(p.Rows, FolderRow{e, sum})
+		batch := es[:min(len(es), blob.HeadBatch)]
+		es = es[len(batch):]
+		for i, sum := range s.summaries(ctx, batch) {
+			if !sum.matches(q.Search) {
+				continue
+			}
+			p.Matched++
+			if p.Matched > q.Offset && len(p.Rows) < q.Limit {
+				p.Rows = append(p.Rows, FolderRow{batch[i], sum})
+			}
 		}
 	}
 	if q.Offset+len(p.Rows) < p.Matched {

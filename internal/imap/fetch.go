@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-message/textproto"
 
+	"mailroom/internal/blob"
 	"mailroom/internal/store"
 )
 
@@ -41,7 +42,7 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet goimap.NumSet, option
 	read := headOnly || needsBody(options)
 	br := bufio.NewReader(nil) // reused: a header is parsed from it per message
 	for len(idx) > 0 {
-		batch := idx[:min(len(idx), headBatch)]
+		batch := idx[:min(len(idx), blob.HeadBatch)]
 		idx = idx[len(batch):]
 		var heads map[string][]byte
 		if headOnly {
