@@ -13,23 +13,31 @@ import (
 	"mailroom/internal/store"
 )
 
-// Folder lists the entries of a mailbox's folder, newest first.
-func (s *Service) Folder(ctx context.Context, addr string, folder store.Folder) ([]store.FolderEntry, error) {
+// folderOf returns the id of the mailbox addr, whose folder (Inbox or
+// Sent Items) is to be read.
+func (s *Service) folderOf(ctx context.Context, addr string, folder store.Folder) (int64, error) {
 	if folder != store.FolderInbox && folder != store.FolderSent {
-		return nil, fmt.Errorf("%w: folder %q: want %q or %q", ErrInvalid, folder, store.FolderInbox, store.FolderSent)
+		return 0, fmt.Errorf("%w: folder %q: want %q or %q", ErrInvalid, folder, store.FolderInbox, store.FolderSent)
 	}
 	m, err := s.Mailbox(ctx, addr)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	es, err := s.st.FolderEntries(ctx, m.ID, folder)
+	return m.ID, nil
+}
+
+// findEntry returns the newest entry of a mailbox's folder naming message
+// id (the queue id).
+func (s *Service) findEntry(ctx context.Context, addr string, folder store.Folder, id string) (store.FolderEntry, error) {
+	mb, err := s.folderOf(ctx, addr, folder)
 	if err != nil {
-		return nil, err
+		return store.FolderEntry{}, err
 	}
-	for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
-		es[i], es[j] = es[j], es[i]
+	e, err := s.st.FindFolderEntry(ctx, mb, folder, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return e, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
 	}
-	return es, nil
+	return e, err
 }
 
 // MessageView is a stored message taken apart for reading.
@@ -54,20 +62,10 @@ const maxViewPart = 4 << 20
 // ReadMessage returns the entry id (store.FolderEntry.MessageID, the queue
 // id) of a mailbox's folder, parsed.
 func (s *Service) ReadMessage(ctx context.Context, addr string, folder store.Folder, id string) (MessageView, error) {
-	es, err := s.Folder(ctx, addr, folder)
-	if err != nil {
-		return MessageView{}, err
-	}
 	var v MessageView
-	found := false
-	for _, e := range es {
-		if e.MessageID == id {
-			v.Entry, found = e, true
-			break
-		}
-	}
-	if !found {
-		return v, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
+	var err error
+	if v.Entry, err = s.findEntry(ctx, addr, folder, id); err != nil {
+		return v, err
 	}
 	f, err := s.openBlob(v.Entry.Blob)
 	if err != nil {
@@ -123,20 +121,15 @@ func (s *Service) ReadMessage(ctx context.Context, addr string, folder store.Fol
 // OpenRaw returns the stored message id in a mailbox's folder, as bytes
 // (message/rfc822), with its folder entry. The caller closes the reader.
 func (s *Service) OpenRaw(ctx context.Context, addr string, folder store.Folder, id string) (io.ReadCloser, store.FolderEntry, error) {
-	es, err := s.Folder(ctx, addr, folder)
+	e, err := s.findEntry(ctx, addr, folder, id)
 	if err != nil {
-		return nil, store.FolderEntry{}, err
+		return nil, e, err
 	}
-	for _, e := range es {
-		if e.MessageID == id {
-			f, err := s.openBlob(e.Blob)
-			if err != nil {
-				return nil, e, fmt.Errorf("open message %s: %w", id, err)
-			}
-			return f, e, nil
-		}
+	f, err := s.openBlob(e.Blob)
+	if err != nil {
+		return nil, e, fmt.Errorf("open message %s: %w", id, err)
 	}
-	return nil, store.FolderEntry{}, fmt.Errorf("message %s in %s of %s %w", id, folder, addr, ErrNotFound)
+	return f, e, nil
 }
 
 // openBlob opens a stored body.

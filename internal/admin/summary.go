@@ -166,26 +166,29 @@ func (s *Service) FolderPage(ctx context.Context, addr string, folder store.Fold
 	if q.Limit <= 0 || q.Limit > MaxFolderPage {
 		q.Limit = MaxFolderPage
 	}
-	es, err := s.Folder(ctx, addr, folder)
+	mb, err := s.folderOf(ctx, addr, folder)
 	if err != nil {
 		return FolderPage{}, err
 	}
-	p := FolderPage{Total: len(es), Next: -1}
 	if q.Search == "" {
-		p.Matched = len(es)
-		end := min(q.Offset+q.Limit, len(es))
-		page := es[min(q.Offset, len(es)):end]
-		for i, sum := range s.summaries(ctx, page) {
-			p.Rows = append(p.Rows, FolderRow{page[i], sum})
+		es, total, err := s.st.FolderPage(ctx, mb, folder, q.Offset, q.Limit)
+		if err != nil {
+			return FolderPage{}, err
 		}
-		if end < len(es) {
+		p := FolderPage{Total: total, Matched: total, Next: -1}
+		for i, sum := range s.summaries(ctx, es) {
+			p.Rows = append(p.Rows, FolderRow{es[i], sum})
+		}
+		if end := q.Offset + len(es); end < total {
 			p.Next = end
 		}
 		return p, nil
 	}
-	if len(es) > FolderSearchScan {
-		es, p.Partial = es[:FolderSearchScan], true
+	es, total, err := s.st.FolderPage(ctx, mb, folder, 0, FolderSearchScan)
+	if err != nil {
+		return FolderPage{}, err
 	}
+	p := FolderPage{Total: total, Partial: total > len(es), Next: -1}
 	for len(es) > 0 {
 		if err := ctx.Err(); err != nil {
 			return p, err

@@ -198,8 +198,9 @@ type FolderEntry struct {
 	// UID numbers the entry in its folder (FolderInfo.UIDValidity); set
 	// by the store when the entry is written.
 	UID uint32
-	// Flags are the IMAP flags and keywords, sorted (FolderEntries does
-	// not read them; FolderMessages does).
+	// Flags are the IMAP flags and keywords, sorted (FolderEntries,
+	// FolderPage and FindFolderEntry do not read them, nor UID;
+	// FolderMessages does).
 	Flags []string
 	// Appended marks an entry a client wrote (APPEND, COPY), not mailroom.
 	Appended bool
@@ -354,6 +355,12 @@ type Messages interface {
 	QueueRows(ctx context.Context, messageID string) ([]QueueRow, error)
 	// FolderEntries lists a mailbox's folder, oldest first.
 	FolderEntries(ctx context.Context, mailboxID int64, folder Folder) ([]FolderEntry, error)
+	// FolderPage lists up to limit entries of a mailbox's folder, newest
+	// first, after the newest offset; and how many the folder holds.
+	FolderPage(ctx context.Context, mailboxID int64, folder Folder, offset, limit int) ([]FolderEntry, int, error)
+	// FindFolderEntry returns the newest entry of a mailbox's folder that
+	// names message id (Message.ID); ErrNotFound if none does.
+	FindFolderEntry(ctx context.Context, mailboxID int64, folder Folder, id string) (FolderEntry, error)
 	// MailboxUsage is the sum of the sizes of the mailbox's folder entries.
 	MailboxUsage(ctx context.Context, mailboxID int64) (int64, error)
 	// ExpireFolderEntries deletes the mailbox's entries of folder created

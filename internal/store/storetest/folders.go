@@ -21,6 +21,7 @@ var folderTests = []test{
 	{"CreateRenameDelete", testFolderCreateRenameDelete},
 	{"StatesMove", testFolderStates},
 	{"DeliveryEntriesNumbered", testFolderRecordEntries},
+	{"PageAndFind", testFolderPageFind},
 }
 
 // uids returns the UIDs of a folder's entries.
@@ -385,4 +386,63 @@ func testFolderRecordEntries(t *testing.T, s store.Store) {
 	if len(bes) != 2 || bes[0].UID != 1 || bes[1].UID != 2 || len(aes) != 1 || aes[0].UID != 1 || aes[0].MessageID != "D1" {
 		t.Errorf("bob's Inbox %+v, alice's %+v", bes, aes)
 	}
+}
+
+// FolderPage pages a folder newest first and counts it; FindFolderEntry
+// finds the newest entry naming a message, ErrNotFound for none.
+func testFolderPageFind(t *testing.T, s store.Store) {
+	alice, bob := setup(t, s)
+	for i := range 5 {
+		mustAccept(t, s, withInbox(acceptance(fmt.Sprintf("Q%d", i), alice, base.Add(time.Duration(i)*time.Second), bob.Address), bob))
+	}
+	ids := func(es []store.FolderEntry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.MessageID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		offset, limit int
+		want          []string
+	}{
+		{0, 2, []string{"Q4", "Q3"}},
+		{2, 2, []string{"Q2", "Q1"}},
+		{4, 2, []string{"Q0"}},
+		{5, 2, nil},
+		{0, 50, []string{"Q4", "Q3", "Q2", "Q1", "Q0"}},
+	} {
+		es, total, err := s.FolderPage(t.Context(), bob.ID, store.FolderInbox, tc.offset, tc.limit)
+		noErr(t, err, "page Inbox")
+		if total != 5 || !slices.Equal(ids(es), tc.want) {
+			t.Errorf("page offset %d limit %d: %v of %d, want %v of 5", tc.offset, tc.limit, ids(es), total, tc.want)
+		}
+		if len(es) > 0 && (es[0].MailboxID != bob.ID || es[0].Folder != store.FolderInbox || es[0].Blob == "") {
+			t.Errorf("page entry %+v", es[0])
+		}
+	}
+	if es, total, err := s.FolderPage(t.Context(), bob.ID, store.FolderSent, 0, 10); err != nil || total != 0 || len(es) != 0 {
+		t.Errorf("bob's empty Sent Items: %v of %d, %v", es, total, err)
+	}
+
+	// Q2 copied into the Inbox again: the newest entry is the one found.
+	_, err := s.CopyEntries(t.Context(), bob.ID, store.FolderInbox, []store.UIDRange{{Start: 3, Stop: 3}} /* Q2 */, bob.ID, store.FolderInbox, false, 0)
+	noErr(t, err, "copy Q2")
+	e, err := s.FindFolderEntry(t.Context(), bob.ID, store.FolderInbox, "Q2")
+	noErr(t, err, "find Q2")
+	if e.MessageID != "Q2" || e.Blob != "blob/Q2.delivery" || e.ID != newest(t, s, bob.ID) {
+		t.Errorf("found %+v, want Q2's copy, the newest entry", e)
+	}
+	_, err = s.FindFolderEntry(t.Context(), bob.ID, store.FolderInbox, "Q9")
+	wantErr(t, err, store.ErrNotFound, "find a message not in the folder")
+	_, err = s.FindFolderEntry(t.Context(), alice.ID, store.FolderInbox, "Q2")
+	wantErr(t, err, store.ErrNotFound, "find a message in another mailbox's folder")
+}
+
+// newest returns the id of the newest entry of mb's Inbox.
+func newest(tb testing.TB, s store.Store, mb int64) int64 {
+	tb.Helper()
+	es, err := s.FolderEntries(tb.Context(), mb, store.FolderInbox)
+	noErr(tb, err, "list Inbox")
+	return es[len(es)-1].ID
 }
