@@ -171,24 +171,29 @@ func (s *Service) FolderPage(ctx context.Context, addr string, folder store.Fold
 		return FolderPage{}, err
 	}
 	if q.Search == "" {
-		es, total, err := s.st.FolderPage(ctx, mb, folder, q.Offset, q.Limit)
+		// One row more than the page says whether a next page exists,
+		// whatever the count (a separate read) says.
+		es, total, err := s.st.FolderPage(ctx, mb, folder, q.Offset, q.Limit+1)
 		if err != nil {
 			return FolderPage{}, err
 		}
 		p := FolderPage{Total: total, Matched: total, Next: -1}
+		if len(es) > q.Limit {
+			es, p.Next = es[:q.Limit], q.Offset+q.Limit
+		}
 		for i, sum := range s.summaries(ctx, es) {
 			p.Rows = append(p.Rows, FolderRow{es[i], sum})
 		}
-		if end := q.Offset + len(es); end < total {
-			p.Next = end
-		}
 		return p, nil
 	}
-	es, total, err := s.st.FolderPage(ctx, mb, folder, 0, FolderSearchScan)
+	es, total, err := s.st.FolderPage(ctx, mb, folder, 0, FolderSearchScan+1)
 	if err != nil {
 		return FolderPage{}, err
 	}
-	p := FolderPage{Total: total, Partial: total > len(es), Next: -1}
+	p := FolderPage{Total: total, Next: -1}
+	if len(es) > FolderSearchScan {
+		es, p.Partial = es[:FolderSearchScan], true
+	}
 	for len(es) > 0 {
 		if err := ctx.Err(); err != nil {
 			return p, err

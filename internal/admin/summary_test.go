@@ -103,6 +103,20 @@ func TestFolderPage_Search(t *testing.T) {
 		}
 		return p
 	}
+	// Pages: the last full one links to the next, the last one to none.
+	for _, tc := range []struct{ offset, rows, next int }{
+		{FolderSearchScan - 50, MaxFolderPage, FolderSearchScan},
+		{FolderSearchScan - 49, MaxFolderPage, -1},
+		{FolderSearchScan + 1, 0, -1},
+	} {
+		p, err := s.FolderPage(ctx, "alice@example.com", store.FolderSent, FolderQuery{Offset: tc.offset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Rows) != tc.rows || p.Next != tc.next || p.Total != FolderSearchScan+1 {
+			t.Errorf("offset %d: %d rows, next %d, total %d; want %d rows, next %d", tc.offset, len(p.Rows), p.Next, p.Total, tc.rows, tc.next)
+		}
+	}
 	if p := search("needle"); p.Matched != 0 || !p.Partial || p.Total != FolderSearchScan+1 {
 		t.Errorf("the oldest message, beyond the bound: matched %d, partial %v, total %d", p.Matched, p.Partial, p.Total)
 	}

@@ -62,11 +62,12 @@ func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
 // store.DisplayNameClient, no network restriction and inherited limits, in
 // one directory change; store.ErrConflict if it exists.
 func (db *DB) CreateDomain(ctx context.Context, name, role string) (store.Domain, error) {
-	if role == "" {
-		role = store.DomainHosted
+	role, err := domainRole(role)
+	if err != nil {
+		return store.Domain{}, fmt.Errorf("create domain %q: %w", name, err)
 	}
 	d := store.Domain{Name: name, DisplayName: store.DisplayNameClient, Role: role, CreatedAt: db.Stamp()}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		none, err := db.d.Networks(nil)
 		if err != nil {
 			return err

@@ -61,6 +61,9 @@ func testDomainCreateDefaults(t *testing.T, s store.Store) {
 	if len(ds) != 2 || ds[1].Role != store.DomainRelay || r.Role != store.DomainRelay {
 		t.Fatalf("domains %+v (created %+v), want relay.example relay", ds, r)
 	}
+	if _, err := s.CreateDomain(t.Context(), "odd.example", "mirror"); err == nil {
+		t.Error("created a domain with the role \"mirror\"")
+	}
 }
 
 func testDomainUpdate(t *testing.T, s store.Store) {
