@@ -12,7 +12,7 @@ import (
 )
 
 // haproxyConfig is the configuration StartHAProxy runs: a TCP frontend on
-// 127.0.0.1:%d, and backends (its server lines) that are each sent a
+// haproxyHost:%d, and backends (its server lines) that are each sent a
 // PROXY protocol v2 header, round robin, and health-checked (a TCP
 // connect with a v2 LOCAL header). The README's "Behind a load balancer"
 // shows the same lines.
@@ -26,12 +26,18 @@ defaults
     timeout server 10m
 
 frontend submission
-    bind 127.0.0.1:%d
+    bind ` + haproxyHost + `:%d
     default_backend mailroom
 
 backend mailroom
     balance roundrobin
 %s`
+
+// haproxyHost is the loopback address haproxy listens on. The port is
+// picked free and handed over, so another listener could take it in
+// between: every test server listens on 127.0.0.1, so on this address
+// none can (haproxy would fail to bind, and the test dial a daemon).
+const haproxyHost = "127.0.0.77"
 
 // StartHAProxy runs Debian's haproxy in front of backends (host:port), in
 // TCP mode with send-proxy-v2, and returns its frontend address; haproxy
@@ -52,14 +58,14 @@ func StartHAProxy(tb testing.TB, backends ...string) string {
 	for i, b := range backends {
 		fmt.Fprintf(&servers, "    server node%d %s send-proxy-v2 check inter 500ms\n", i+1, b)
 	}
-	port := freePort(tb)
+	port := freePortOn(tb, haproxyHost)
 	cfg := filepath.Join(tb.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, haproxyConfig, port, servers.String()), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	log := &syncBuffer{}
 	exited := runForTest(tb, "haproxy", exec.Command(bin, "-db", "-f", cfg), log) // -db: foreground, no daemon
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := net.JoinHostPort(haproxyHost, fmt.Sprint(port))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -83,7 +89,13 @@ func StartHAProxy(tb testing.TB, backends ...string) string {
 // for a program that cannot report the port it bound.
 func freePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return freePortOn(tb, "127.0.0.1")
+}
+
+// freePortOn is freePort on the loopback address host.
+func freePortOn(tb testing.TB, host string) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		tb.Fatal(err)
 	}
