@@ -10,18 +10,26 @@ import (
 	"mailroom/internal/store/sqlite"
 )
 
-// TestAddress_PlusSeparatorRefused: no mailbox or alias is named with
-// the plus separator in its local part, since its untagged form would
-// belong to someone else; the error names the setting.
-func TestAddress_PlusSeparatorRefused(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
+// newTestService returns a Service on a new SQLite database, hashing
+// cheaply, and the database.
+func newTestService(t *testing.T) (*Service, *sqlite.DB) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	a := New(st)
 	a.Params.Time, a.Params.Memory = 1, 1024
+	return a, st
+}
+
+// TestAddress_PlusSeparatorRefused: no mailbox or alias is named with
+// the plus separator in its local part, since its untagged form would
+// belong to someone else; the error names the setting.
+func TestAddress_PlusSeparatorRefused(t *testing.T) {
+	ctx := context.Background()
+	a, st := newTestService(t)
 	if _, err := a.AddDomain(ctx, "example.com"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,9 @@
 package admin
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
 	"mailroom/internal/store"
-	"mailroom/internal/store/sqlite"
 )
 
 // TestAddDomainWithRole_OneChange: a relay domain is relay from its first
@@ -14,13 +11,8 @@ import (
 // retry between the two writes would find a hosted domain with no mailbox
 // in it and fail its recipients for good (550 5.1.1).
 func TestAddDomainWithRole_OneChange(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	a := New(st)
+	ctx := t.Context()
+	a, st := newTestService(t)
 	before, err := st.DirectoryVersion(ctx)
 	if err != nil {
 		t.Fatal(err)
